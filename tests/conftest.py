@@ -1,0 +1,34 @@
+"""Suite-wide set-up: every test runs with its own WORKBENCH_HOME, offscreen Qt and the HF hub offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home for cache, data and config, so tests never share or touch the user's files."""
+    home = tmp_path / "workbench-home"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def local_embedder():
+    """One loaded all-MiniLM-L6-v2 for the whole session: loading costs seconds."""
+    from workbench.core.embedders.local import LocalEmbedder
+
+    embedder = LocalEmbedder()
+    _ = embedder.dim
+    return embedder

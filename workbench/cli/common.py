@@ -1,0 +1,111 @@
+"""What every sub-command shares: model options, -v logging, the terminal progress bar, error -> exit code.
+
+Exit codes (the CLI contract): 0 ok, 2 bad usage or bad input, 1 a service failed, 130 cancelled (Ctrl-C).
+Secrets never reach stdout/stderr: keys come from the environment and are never formatted into messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
+
+EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+DEFAULT_MODELS = {"local": "all-MiniLM-L6-v2", "gemini": "gemini-embedding-001"}
+DEFAULT_TASKS = {"local": ("document", "query"), "gemini": ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY")}
+
+log = logging.getLogger("workbench")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--provider/--model/--dim/--task, as in the contract; the defaults are the offline model."""
+    group = parser.add_argument_group("model")
+    group.add_argument("--provider", choices=sorted(DEFAULT_MODELS), default="local", help="default: local (offline)")
+    group.add_argument("--model", help="model name or local folder (default: all-MiniLM-L6-v2 / gemini-embedding-001)")
+    group.add_argument("--dim", type=int, help="output dimensionality (default: the model's native size)")
+    group.add_argument(
+        "--task",
+        help="task type for every item (default: documents as documents, queries as queries; "
+        "Gemini: RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY)",
+    )
+    group.add_argument("--base-url", help="Gemini endpoint (default: GOOGLE_GEMINI_BASE_URL or Google's)")
+
+
+def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
+    provider = args.provider
+    document_task, query_task = DEFAULT_TASKS[provider]
+    if args.task:
+        document_task = query_task = args.task
+    if args.dim is not None and args.dim <= 0:
+        raise InputError(f"--dim must be a positive number, not {args.dim}.")
+    return EmbeddingSpec(
+        provider=provider,
+        model=args.model or DEFAULT_MODELS[provider],
+        dim=args.dim,
+        document_task=document_task,
+        query_task=query_task,
+    )
+
+
+def api_key_from_env() -> str | None:
+    """The Gemini key from GEMINI_API_KEY, else GOOGLE_API_KEY (the SDK's own order)."""
+    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
+
+
+def configure_logging(verbose: bool) -> None:
+    """-v: our INFO lines on stderr. Third-party loggers stay at WARNING so they cannot echo request headers."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "google_genai", "urllib3", "pymilvus", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr when it is a terminal; silent when piped (the contract)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a sub-command, turning our errors into a one-line message and the contract's exit code."""
+    try:
+        return command(args)
+    except InputError as error:
+        print(f"workbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except ServiceError as error:
+        print(f"workbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_SERVICE
+    except (Cancelled, KeyboardInterrupt) as error:
+        message = str(error) if isinstance(error, Cancelled) else "Cancelled."
+        print(f"workbench {args.command}: {message}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except WorkbenchError as error:
+        print(f"workbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_SERVICE

@@ -1,0 +1,141 @@
+"""Embed items through the cache: dedupe texts, look them up, encode the rest in batches, keep every batch.
+
+This is the one place that batches, reports progress, honours cancel and fills the cache, for every provider:
+an embedder only encodes the batch it is handed. Each finished batch is written to the cache at once, so a
+cancel, a crash or a service error loses nothing already paid for and a re-run encodes only the rest. Identical
+texts of the same kind are encoded once even when they are different items (other metadata).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.core.cache import EmbeddingCache
+from workbench.core.embedders.base import Embedder, EmbeddingSpec
+from workbench.core.errors import Cancelled, ServiceError
+from workbench.core.items import ITEM_KINDS, Item, ItemKind
+from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+
+
+@dataclass
+class EmbeddingResult:
+    """Vectors aligned row for row with the items that were embedded, and how they were obtained."""
+
+    items: list[Item]
+    vectors: np.ndarray  # (n, dim) float32, L2-normalised
+    spec: EmbeddingSpec
+    dim: int
+    encoded: int  # distinct texts sent to the model in this run
+    from_cache: int  # distinct texts found in the cache
+
+    def summary(self) -> str:
+        docs = sum(1 for i in self.items if i.kind == "document")
+        queries = len(self.items) - docs
+        return (
+            f"Embedded {docs} document{'s' if docs != 1 else ''} and {queries} quer{'ies' if queries != 1 else 'y'} "
+            f"with {self.spec.provider} · {self.spec.model} at {self.dim} dims "
+            f"({self.encoded} encoded, {self.from_cache} from cache)."
+        )
+
+
+def _check_batch(vectors: Sequence[np.ndarray], texts: Sequence[str], dim: int | None, who: str) -> np.ndarray:
+    """Refuse a batch the provider got wrong (count, dimension, NaN/inf) before it reaches the cache."""
+    if len(vectors) != len(texts):
+        raise ServiceError(f"{who} returned {len(vectors)} vectors for {len(texts)} texts; nothing was stored.")
+    array = np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in vectors]), dtype=np.float32)
+    if dim is not None and array.shape[1] != dim:
+        raise ServiceError(f"{who} returned {array.shape[1]}-d vectors where {dim}-d were expected.")
+    if not np.isfinite(array).all():
+        bad = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+        raise ServiceError(f"{who} returned a vector with NaN or infinite values (for text {bad + 1} of its batch).")
+    return array
+
+
+def embed_items(
+    items: Sequence[Item],
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> EmbeddingResult:
+    """Vectors for `items` (documents encoded as documents, queries as queries), through `cache`.
+
+    Progress counts distinct texts; cancel takes effect between batches and raises `Cancelled` after the finished
+    batches are cached. Errors from the provider propagate after the same keeping.
+    """
+    items = list(items)
+    spec = embedder.spec
+    who = f"{spec.provider} model {spec.model}"
+    unique: dict[ItemKind, list[str]] = {kind: [] for kind in ITEM_KINDS}
+    for kind in ITEM_KINDS:
+        unique[kind] = list(dict.fromkeys(i.text for i in items if i.kind == kind))
+    total = sum(len(v) for v in unique.values())
+    if total == 0:
+        return EmbeddingResult(items, np.zeros((0, 0), np.float32), spec, 0, 0, 0)
+
+    dim = embedder.dim
+    known: dict[ItemKind, dict[str, np.ndarray]] = {}
+    for kind in ITEM_KINDS:
+        known[kind] = cache.get_many(spec, dim, kind, unique[kind]) if cache else {}
+    from_cache = sum(len(v) for v in known.values())
+    done = from_cache
+    progress(done, total)
+
+    batches: list[tuple[ItemKind, list[str]]] = []
+    for kind in ITEM_KINDS:
+        missing = [t for t in unique[kind] if t not in known[kind]]
+        size = max(1, embedder.batch_size)
+        batches += [(kind, missing[i : i + size]) for i in range(0, len(missing), size)]
+
+    def encode(kind: ItemKind, texts: list[str]) -> np.ndarray:
+        raw = embedder.encode_queries(texts) if kind == "query" else embedder.encode_documents(texts)
+        return _check_batch(raw, texts, dim, who)
+
+    workers = max(1, min(embedder.max_concurrency, len(batches) or 1))
+    pending = iter(batches)
+    in_flight: dict[Future[np.ndarray], tuple[ItemKind, list[str]]] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
+        try:
+            while True:
+                while len(in_flight) < workers and not cancelled():
+                    batch = next(pending, None)
+                    if batch is None:
+                        break
+                    in_flight[pool.submit(encode, *batch)] = batch
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    kind, texts = in_flight.pop(future)
+                    vectors = future.result()
+                    if cache:
+                        cache.put_many(spec, dim, kind, texts, vectors)
+                    known[kind].update(zip(texts, vectors, strict=True))
+                    done += len(texts)
+                    progress(done, total)
+        except BaseException:
+            # Keep what other threads finish: wait for them and cache their batches, then re-raise.
+            for future in in_flight:
+                kind, texts = in_flight[future]
+                try:
+                    vectors = future.result()
+                except Exception:  # noqa: BLE001 - the first error is the one reported
+                    continue
+                if cache:
+                    cache.put_many(spec, dim, kind, texts, vectors)
+            raise
+    if done < total:
+        raise Cancelled(f"Cancelled after {done} of {total} texts; the finished ones are cached.")
+
+    vectors = np.stack([known[i.kind][i.text] for i in items]).astype(np.float32, copy=False)
+    return EmbeddingResult(items, vectors, spec, dim, encoded=total - from_cache, from_cache=from_cache)
+
+
+def batch_count(n_texts: int, batch_size: int) -> int:
+    """How many requests `n_texts` need at `batch_size` per request."""
+    return math.ceil(n_texts / max(1, batch_size))

@@ -1,0 +1,152 @@
+"""The Parquet exchange format: one row per item, the contract shared by the CLI, the app and other tools.
+
+Columns: `id` (string), `text`, `kind`, `vector` (list<float32>, L2-normalised), the provenance (`provider`,
+`model`, `dim`, `task`), optional derived columns (`x`, `y` from `project`; `cluster`, `cluster_name` from
+`cluster`), and every metadata column of the input unchanged. Reading a file gives back the items, vectors,
+provenance and derived columns, so `project` and `cluster` can add columns and keep everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.errors import InputError
+from workbench.core.items import ITEM_KINDS, Item
+
+CORE_COLUMNS = ("id", "text", "kind", "vector", "provider", "model", "dim", "task")
+DERIVED_COLUMNS = ("x", "y", "cluster", "cluster_name")
+RESERVED_COLUMNS = frozenset(CORE_COLUMNS + DERIVED_COLUMNS)
+
+
+@dataclass
+class ExchangeTable:
+    """What a Parquet exchange file holds, in the core's own types."""
+
+    items: list[Item]
+    vectors: np.ndarray  # (n, dim) float32
+    spec: EmbeddingSpec
+    derived: dict[str, np.ndarray] = field(default_factory=dict)  # x, y, cluster, cluster_name when present
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
+
+
+def metadata_columns(items: Sequence[Item]) -> list[str]:
+    """Metadata keys in first-seen order across items."""
+    return list(dict.fromkeys(key for item in items for key in item.metadata))
+
+
+def to_arrow(
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+) -> pa.Table:
+    """The exchange table for items and their vectors (rows aligned)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(items) != len(vectors):
+        raise ValueError(f"{len(items)} items but {len(vectors)} vectors")
+    dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else int(spec.dim or 0)
+    meta_keys = metadata_columns(items)
+    clashing = sorted(RESERVED_COLUMNS.intersection(meta_keys))
+    if clashing:
+        raise InputError(
+            f"Metadata column(s) {', '.join(clashing)} clash with the exchange format's own columns; rename them."
+        )
+    flat = pa.array(vectors.reshape(-1), type=pa.float32())
+    vector_column = pa.FixedSizeListArray.from_arrays(flat, dim) if dim else pa.array([[]] * len(items))
+    columns: dict[str, Any] = {
+        "id": pa.array([i.id for i in items], pa.string()),
+        "text": pa.array([i.text for i in items], pa.string()),
+        "kind": pa.array([i.kind for i in items], pa.string()),
+        "vector": vector_column.cast(pa.list_(pa.float32())),
+        "provider": pa.array([spec.provider] * len(items), pa.string()),
+        "model": pa.array([spec.model] * len(items), pa.string()),
+        "dim": pa.array([dim] * len(items), pa.int32()),
+        "task": pa.array([spec.task_for(i.kind) for i in items], pa.string()),
+    }
+    for name, values in (derived or {}).items():
+        columns[name] = pa.array(np.asarray(values).tolist())
+    for key in meta_keys:
+        columns[key] = pa.array([i.metadata.get(key) for i in items])
+    return pa.table(columns)
+
+
+def write_parquet(
+    path: str | Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the exchange file atomically (temp file + rename), so a crash never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    pq.write_table(to_arrow(items, vectors, spec, derived), tmp)
+    tmp.replace(path)
+
+
+def read_parquet(path: str | Path) -> ExchangeTable:
+    """Read an exchange file; a missing or mistyped core column is an InputError naming file and column."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: no such file.") from error
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(f"{path}: not a readable Parquet file ({error}).") from error
+    return from_arrow(table, str(path))
+
+
+def from_arrow(table: pa.Table, source: str = "table") -> ExchangeTable:
+    missing = [c for c in ("id", "text", "kind", "vector") if c not in table.column_names]
+    if missing:
+        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is this an embed output?")
+    rows = table.num_rows
+    ids = [str(v) for v in table.column("id").to_pylist()]
+    texts = table.column("text").to_pylist()
+    kinds = table.column("kind").to_pylist()
+    for row, kind in enumerate(kinds):
+        if kind not in ITEM_KINDS:
+            raise InputError(f"{source}: row {row + 1}, field 'kind': {kind!r} is not 'document' or 'query'.")
+    vector_list = table.column("vector").to_pylist()
+    lengths = {len(v) if v is not None else -1 for v in vector_list}
+    if len(lengths) > 1 or -1 in lengths:
+        bad = next(r for r, v in enumerate(vector_list) if v is None or len(v) != len(vector_list[0] or []))
+        raise InputError(f"{source}: row {bad + 1}, field 'vector': missing or of another length than row 1.")
+    vectors = np.asarray(vector_list, dtype=np.float32).reshape(rows, -1) if rows else np.zeros((0, 0), np.float32)
+
+    def first(column: str, default: Any) -> Any:
+        if column in table.column_names and rows:
+            return table.column(column)[0].as_py()
+        return default
+
+    kind_tasks = {}
+    if "task" in table.column_names:
+        for kind, task in zip(kinds, table.column("task").to_pylist(), strict=True):
+            kind_tasks.setdefault(kind, task)
+    dim_value = first("dim", vectors.shape[1] if vectors.ndim == 2 else None)
+    spec = EmbeddingSpec(
+        provider=str(first("provider", "unknown")),
+        model=str(first("model", "unknown")),
+        dim=int(dim_value) if dim_value else None,
+        document_task=str(kind_tasks.get("document", "document")),
+        query_task=str(kind_tasks.get("query", "query")),
+    )
+    meta_names = [c for c in table.column_names if c not in RESERVED_COLUMNS]
+    meta_values = {c: table.column(c).to_pylist() for c in meta_names}
+    items = [
+        Item(id=ids[r], text=texts[r] or "", kind=kinds[r], metadata={c: meta_values[c][r] for c in meta_names})
+        for r in range(rows)
+    ]
+    derived = {c: np.asarray(table.column(c).to_pylist()) for c in DERIVED_COLUMNS if c in table.column_names}
+    return ExchangeTable(items=items, vectors=vectors, spec=spec, derived=derived)
