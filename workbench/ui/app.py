@@ -1,0 +1,24 @@
+"""Start the desktop app: one QApplication, one AppState, one TaskRunner, one main window."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.core.cache import EmbeddingCache
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Embedding Workbench")
+    app.setOrganizationName("embedding-workbench")
+    state = AppState()
+    runner = TaskRunner()
+    window = MainWindow(state, runner, EmbeddingCache())
+    window.show()
+    return int(app.exec())

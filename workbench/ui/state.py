@@ -1,0 +1,104 @@
+"""AppState: the one QObject that holds what the app knows, and says what changed through named signals.
+
+Widgets never call each other: they read AppState and send it intents (`set_items`, `set_embedding`, ...).
+The core objects it holds (Corpus, EmbeddingResult, numpy arrays) are Qt-free, so a workspace file, a test or
+the CLI can produce them. Derived state is not stored twice: the row of an id is looked up from the embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from workbench.core.corpus import Corpus, ParseReport
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedding import EmbeddingResult
+from workbench.core.items import Item, ItemKind
+
+
+class AppState(QObject):
+    """Corpus, model choice, vectors, 2-D layout, selection and clusters of the open workspace."""
+
+    corpus_changed = Signal()
+    spec_changed = Signal()
+    vectors_changed = Signal()
+    projection_changed = Signal()
+    selection_changed = Signal()
+    clusters_changed = Signal()
+    status_message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.corpus = Corpus()
+        self.spec = EmbeddingSpec()
+        self.api_key: str | None = None  # held in memory only; never persisted
+        self.base_url: str | None = None
+        self.embedding: EmbeddingResult | None = None
+        self.projection: np.ndarray | None = None
+        self.projection_note = ""
+        self.selection: list[str] = []
+        self.clusters: np.ndarray | None = None
+        self.cluster_names: dict[int, str] = {}
+        self._row_by_id: dict[str, int] = {}
+
+    # -- intents -----------------------------------------------------------------------------------------------
+    def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
+        """Replace the documents or the queries. Vectors stay until the next Embed (they may be stale)."""
+        report = self.corpus.replace_kind(kind, items)
+        self.corpus_changed.emit()
+        return report
+
+    def set_spec(self, spec: EmbeddingSpec) -> None:
+        if spec != self.spec:
+            self.spec = spec
+            self.spec_changed.emit()
+
+    def set_embedding(self, result: EmbeddingResult | None) -> None:
+        """New vectors: the old layout, selection and clusters belonged to the old rows, so they go."""
+        self.embedding = result
+        self._row_by_id = {item.id: row for row, item in enumerate(result.items)} if result else {}
+        self.projection = None
+        self.projection_note = ""
+        self.clusters = None
+        self.cluster_names = {}
+        self.vectors_changed.emit()
+        self.projection_changed.emit()
+        self.clusters_changed.emit()
+        if self.selection:
+            self.set_selection([i for i in self.selection if i in self._row_by_id])
+
+    def set_projection(self, xy: np.ndarray | None, note: str = "") -> None:
+        if xy is not None and (self.embedding is None or len(xy) != len(self.embedding.items)):
+            raise ValueError("a projection must have one row per embedded item")
+        self.projection = None if xy is None else np.asarray(xy, dtype=np.float32)
+        self.projection_note = note
+        self.projection_changed.emit()
+
+    def set_selection(self, ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(ids))
+        if ids != self.selection:
+            self.selection = ids
+            self.selection_changed.emit()
+
+    def set_clusters(self, labels: np.ndarray | None, names: dict[int, str] | None = None) -> None:
+        if labels is not None and (self.embedding is None or len(labels) != len(self.embedding.items)):
+            raise ValueError("clusters must have one label per embedded item")
+        self.clusters = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self.cluster_names = dict(names or {})
+        self.clusters_changed.emit()
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def row_of(self, item_id: str) -> int | None:
+        """Row of an item in `embedding.items` / `projection`, or None when it is not embedded."""
+        return self._row_by_id.get(item_id)
+
+    def rows_of_kind(self, kind: ItemKind) -> np.ndarray:
+        if self.embedding is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.array([r for r, i in enumerate(self.embedding.items) if i.kind == kind], dtype=np.int64)
+
+    def embedded_item(self, row: int) -> Item:
+        assert self.embedding is not None
+        return self.embedding.items[row]

@@ -1,0 +1,64 @@
+"""Small widgets every panel uses: the message strip (Orange-style in-panel messages) and a placeholder label."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+_STYLES = {
+    "error": "background:#fde2e1; color:#8a1c17; border:1px solid #f2b8b5;",
+    "warning": "background:#fff4d6; color:#6b4e00; border:1px solid #f0d68a;",
+    "info": "background:#e3f0fd; color:#0b4a7a; border:1px solid #b5d3f2;",
+}
+
+
+class MessageStrip(QWidget):
+    """A one-line message inside a panel, next to what it is about; hidden when there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.clear)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.level = ""
+        self.hide()
+
+    def _show(self, level: str, text: str) -> None:
+        self.level = level
+        self.label.setText(text)
+        self.setStyleSheet(f"QLabel {{ {_STYLES[level]} padding:4px; border-radius:3px; }}")
+        self.show()
+
+    def show_error(self, text: str) -> None:
+        self._show("error", text)
+
+    def show_warning(self, text: str) -> None:
+        self._show("warning", text)
+
+    def show_info(self, text: str) -> None:
+        self._show("info", text)
+
+    def clear(self) -> None:
+        self.level = ""
+        self.label.clear()
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+def placeholder_label(text: str) -> QLabel:
+    """A centred grey sentence for a view that has nothing to show yet (honest, never fake data)."""
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet("color:#777; font-size:14px; padding:24px;")
+    return label
