@@ -1,0 +1,116 @@
+"""`workbench push` and `workbench search`: the exchange file into a Milvus collection, and a query against it.
+
+pymilvus is imported only when one of these commands runs, so `workbench embed` does not pay for it.
+The token comes from --token or MILVUS_TOKEN and is never printed, not even with -v.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from workbench.cli.common import ProgressBar, add_model_options, api_key_from_env, spec_from_args
+
+log = logging.getLogger("workbench.cli.milvus")
+INDEX_CHOICES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # = core.milvus.INDEX_TYPES, without importing pymilvus
+METRIC_CHOICES = ("COSINE", "IP", "L2")
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--collection", required=True, help="collection name (letters, digits, _)")
+    parser.add_argument("--uri", help="Milvus Lite .db path or server URI (default: milvus.db in the user's data dir)")
+    parser.add_argument("--token", help="server token (default: MILVUS_TOKEN; never printed)")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    push = subparsers.add_parser(
+        "push",
+        help="upsert an exchange file's vectors into a Milvus collection",
+        description="Upsert every row of IN.parquet (written by `workbench embed`) into a Milvus collection, keyed "
+        "by item id: pushing the same file again changes nothing. The collection is created when missing and "
+        "reused when its dim and metric match.",
+    )
+    push.add_argument("input", type=Path, help="an exchange file (.parquet) from `workbench embed`")
+    _add_target_options(push)
+    push.add_argument("--metric", choices=METRIC_CHOICES, default="COSINE", type=str.upper, help="default: COSINE")
+    push.add_argument("--index", choices=INDEX_CHOICES, default="AUTOINDEX", type=str.upper, help="default: AUTOINDEX")
+    push.set_defaults(handler=run_push)
+
+    search = subparsers.add_parser(
+        "search",
+        help="search a Milvus collection with a text query",
+        description="Embed QUERY as a query with the model options and print the collection's nearest rows.",
+    )
+    search.add_argument("query", help="the query text")
+    _add_target_options(search)
+    search.add_argument("-k", type=int, default=10, help="number of hits (default: 10)")
+    search.add_argument("--filter", default="", help='a Milvus filter expression, e.g. \'metadata["topic"] == "x"\'')
+    search.add_argument("--json", action="store_true", help="one JSON object per hit: id, score, text, metadata")
+    add_model_options(search)
+    search.set_defaults(handler=run_search)
+
+
+def _target(args: argparse.Namespace):
+    from workbench.core.milvus import MilvusTarget
+
+    return MilvusTarget(uri=args.uri or "", token=args.token or os.environ.get("MILVUS_TOKEN", ""))
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from workbench.core.exchange import read_parquet
+    from workbench.core.milvus import open_milvus
+
+    table = read_parquet(args.input)
+    target = _target(args)
+    log.info("pushing %d rows of %s to %s", len(table.items), args.input, target.display)
+    with open_milvus(target) as db:
+        report = db.push(
+            args.collection,
+            table.items,
+            table.vectors,
+            table.spec,
+            metric=args.metric,
+            index_type=args.index,
+            progress=ProgressBar("pushing"),
+        )
+    for warning in report.warnings:
+        print(f"workbench push: warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedders import make_embedder
+    from workbench.core.errors import InputError
+    from workbench.core.milvus import embed_query, open_milvus
+
+    if args.k < 1:
+        raise InputError(f"-k must be at least 1, not {args.k}.")
+    spec = spec_from_args(args)
+    embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
+    cache = EmbeddingCache()
+    try:
+        vector = embed_query(args.query, embedder, cache)
+    finally:
+        cache.close()
+    with open_milvus(_target(args)) as db:
+        stored = db.stored_spec(args.collection) if db.describe(args.collection) else None
+        hits = db.search(args.collection, vector, k=args.k, expression=args.filter)[0]
+    if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
+        print(
+            f"workbench search: warning: '{args.collection}' holds vectors from {stored[0]} · {stored[1]}, "
+            f"the query was embedded with {spec.provider} · {spec.model}.",
+            file=sys.stderr,
+        )
+    for rank, hit in enumerate(hits, 1):
+        if args.json:
+            print(json.dumps(hit.as_json(), ensure_ascii=False))
+        else:
+            text = " ".join(hit.text.split())
+            print(f"{rank:>3}  {hit.score:8.4f}  {hit.id}  {text[:100]}")
+    return 0

@@ -1,0 +1,711 @@
+"""Collections, upserts and searches in Milvus (Lite file or server) through pymilvus' `MilvusClient`.
+
+Why this module does more than call pymilvus:
+- Milvus Lite lets one process at a time hold a database (a `.db` folder with a LOCK file), and pymilvus keeps
+  the in-process Lite server running after `MilvusClient.close()`. `open_milvus` therefore opens the database
+  for one operation and stops the Lite server when the last user in this process is done, so the app and the
+  CLI can take turns on the same file; a locked file is a `ServiceError` that says so.
+- A Lite collection reopened in a new process is "released"; every read loads it first.
+- pymilvus logs an ERROR with a traceback for every failed call, and Milvus Lite logs one when a database is
+  locked. We raise our own sentence instead, so their loggers go to a NullHandler; detail goes to our logger at
+  DEBUG level (tokens scrubbed).
+- Milvus Lite 3.2 parses filter expressions itself and ignores pymilvus' filter templating (`filter_params`:
+  a `{name}` placeholder is a syntax error there). A server gets the values as `filter_params`; for Lite the
+  placeholders are replaced by literals that `_literal` quotes and escapes, so a value can never end its string
+  and change the expression. Either way user values never meet string concatenation.
+- VARCHAR `max_length` counts UTF-8 bytes on a Milvus server (Lite counts characters): texts are cut to the
+  byte limit at a character boundary, with a warning, instead of failing the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from workbench.core.embedders.base import Embedder, EmbeddingSpec
+from workbench.core.errors import Cancelled, InputError, ServiceError
+from workbench.core.items import Item
+from workbench.core.paths import default_milvus_uri
+from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+
+log = logging.getLogger("workbench.core.milvus")
+
+INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Milvus Lite 3.2 (FAISS) and servers
+METRICS = ("COSINE", "IP", "L2")
+INDEX_PARAMS: dict[str, dict[str, int]] = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 128}}
+FIELDS = ("id", "vector", "text", "kind", "provider", "model", "task", "dim", "metadata")
+ID_MAX_BYTES = 512
+TEXT_MAX_BYTES = 65_535  # the largest VARCHAR Milvus allows
+JSON_MAX_BYTES = 65_536  # a JSON field value must stay below this on a server
+REQUEST_BUDGET_BYTES = 16 * 1024 * 1024  # a quarter of the 64 MB gRPC request limit: room for protobuf overhead
+MAX_BATCH_ROWS = 2_000  # keeps progress and Cancel responsive (~0.5 s per batch on Lite)
+_SERVER_SCHEMES = ("http", "https", "tcp", "unix", "grpc")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where the vectors live: a Milvus Lite `.db` path, or a server URI with an optional token.
+
+    The token is kept out of `repr` and `display`, and is scrubbed from every message we raise.
+    """
+
+    uri: str = ""
+    token: str = field(default="", repr=False)
+    timeout: float = 10.0
+
+    @classmethod
+    def default(cls) -> MilvusTarget:
+        return cls(default_milvus_uri())
+
+    @property
+    def resolved_uri(self) -> str:
+        uri = self.uri or default_milvus_uri()
+        return uri if self.is_server else str(Path(uri).expanduser().resolve())
+
+    @property
+    def is_server(self) -> bool:
+        return urlsplit(self.uri).scheme.lower() in _SERVER_SCHEMES
+
+    @property
+    def display(self) -> str:
+        """The URI as shown to people: credentials in a server URI are masked."""
+        if not self.is_server:
+            return self.resolved_uri
+        parts = urlsplit(self.uri)
+        host = parts.hostname or ""
+        netloc = f"***@{host}" if parts.username or parts.password else host
+        if parts.port:
+            netloc += f":{parts.port}"
+        return parts._replace(netloc=netloc).geturl()
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    rows: int
+    dim: int
+    metric: str
+    index_type: str
+    ours: bool  # has the fields Workbench writes (a collection made elsewhere can still be searched)
+
+    def label(self) -> str:
+        return f"{self.name} · {self.rows} rows · {self.dim}-d · {self.metric} · {self.index_type}"
+
+
+@dataclass
+class PushReport:
+    collection: str
+    pushed: int
+    rows_after: int
+    batches: int
+    created: bool
+    truncated_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        made = "created" if self.created else "updated"
+        return (
+            f"Pushed {self.pushed} item{'s' if self.pushed != 1 else ''} to collection '{self.collection}' "
+            f"({made}; {self.rows_after} rows now)."
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float  # as Milvus reports it: similarity for COSINE/IP (higher is nearer), squared distance for L2
+    text: str = ""
+    kind: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "score": self.score, "text": self.text, "metadata": dict(self.metadata)}
+
+
+# -- logging and connections ------------------------------------------------------------------------------------
+def _quiet_third_party_logs() -> None:
+    """pymilvus and Milvus Lite print their own ERROR tracebacks to stderr; we report errors ourselves.
+
+    grpc._server is the in-process Lite server: it logs a traceback for each RPC Lite does not implement (pymilvus
+    asks for AllocTimestamp when creating a collection and falls back on its own).
+    """
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer", "milvus_lite", "grpc._server"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [logging.NullHandler()]
+        logger.propagate = False
+
+
+_lite_lock = threading.Lock()
+_lite_users: dict[str, int] = {}
+
+
+def _lite_is_locked(path: str) -> bool:
+    """Whether another process holds the Lite database's LOCK file (probed only after an open failed)."""
+    lock_file = Path(path) / "LOCK"
+    if os.name != "posix" or not lock_file.exists():  # the probe needs fcntl; elsewhere the message stays general
+        return False
+    import fcntl
+
+    with open(lock_file, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def _service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError | InputError:
+    message = getattr(error, "message", None) or str(error)
+    message = target.scrub(str(message)).strip().splitlines()[0] if message else type(error).__name__
+    log.debug("Milvus %s failed at %s: %s", action, target.display, message)
+    code = getattr(error, "code", None)
+    if code == 2 or "Fail connecting" in message:
+        return ServiceError(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
+    if "auth" in message.lower() or "credential" in message.lower() or "token" in message.lower():
+        return ServiceError(f"Milvus at {target.display} refused the credentials: check the token.")
+    return ServiceError(f"Milvus could not {action}: {message}")
+
+
+@contextmanager
+def _errors(target: MilvusTarget, action: str) -> Iterator[None]:
+    """Turn pymilvus' and gRPC's exceptions into our one-sentence ServiceError."""
+    try:
+        yield
+    except (InputError, ServiceError, Cancelled):
+        raise
+    except Exception as error:
+        raise _service_error(target, action, error) from error
+
+
+@contextmanager
+def open_milvus(target: MilvusTarget | None = None) -> Iterator[MilvusStore]:
+    """A connection for one operation. For Milvus Lite the database is released when the last user is done."""
+    target = target or MilvusTarget.default()
+    from pymilvus import MilvusClient
+
+    _quiet_third_party_logs()
+    uri = target.resolved_uri
+    if not target.is_server:
+        if not uri.endswith(".db"):
+            raise InputError(f"{uri}: a Milvus Lite database name must end in .db (or pass a server URI).")
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        with _lite_lock:
+            _lite_users[uri] = _lite_users.get(uri, 0) + 1
+    try:
+        try:
+            client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
+        except Exception as error:
+            if not target.is_server:
+                if _lite_is_locked(uri):
+                    raise ServiceError(
+                        f"The Milvus Lite database {uri} is in use by another program (the Workbench app or "
+                        "another workbench command); wait for it to finish or use another database."
+                    ) from error
+                raise ServiceError(
+                    f"Could not open the Milvus Lite database {uri}; it may be damaged or from another Milvus "
+                    "Lite version."
+                ) from error
+            raise _service_error(target, "connect", error) from error
+        try:
+            yield MilvusStore(client, target)
+        finally:
+            client.close()
+    finally:
+        if not target.is_server:
+            with _lite_lock:
+                _lite_users[uri] -= 1
+                if _lite_users[uri] == 0:
+                    del _lite_users[uri]
+                    from milvus_lite.server_manager import server_manager_instance
+
+                    server_manager_instance.release_server(uri)
+
+
+# -- filters ----------------------------------------------------------------------------------------------------
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _literal(value: Any) -> str:
+    """A Milvus expression literal for a value: strings quoted and escaped, so they cannot end early."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise InputError(f"Filter value {value!r} is not a finite number.")
+        return repr(float(value))
+    if isinstance(value, str):
+        return '"' + "".join(_ESCAPES.get(ch, ch) for ch in value) + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    raise InputError(f"Filter values must be text, numbers, booleans or lists of them, not {type(value).__name__}.")
+
+
+def render_filter(expression: str, params: Mapping[str, Any]) -> str:
+    """Replace each `{name}` outside string literals by the literal of `params[name]` (for Milvus Lite)."""
+    out: list[str] = []
+    i, quote = 0, ""
+    while i < len(expression):
+        ch = expression[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and i + 1 < len(expression):
+                out.append(expression[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+            out.append(ch)
+        elif ch == "{":
+            end = expression.find("}", i)
+            name = expression[i + 1 : end] if end > 0 else ""
+            if not name.isidentifier():
+                raise InputError(f"Filter expression has a '{{' at column {i + 1} that is not a {{placeholder}}.")
+            if name not in params:
+                raise InputError(f"Filter placeholder {{{name}}} has no value.")
+            out.append(_literal(params[name]))
+            i = end
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def field_equals(field_name: str, key: str | None, placeholder: str) -> str:
+    """`kind == {p}` or `metadata["key"] == {p}`: an expression skeleton whose value is a placeholder."""
+    if not field_name.isidentifier():
+        raise InputError(f"'{field_name}' is not a field name.")
+    path = f"{field_name}[{_literal(key)}]" if key is not None else field_name
+    return f"{path} == {{{placeholder}}}"
+
+
+# -- rows -------------------------------------------------------------------------------------------------------
+def _cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text, False
+    return data[:max_bytes].decode("utf-8", errors="ignore"), True
+
+
+def _json_safe(value: Any) -> Any:
+    """Metadata as plain JSON: numpy scalars unwrapped, NaN/inf as null, unknown types as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def check_vectors(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
+    """Refuse what Milvus would reject or store wrongly, naming the item: shape, NaN/inf, ids."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) != len(items):
+        raise InputError(f"Expected one vector per item ({len(items)}), got an array of shape {vectors.shape}.")
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        item = items[int(np.flatnonzero(~finite)[0])]
+        raise InputError(f"Item '{item.id}' ({item.text[:40]!r}) has NaN or infinite values in its vector.")
+    seen: set[str] = set()
+    for item in items:
+        if not item.id or len(item.id.encode("utf-8")) > ID_MAX_BYTES:
+            raise InputError(f"Item id {item.id[:60]!r} must be 1 to {ID_MAX_BYTES} bytes long.")
+        if item.id in seen:
+            raise InputError(f"Item id '{item.id}' appears twice; ids must be unique to upsert.")
+        seen.add(item.id)
+    return vectors
+
+
+def batch_bounds(row_bytes: Sequence[int], max_rows: int = MAX_BATCH_ROWS) -> list[tuple[int, int]]:
+    """Consecutive [start, end) ranges whose estimated payload stays under the request budget."""
+    bounds, start, size = [], 0, 0
+    for i, nbytes in enumerate(row_bytes):
+        if i > start and (size + nbytes > REQUEST_BUDGET_BYTES or i - start >= max_rows):
+            bounds.append((start, i))
+            start, size = i, 0
+        size += nbytes
+    if start < len(row_bytes):
+        bounds.append((start, len(row_bytes)))
+    return bounds
+
+
+def recall_at_k(found: Sequence[str], exact: Sequence[str], k: int) -> float | None:
+    """Share of the exact top-k that the approximate top-k found; None when there is nothing to find."""
+    truth = list(exact)[:k]
+    if not truth:
+        return None
+    return len(set(list(found)[:k]) & set(truth)) / len(truth)
+
+
+def embed_query(text: str, embedder: Embedder, cache: Any = None) -> np.ndarray:
+    """The query's vector, encoded as a query (through the cache when given)."""
+    from workbench.core.embedding import embed_items
+
+    if not text.strip():
+        raise InputError("The search query is empty.")
+    result = embed_items([Item.create(text, kind="query")], embedder, cache)
+    return result.vectors[0]
+
+
+class MilvusStore:
+    """One open connection; every method raises InputError / ServiceError with a sentence, never pymilvus'."""
+
+    def __init__(self, client: Any, target: MilvusTarget) -> None:
+        self.client, self.target = client, target
+
+    # -- collections ----------------------------------------------------------------------------------------
+    def collections(self) -> list[CollectionInfo]:
+        with _errors(self.target, "list collections"):
+            names = sorted(self.client.list_collections())
+        return [info for name in names if (info := self.describe(name)) is not None]
+
+    def describe(self, name: str) -> CollectionInfo | None:
+        """Dim, metric, index and row count of a collection, or None when it does not exist."""
+        with _errors(self.target, f"describe collection '{name}'"):
+            if not self.client.has_collection(name):
+                return None
+            schema = self.client.describe_collection(name)
+            fields = {f["name"]: f for f in schema["fields"]}
+            vector = self._vector_field(name, schema)
+            dim = int(vector["params"].get("dim", 0))
+            metric, index_type = "?", "none"
+            for index_name in self.client.list_indexes(name, field_name=vector["name"]):
+                index = self.client.describe_index(name, index_name)
+                metric, index_type = index.get("metric_type", "?"), index.get("index_type", "?")
+            ours = set(FIELDS) <= set(fields)
+            return CollectionInfo(name, self.count(name), dim, metric, index_type, ours)
+
+    def _vector_field(self, name: str, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        from pymilvus import DataType
+
+        for f in schema["fields"]:
+            if f["type"] == DataType.FLOAT_VECTOR:
+                return f
+        raise InputError(f"Collection '{name}' has no FLOAT_VECTOR field to search.")
+
+    def _load(self, name: str) -> None:
+        from pymilvus.client.types import LoadState
+
+        if self.client.get_load_state(name)["state"] != LoadState.Loaded:
+            self.client.load_collection(name)
+
+    def count(self, name: str) -> int:
+        """Rows in a collection: count(*) on the loaded collection (statistics would count upserted rows twice)."""
+        with _errors(self.target, f"count rows of '{name}'"):
+            self._load(name)
+            result = self.client.query(name, filter="", output_fields=["count(*)"])
+            return int(result[0]["count(*)"])
+
+    def ensure_collection(
+        self, name: str, dim: int, metric: str = "COSINE", index_type: str = "AUTOINDEX"
+    ) -> tuple[CollectionInfo, bool]:
+        """The collection to push into: reused when dim and metric match, else created. Returns (info, created)."""
+        metric, index_type = metric.upper(), index_type.upper()
+        if metric not in METRICS:
+            raise InputError(f"Metric '{metric}' is not one of {', '.join(METRICS)}.")
+        if index_type not in INDEX_TYPES:
+            raise InputError(f"Index type '{index_type}' is not one of {', '.join(INDEX_TYPES)}.")
+        if not _NAME.fullmatch(name or ""):
+            raise InputError(f"Collection name '{name}' must be letters, digits and _ and not start with a digit.")
+        info = self.describe(name)
+        if info is not None:
+            differences = []
+            if info.dim != dim:
+                differences.append(f"it holds {info.dim}-d vectors, these are {dim}-d")
+            if info.metric != metric:
+                differences.append(f"its metric is {info.metric}, not {metric}")
+            if not info.ours:
+                differences.append("it was not made by Embedding Workbench (fields differ)")
+            if differences:
+                raise InputError(
+                    f"Collection '{name}' cannot take these vectors: {'; '.join(differences)}. "
+                    "Pick another collection name, or drop it first."
+                )
+            return info, False
+        from pymilvus import DataType
+
+        with _errors(self.target, f"create collection '{name}'"):
+            schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_MAX_BYTES)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+            schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_BYTES)
+            schema.add_field("kind", DataType.VARCHAR, max_length=16)
+            schema.add_field("provider", DataType.VARCHAR, max_length=64)
+            schema.add_field("model", DataType.VARCHAR, max_length=1024)
+            schema.add_field("task", DataType.VARCHAR, max_length=64)
+            schema.add_field("dim", DataType.INT64)
+            schema.add_field("metadata", DataType.JSON)
+            index = self.client.prepare_index_params()
+            index.add_index(
+                "vector", index_type=index_type, metric_type=metric, params=INDEX_PARAMS.get(index_type, {})
+            )
+            self.client.create_collection(name, schema=schema, index_params=index)
+        return CollectionInfo(name, 0, dim, metric, index_type, True), True
+
+    def drop(self, name: str) -> None:
+        with _errors(self.target, f"drop collection '{name}'"):
+            self.client.drop_collection(name)
+
+    def stored_spec(self, name: str) -> tuple[str, str, int] | None:
+        """(provider, model, dim) of one stored row, or None for an empty collection."""
+        with _errors(self.target, f"read collection '{name}'"):
+            self._load(name)
+            rows = self.client.query(name, filter="", output_fields=["provider", "model", "dim"], limit=1)
+        return (rows[0]["provider"], rows[0]["model"], int(rows[0]["dim"])) if rows else None
+
+    # -- push -----------------------------------------------------------------------------------------------
+    def push(
+        self,
+        name: str,
+        items: Sequence[Item],
+        vectors: np.ndarray,
+        spec: EmbeddingSpec,
+        metric: str = "COSINE",
+        index_type: str = "AUTOINDEX",
+        progress: ProgressFn = no_progress,
+        cancelled: CancelledFn = never_cancelled,
+        max_batch_rows: int = MAX_BATCH_ROWS,
+    ) -> PushReport:
+        """Upsert items by id in batches under the request limit; re-pushing the same items changes no count.
+
+        Cancel takes effect between batches: the batches already sent stay (each is one upsert), and pushing
+        again completes the collection without duplicates, because rows are keyed by the items' stable ids.
+        """
+        items = list(items)
+        vectors = check_vectors(items, vectors)
+        dim = int(vectors.shape[1]) if len(items) else int(spec.dim or 0)
+        if dim <= 0:
+            raise InputError("Nothing to push: there are no vectors.")
+        info, created = self.ensure_collection(name, dim, metric, index_type)
+        report = PushReport(name, 0, info.rows, 0, created)
+        if not created and info.index_type != index_type.upper():
+            report.warnings.append(f"Collection '{name}' keeps its {info.index_type} index ({index_type} was chosen).")
+        stored = None if created else self.stored_spec(name)
+        if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
+            report.warnings.append(
+                f"Collection '{name}' holds vectors from {stored[0]} · {stored[1]}; these come from "
+                f"{spec.provider} · {spec.model}. Scores between the two models mean nothing."
+            )
+        rows, row_bytes = [], []
+        for item in items:
+            text, cut = _cut_utf8(item.text, TEXT_MAX_BYTES)
+            if cut:
+                report.truncated_ids.append(item.id)
+            metadata = _json_safe(dict(item.metadata))
+            encoded = json.dumps(metadata, ensure_ascii=False)
+            if len(encoded.encode("utf-8")) >= JSON_MAX_BYTES:
+                metadata, encoded = {"_dropped": "metadata over 64 KB"}, "{}"
+                report.warnings.append(f"Item '{item.id}': metadata over 64 KB was not pushed.")
+            row = {
+                "id": item.id,
+                "text": text,
+                "kind": item.kind,
+                "provider": spec.provider[:64],
+                "model": spec.model[:1024],
+                "task": spec.task_for(item.kind)[:64],
+                "dim": dim,
+                "metadata": metadata,
+            }
+            rows.append(row)
+            row_bytes.append(4 * dim + len(text.encode("utf-8")) + len(encoded) + len(item.id) + 256)
+        if report.truncated_ids:
+            report.warnings.append(
+                f"{len(report.truncated_ids)} text(s) longer than {TEXT_MAX_BYTES:,} bytes were cut to fit "
+                f"(first: item '{report.truncated_ids[0]}')."
+            )
+        bounds = batch_bounds(row_bytes, max_batch_rows)
+        progress(0, len(rows))
+        for start, end in bounds:
+            if cancelled():
+                raise Cancelled(
+                    f"Cancelled after {report.pushed} of {len(rows)} items; they are in '{name}'. "
+                    "Push again to complete it (nothing is duplicated)."
+                )
+            batch = rows[start:end]
+            block = vectors[start:end].tolist()
+            for row, vector in zip(batch, block, strict=True):
+                row["vector"] = vector
+            with _errors(self.target, f"upsert into '{name}'"):
+                self.client.upsert(name, batch)
+            for row in batch:
+                del row["vector"]  # keep memory flat: the float lists were only needed for the request
+            report.pushed += len(batch)
+            report.batches += 1
+            progress(report.pushed, len(rows))
+        report.rows_after = self.count(name)
+        return report
+
+    # -- search ---------------------------------------------------------------------------------------------
+    def _filter_args(self, expression: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        expression = (expression or "").strip()
+        if not params:
+            return {"filter": expression}
+        if self.target.is_server:
+            return {"filter": expression, "filter_params": dict(params)}
+        return {"filter": render_filter(expression, params)}
+
+    def _reading(self, name: str) -> tuple[CollectionInfo, list[str]]:
+        info = self.describe(name)
+        if info is None:
+            raise InputError(f"There is no collection '{name}' at {self.target.display}.")
+        with _errors(self.target, f"describe collection '{name}'"):
+            present = {f["name"] for f in self.client.describe_collection(name)["fields"]}
+        return info, [f for f in ("text", "kind", "metadata") if f in present]
+
+    def _run_filtered(self, action: str, call: Any, expression: str) -> Any:
+        """Run a filtered read; with a filter, an error that is not about reaching Milvus blames the filter."""
+        try:
+            with _errors(self.target, action):
+                return call()
+        except ServiceError as error:
+            cause = error.__cause__
+            if not expression or cause is None or "Cannot reach" in str(error):
+                raise
+            detail = self.target.scrub(str(getattr(cause, "message", "") or cause)).strip().splitlines()[0]
+            raise InputError(f"Milvus rejected the filter {expression!r}: {detail}") from error
+
+    def search(
+        self,
+        name: str,
+        queries: np.ndarray,
+        k: int = 10,
+        expression: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> list[list[Hit]]:
+        """Top-k hits for each query vector, nearest first, with text, kind and metadata."""
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if k < 1:
+            raise InputError(f"k must be at least 1, not {k}.")
+        info, output = self._reading(name)
+        if queries.shape[1] != info.dim:
+            raise InputError(
+                f"Collection '{name}' holds {info.dim}-d vectors but the query is {queries.shape[1]}-d: "
+                "search with the model and dim that made the collection."
+            )
+        search_params: dict[str, Any] = {"metric_type": info.metric}
+        if info.index_type == "HNSW":
+            search_params["params"] = {"ef": max(64, k)}
+        elif info.index_type.startswith("IVF"):
+            search_params["params"] = {"nprobe": 16}
+        filters = self._filter_args(expression, params)
+
+        def call() -> Any:
+            self._load(name)
+            return self.client.search(
+                name, data=queries.tolist(), limit=k, output_fields=output, search_params=search_params, **filters
+            )
+
+        results = self._run_filtered(f"search '{name}'", call, expression)
+        return [[_hit(h) for h in hits] for hits in results]
+
+    def exact_search(
+        self,
+        name: str,
+        query: np.ndarray,
+        k: int = 10,
+        expression: str = "",
+        params: Mapping[str, Any] | None = None,
+        progress: ProgressFn = no_progress,
+        cancelled: CancelledFn = never_cancelled,
+        batch_size: int = 2_000,
+    ) -> tuple[list[Hit], int]:
+        """The exact top-k of the same filtered rows, computed here with numpy; returns (hits, rows scanned).
+
+        It reads every matching vector (one batch at a time), so it is the ground truth an index is judged by.
+        """
+        info, output = self._reading(name)
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        filters = self._filter_args(expression, params)
+        best_ids: list[str] = []
+        best_scores = np.zeros(0, dtype=np.float32)
+        scanned = 0
+        sign = -1.0 if info.metric == "L2" else 1.0  # L2: smaller is nearer
+
+        def scan() -> None:
+            nonlocal best_ids, best_scores, scanned
+            self._load(name)
+            iterator = self.client.query_iterator(name, batch_size=batch_size, output_fields=["vector"], **filters)
+            try:
+                while batch := iterator.next():
+                    if cancelled():
+                        raise Cancelled("Cancelled the exact ranking.")
+                    vectors = np.asarray([row["vector"] for row in batch], dtype=np.float32)
+                    if info.metric == "L2":
+                        scores = ((vectors - query) ** 2).sum(axis=1)
+                    elif info.metric == "COSINE":
+                        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
+                        scores = vectors @ query / np.where(norms == 0, 1.0, norms)
+                    else:
+                        scores = vectors @ query
+                    ids = best_ids + [str(row["id"]) for row in batch]
+                    merged = np.concatenate([best_scores, scores.astype(np.float32)])
+                    order = np.argsort(-sign * merged, kind="stable")[:k]
+                    best_ids, best_scores = [ids[i] for i in order], merged[order]
+                    scanned += len(batch)
+                    progress(scanned, max(scanned, info.rows))
+            finally:
+                iterator.close()
+
+        self._run_filtered(f"read '{name}'", scan, expression)
+        if not best_ids:
+            return [], scanned
+        with _errors(self.target, f"read '{name}'"):
+            rows = {str(r["id"]): r for r in self.client.get(name, ids=best_ids, output_fields=output)}
+        hits = [
+            _hit({"id": i, "distance": float(s), "entity": rows.get(i, {})})
+            for i, s in zip(best_ids, best_scores, strict=True)
+        ]
+        return hits, scanned
+
+
+def _hit(raw: Mapping[str, Any]) -> Hit:
+    entity = raw.get("entity") or {}
+    return Hit(
+        id=str(raw.get("id", entity.get("id", ""))),
+        score=float(raw.get("distance", 0.0)),
+        text=str(entity.get("text") or ""),
+        kind=str(entity.get("kind") or ""),
+        metadata=dict(entity.get("metadata") or {}),
+    )
+
+
+__all__ = [
+    "INDEX_TYPES",
+    "METRICS",
+    "CollectionInfo",
+    "Hit",
+    "MilvusStore",
+    "MilvusTarget",
+    "PushReport",
+    "batch_bounds",
+    "check_vectors",
+    "embed_query",
+    "field_equals",
+    "open_milvus",
+    "recall_at_k",
+    "render_filter",
+]
