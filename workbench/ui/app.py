@@ -17,6 +17,11 @@ def run_app(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Embedding Workbench")
     app.setOrganizationName("embedding-workbench")
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(Path(__file__).resolve().parents[1] / "resources" / "icon.svg")))
     state = AppState()
     runner = TaskRunner()
     window = MainWindow(state, runner, EmbeddingCache())
