@@ -1,27 +1,29 @@
-"""Start the desktop app: one QApplication, one AppState, one TaskRunner, one main window."""
+"""Start the desktop app: one QApplication, one AppState, one TaskRunner, one main window.
+
+Only this module's caller (`workbench` with no sub-command) imports Qt; the CLI never reaches here.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 
 from workbench.core.cache import EmbeddingCache
+from workbench.ui.main_window import MainWindow
+from workbench.ui.state import AppState
+from workbench.ui.tasks import TaskRunner
+
+ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication
-
-    from workbench.ui.main_window import MainWindow
-    from workbench.ui.state import AppState
-    from workbench.ui.tasks import TaskRunner
-
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Embedding Workbench")
     app.setOrganizationName("embedding-workbench")
-    from pathlib import Path
-
-    from PySide6.QtGui import QIcon
-
-    app.setWindowIcon(QIcon(str(Path(__file__).resolve().parents[1] / "resources" / "icon.svg")))
+    app.setWindowIcon(QIcon(str(ICON)))
     state = AppState()
     runner = TaskRunner()
     window = MainWindow(state, runner, EmbeddingCache())
