@@ -92,21 +92,24 @@ def run_search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError(f"-k must be at least 1, not {args.k}.")
     spec = spec_from_args(args)
+    target = _target(args)
+    with open_milvus(target) as db:  # fail fast on a typo before paying for the query's embedding
+        db.check_filter(args.collection, args.filter)
+        stored = db.stored_spec(args.collection)
+    if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
+        print(
+            f"workbench search: warning: '{args.collection}' holds vectors from {stored[0]} · {stored[1]}; "
+            f"the query is embedded with {spec.provider} · {spec.model}.",
+            file=sys.stderr,
+        )
     embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
     cache = EmbeddingCache()
     try:
         vector = embed_query(args.query, embedder, cache)
     finally:
         cache.close()
-    with open_milvus(_target(args)) as db:
-        stored = db.stored_spec(args.collection) if db.describe(args.collection) else None
+    with open_milvus(target) as db:  # opened again: the database stays free while the model loads
         hits = db.search(args.collection, vector, k=args.k, expression=args.filter)[0]
-    if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
-        print(
-            f"workbench search: warning: '{args.collection}' holds vectors from {stored[0]} · {stored[1]}, "
-            f"the query was embedded with {spec.provider} · {spec.model}.",
-            file=sys.stderr,
-        )
     for rank, hit in enumerate(hits, 1):
         if args.json:
             print(json.dumps(hit.as_json(), ensure_ascii=False))

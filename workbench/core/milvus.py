@@ -588,6 +588,15 @@ class MilvusStore:
             detail = self.target.scrub(str(getattr(cause, "message", "") or cause)).strip().splitlines()[0]
             raise InputError(f"Milvus rejected the filter {expression!r}: {detail}") from error
 
+    def check_filter(self, name: str, expression: str, params: Mapping[str, Any] | None = None) -> None:
+        """Let Milvus parse a filter on one row before a query is embedded (a remote embedding costs money)."""
+        if self.describe(name) is None:
+            raise InputError(f"There is no collection '{name}' at {self.target.display}.")
+        if expression.strip():
+            filters = self._filter_args(expression, params)
+            call = lambda: self.client.query(name, limit=1, output_fields=["id"], **filters)  # noqa: E731
+            self._run_filtered(f"query '{name}'", call, expression)
+
     def search(
         self,
         name: str,
