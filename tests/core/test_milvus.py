@@ -281,3 +281,20 @@ def test_an_unreachable_server_is_a_service_error_without_the_token() -> None:
 def test_a_lite_path_must_end_in_db(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"must end in \.db"), open_milvus(MilvusTarget(str(tmp_path / "x.sqlite"))):
         pass
+
+
+def test_threads_opening_one_lite_database_at_once_share_it(target: MilvusTarget) -> None:
+    """The app's tasks may open the database together (a list while a push ends); none may see it 'locked'."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(6)
+
+    def open_and_list(_: int) -> int:
+        barrier.wait(10)
+        with open_milvus(target) as db:
+            return len(db.collections())
+
+    for _ in range(3):
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(open_and_list, range(6))) == [0] * 6

@@ -210,7 +210,13 @@ def open_milvus(target: MilvusTarget | None = None) -> Iterator[MilvusStore]:
             _lite_users[uri] = _lite_users.get(uri, 0) + 1
     try:
         try:
-            client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
+            if target.is_server:
+                client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
+            else:
+                # Milvus Lite's server manager races when two threads start the same database at once (the
+                # loser hits our own file lock), so this process starts or joins it under one lock.
+                with _lite_lock:
+                    client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
         except Exception as error:
             if not target.is_server:
                 if _lite_is_locked(uri):
@@ -371,11 +377,21 @@ def embed_query(text: str, embedder: Embedder, cache: Any = None) -> np.ndarray:
     return result.vectors[0]
 
 
+@dataclass(frozen=True)
+class _Layout:
+    dim: int
+    metric: str
+    index_type: str
+    fields: tuple[str, ...]
+
+
 class MilvusStore:
     """One open connection; every method raises InputError / ServiceError with a sentence, never pymilvus'."""
 
     def __init__(self, client: Any, target: MilvusTarget) -> None:
         self.client, self.target = client, target
+        self._layouts: dict[str, _Layout] = {}  # schema and index per collection, read once per operation
+        self._loaded: set[str] = set()
 
     # -- collections ----------------------------------------------------------------------------------------
     def collections(self) -> list[CollectionInfo]:
@@ -383,21 +399,31 @@ class MilvusStore:
             names = sorted(self.client.list_collections())
         return [info for name in names if (info := self.describe(name)) is not None]
 
-    def describe(self, name: str) -> CollectionInfo | None:
-        """Dim, metric, index and row count of a collection, or None when it does not exist."""
+    def _layout(self, name: str) -> _Layout | None:
+        """Dim, metric, index type and field names of a collection (no row count), or None when it is absent."""
+        if name in self._layouts:
+            return self._layouts[name]
         with _errors(self.target, f"describe collection '{name}'"):
             if not self.client.has_collection(name):
                 return None
             schema = self.client.describe_collection(name)
-            fields = {f["name"]: f for f in schema["fields"]}
             vector = self._vector_field(name, schema)
-            dim = int(vector["params"].get("dim", 0))
             metric, index_type = "?", "none"
             for index_name in self.client.list_indexes(name, field_name=vector["name"]):
                 index = self.client.describe_index(name, index_name)
                 metric, index_type = index.get("metric_type", "?"), index.get("index_type", "?")
-            ours = set(FIELDS) <= set(fields)
-            return CollectionInfo(name, self.count(name), dim, metric, index_type, ours)
+        fields = tuple(f["name"] for f in schema["fields"])
+        layout = _Layout(int(vector["params"].get("dim", 0)), metric, index_type, fields)
+        self._layouts[name] = layout
+        return layout
+
+    def describe(self, name: str) -> CollectionInfo | None:
+        """Dim, metric, index and row count of a collection, or None when it does not exist."""
+        layout = self._layout(name)
+        if layout is None:
+            return None
+        ours = set(FIELDS) <= set(layout.fields)
+        return CollectionInfo(name, self.count(name), layout.dim, layout.metric, layout.index_type, ours)
 
     def _vector_field(self, name: str, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         from pymilvus import DataType
@@ -410,8 +436,9 @@ class MilvusStore:
     def _load(self, name: str) -> None:
         from pymilvus.client.types import LoadState
 
-        if self.client.get_load_state(name)["state"] != LoadState.Loaded:
+        if name not in self._loaded and self.client.get_load_state(name)["state"] != LoadState.Loaded:
             self.client.load_collection(name)
+        self._loaded.add(name)
 
     def count(self, name: str) -> int:
         """Rows in a collection: count(*) on the loaded collection (statistics would count upserted rows twice)."""
@@ -467,6 +494,8 @@ class MilvusStore:
         return CollectionInfo(name, 0, dim, metric, index_type, True), True
 
     def drop(self, name: str) -> None:
+        self._layouts.pop(name, None)
+        self._loaded.discard(name)
         with _errors(self.target, f"drop collection '{name}'"):
             self.client.drop_collection(name)
 
@@ -556,6 +585,9 @@ class MilvusStore:
             report.pushed += len(batch)
             report.batches += 1
             progress(report.pushed, len(rows))
+        with _errors(self.target, f"flush '{name}'"):
+            # Seal the pushed rows: Milvus Lite searches unflushed rows ~10x slower (300 ms vs 30 ms at 10k rows).
+            self.client.flush(name)
         report.rows_after = self.count(name)
         return report
 
@@ -568,13 +600,14 @@ class MilvusStore:
             return {"filter": expression, "filter_params": dict(params)}
         return {"filter": render_filter(expression, params)}
 
-    def _reading(self, name: str) -> tuple[CollectionInfo, list[str]]:
-        info = self.describe(name)
-        if info is None:
+    def _reading(self, name: str) -> tuple[_Layout, list[str]]:
+        """The layout of a collection about to be read, loaded first (a filter error is then the filter's)."""
+        layout = self._layout(name)
+        if layout is None:
             raise InputError(f"There is no collection '{name}' at {self.target.display}.")
-        with _errors(self.target, f"describe collection '{name}'"):
-            present = {f["name"] for f in self.client.describe_collection(name)["fields"]}
-        return info, [f for f in ("text", "kind", "metadata") if f in present]
+        with _errors(self.target, f"load collection '{name}'"):
+            self._load(name)
+        return layout, [f for f in ("text", "kind", "metadata") if f in layout.fields]
 
     def _run_filtered(self, action: str, call: Any, expression: str) -> Any:
         """Run a filtered read; with a filter, an error that is not about reaching Milvus blames the filter."""
@@ -590,8 +623,7 @@ class MilvusStore:
 
     def check_filter(self, name: str, expression: str, params: Mapping[str, Any] | None = None) -> None:
         """Let Milvus parse a filter on one row before a query is embedded (a remote embedding costs money)."""
-        if self.describe(name) is None:
-            raise InputError(f"There is no collection '{name}' at {self.target.display}.")
+        self._reading(name)
         if expression.strip():
             filters = self._filter_args(expression, params)
             call = lambda: self.client.query(name, limit=1, output_fields=["id"], **filters)  # noqa: E731
@@ -623,7 +655,6 @@ class MilvusStore:
         filters = self._filter_args(expression, params)
 
         def call() -> Any:
-            self._load(name)
             return self.client.search(
                 name, data=queries.tolist(), limit=k, output_fields=output, search_params=search_params, **filters
             )
@@ -653,10 +684,10 @@ class MilvusStore:
         best_scores = np.zeros(0, dtype=np.float32)
         scanned = 0
         sign = -1.0 if info.metric == "L2" else 1.0  # L2: smaller is nearer
+        total = self.count(name)  # all rows: the progress bound when a filter keeps fewer
 
         def scan() -> None:
             nonlocal best_ids, best_scores, scanned
-            self._load(name)
             iterator = self.client.query_iterator(name, batch_size=batch_size, output_fields=["vector"], **filters)
             try:
                 while batch := iterator.next():
@@ -675,7 +706,7 @@ class MilvusStore:
                     order = np.argsort(-sign * merged, kind="stable")[:k]
                     best_ids, best_scores = [ids[i] for i in order], merged[order]
                     scanned += len(batch)
-                    progress(scanned, max(scanned, info.rows))
+                    progress(scanned, max(scanned, total))
             finally:
                 iterator.close()
 

@@ -1,17 +1,429 @@
-"""MilvusPanel: placeholder until its issue lands; it says honestly what will appear here."""
+"""Milvus panel: push the embedded items to a collection, and search it next to the exact ranking.
+
+Every Milvus call runs as a TaskRunner task that opens the database, does one thing and closes it, so a
+Milvus Lite file is free for the `workbench` CLI between operations (Lite lets one process hold it at a time).
+The token lives in a masked field and in memory only. The exact ranking is computed here from the collection's
+own vectors (same filter), so recall@k says how much the index missed, not how the corpora differ.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import logging
+from dataclasses import dataclass
+from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.embedders import Embedder, make_embedder
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.milvus import (
+    INDEX_TYPES,
+    METRICS,
+    CollectionInfo,
+    Hit,
+    MilvusTarget,
+    PushReport,
+    embed_query,
+    field_equals,
+    open_milvus,
+    recall_at_k,
+)
+from workbench.core.paths import default_milvus_uri
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import placeholder_label
+from workbench.ui.widgets import MessageStrip
+
+log = logging.getLogger("workbench.ui.milvus")
+PUSH_TASK, SEARCH_TASK, LIST_TASK, DROP_TASK = "milvus-push", "milvus-search", "milvus-list", "milvus-drop"
+_MISSED = QBrush(QColor("#fde2e1"))  # a Milvus hit that the exact top-k does not hold
+
+
+@dataclass
+class SearchOutcome:
+    hits: list[Hit]
+    exact: list[Hit]
+    scanned: int
+    recall: float | None
+    stored: tuple[str, str, int] | None  # provider, model, dim of the collection's rows
 
 
 class MilvusPanel(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.runner = state, runner
+        self._embedders: dict[tuple, Embedder] = {}
+        self.confirm = self._ask  # replaced in tests; the one modal question this panel asks
+        self.messages = MessageStrip()
+
+        # -- where ----------------------------------------------------------------------------------------
+        self.uri = QLineEdit(default_milvus_uri())
+        self.uri.setPlaceholderText("Milvus Lite .db path, or http://host:19530")
+        self.uri.setToolTip("A .db path is a Milvus Lite database on this computer; a URL is a Milvus server.")
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("server token (kept in memory only)")
+        self.refresh_button = QPushButton("Refresh")
+        self.collections_table = QTableWidget(0, 5)
+        self.collections_table.setHorizontalHeaderLabels(["Collection", "Rows", "Dim", "Metric", "Index"])
+        self._compact_table(self.collections_table, stretch=0)
+        self.collections_table.setMaximumHeight(130)
+        where = QGroupBox("Milvus")
+        form = QFormLayout(where)
+        uri_row = QHBoxLayout()
+        uri_row.addWidget(self.uri, 1)
+        uri_row.addWidget(self.refresh_button)
+        form.addRow("Database", uri_row)
+        form.addRow("Token", self.token)
+        form.addRow(self.collections_table)
+
+        # -- push -----------------------------------------------------------------------------------------
+        self.collection = QLineEdit("workbench")
+        self.metric = QComboBox()
+        self.metric.addItems(METRICS)
+        self.index_type = QComboBox()
+        self.index_type.addItems(INDEX_TYPES)
+        self.push_button = QPushButton("Push")
+        self.drop_button = QPushButton("Drop…")
+        self.count_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumHeight(14)
+        self.cancel_button = QPushButton("Cancel")
+        push_box = QGroupBox("Push embedded items")
+        push_form = QFormLayout(push_box)
+        options = QHBoxLayout()
+        options.addWidget(self.collection, 2)
+        options.addWidget(self.metric)
+        options.addWidget(self.index_type)
+        push_form.addRow("Collection", options)
+        buttons = QHBoxLayout()
+        for widget in (self.push_button, self.drop_button, self.progress, self.cancel_button):
+            buttons.addWidget(widget)
+        buttons.addWidget(self.count_label, 1)
+        push_form.addRow(buttons)
+
+        # -- search ---------------------------------------------------------------------------------------
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Type a query and press Enter")
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 100)
+        self.top_k.setValue(10)
+        self.top_k.setPrefix("top ")
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("documents", "document")
+        self.kind_filter.addItem("queries", "query")
+        self.kind_filter.addItem("any kind", "")
+        self.meta_key = QComboBox()
+        self.meta_key.setEditable(True)
+        self.meta_key.setToolTip("A metadata field; its value is sent as a filter parameter, never pasted in.")
+        self.meta_value = QLineEdit()
+        self.meta_value.setPlaceholderText("value")
+        self.expression = QLineEdit()
+        self.expression.setPlaceholderText('optional Milvus expression, e.g. metadata["year"] > 2020')
+        self.search_button = QPushButton("Search")
+        self.recall_label = QLabel("")
+        self.results = QTableWidget(0, 5)
+        self.results.setHorizontalHeaderLabels(["#", "Milvus", "Milvus hit", "Exact", "Exact hit"])
+        self._compact_table(self.results, stretch=2)
+        self.results.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        search_box = QGroupBox("Search the collection")
+        search_layout = QVBoxLayout(search_box)
+        row = QHBoxLayout()
+        row.addWidget(self.query, 1)
+        row.addWidget(self.top_k)
+        row.addWidget(self.search_button)
+        search_layout.addLayout(row)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Only"))
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(QLabel("where"))
+        filters.addWidget(self.meta_key, 1)
+        filters.addWidget(QLabel("="))
+        filters.addWidget(self.meta_value, 1)
+        search_layout.addLayout(filters)
+        search_layout.addWidget(self.expression)
+        search_layout.addWidget(self.recall_label)
+        search_layout.addWidget(self.results, 1)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(placeholder_label("Pushing to Milvus comes with embeddings: press Embed first."))
+        layout.addWidget(where)
+        layout.addWidget(push_box)
+        layout.addWidget(search_box, 1)
+        layout.addWidget(self.messages)
+
+        self.refresh_button.clicked.connect(self.refresh)
+        self.uri.editingFinished.connect(self.refresh)
+        self.collections_table.itemSelectionChanged.connect(self._on_collection_picked)
+        self.push_button.clicked.connect(self.push)
+        self.drop_button.clicked.connect(self.drop)
+        self.cancel_button.clicked.connect(lambda: self.runner.cancel(PUSH_TASK))
+        self.search_button.clicked.connect(self.search)
+        self.query.returnPressed.connect(self.search)
+        self.results.cellDoubleClicked.connect(self._on_hit_activated)
+        state.vectors_changed.connect(self._update_enabled)
+        state.corpus_changed.connect(self._fill_metadata_keys)
+        self._set_pushing(False)
+        self._update_enabled()
+        self._fill_metadata_keys()
+
+    @staticmethod
+    def _compact_table(table: QTableWidget, stretch: int) -> None:
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    # -- state -----------------------------------------------------------------------------------------------
+    def target(self) -> MilvusTarget:
+        return MilvusTarget(uri=self.uri.text().strip() or default_milvus_uri(), token=self.token.text().strip())
+
+    def _update_enabled(self) -> None:
+        embedded = self.state.embedding is not None and len(self.state.embedding.items) > 0
+        self.push_button.setEnabled(embedded and not self.runner.is_running(PUSH_TASK))
+        self.push_button.setToolTip(
+            "Upsert every embedded item by its id" if embedded else "Nothing to push: press Embed first."
+        )
+
+    def _set_pushing(self, pushing: bool) -> None:
+        self.progress.setVisible(pushing)
+        self.cancel_button.setVisible(pushing)
+        self.drop_button.setEnabled(not pushing)
+        self._update_enabled()
+
+    def _fill_metadata_keys(self) -> None:
+        keys = list(dict.fromkeys(key for item in self.state.corpus.items for key in item.metadata))
+        current = self.meta_key.currentText()
+        self.meta_key.clear()
+        self.meta_key.addItems(["", *keys])
+        self.meta_key.setCurrentText(current)
+
+    # -- collections -----------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        target = self.target()
+
+        def list_them(progress, cancelled) -> list[CollectionInfo]:
+            with open_milvus(target) as db:
+                return db.collections()
+
+        self.runner.start(LIST_TASK, "Listing Milvus collections", list_them, self._show_collections, self._failed)
+
+    def _show_collections(self, infos: list[CollectionInfo]) -> None:
+        table = self.collections_table
+        table.blockSignals(True)
+        table.setRowCount(len(infos))
+        for row, info in enumerate(infos):
+            for column, value in enumerate((info.name, info.rows, info.dim, info.metric, info.index_type)):
+                cell = QTableWidgetItem(str(value))
+                if column in (1, 2):
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(row, column, cell)
+            if info.name == self.collection.text().strip():
+                table.selectRow(row)
+        table.blockSignals(False)
+        current = next((i for i in infos if i.name == self.collection.text().strip()), None)
+        self.count_label.setText(f"{current.rows} rows in '{current.name}'" if current else "")
+
+    def _on_collection_picked(self) -> None:
+        rows = self.collections_table.selectionModel().selectedRows()
+        if rows:
+            name = self.collections_table.item(rows[0].row(), 0).text()
+            self.collection.setText(name)
+            metric = self.collections_table.item(rows[0].row(), 3).text()
+            if metric in METRICS:
+                self.metric.setCurrentText(metric)
+
+    def drop(self) -> None:
+        name, target = self.collection.text().strip(), self.target()
+        if not name or not self.confirm(f"Drop the collection '{name}' and all its rows from {target.display}?"):
+            return
+
+        def drop_it(progress, cancelled) -> list[CollectionInfo]:
+            with open_milvus(target) as db:
+                db.drop(name)
+                return db.collections()
+
+        def dropped(infos: list[CollectionInfo]) -> None:
+            self._show_collections(infos)
+            self.messages.show_info(f"Dropped '{name}'.")
+
+        self.runner.start(DROP_TASK, f"Dropping '{name}'", drop_it, dropped, self._failed)
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Drop collection", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- push ------------------------------------------------------------------------------------------------
+    def push(self) -> None:
+        result = self.state.embedding
+        if result is None or not result.items:
+            return
+        name, target = self.collection.text().strip(), self.target()
+        metric, index_type = self.metric.currentText(), self.index_type.currentText()
+        items, vectors, spec = list(result.items), result.vectors, result.spec
+
+        def push_them(progress, cancelled) -> tuple[PushReport, list[CollectionInfo]]:
+            with open_milvus(target) as db:
+                report = db.push(name, items, vectors, spec, metric, index_type, progress, cancelled)
+                return report, db.collections()
+
+        self.messages.clear()
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+        self.runner.start(
+            PUSH_TASK,
+            f"Pushing {len(items)} items to '{name}'",
+            push_them,
+            self._pushed,
+            on_error=self._push_failed,
+            on_progress=lambda done, total: self.progress.setValue(done),
+            on_cancelled=self._push_cancelled,
+        )
+        self._set_pushing(True)
+
+    def _pushed(self, outcome: tuple[PushReport, list[CollectionInfo]]) -> None:
+        report, infos = outcome
+        self._set_pushing(False)
+        self._show_collections(infos)
+        self.count_label.setText(f"{report.rows_after} rows in '{report.collection}'")
+        if report.warnings:
+            self.messages.show_warning(" ".join(report.warnings))
+        else:
+            self.messages.show_info(report.summary())
+        self.state.status_message.emit(report.summary())
+
+    def _push_failed(self, message: str) -> None:
+        self._set_pushing(False)
+        self.messages.show_error(message)
+
+    def _push_cancelled(self, message: str) -> None:
+        self._set_pushing(False)
+        self.messages.show_warning(message)
+        self.refresh()
+
+    # -- search ----------------------------------------------------------------------------------------------
+    def _filter(self) -> tuple[str, dict[str, Any]]:
+        """The expression and its parameters: user values always travel as parameters."""
+        parts, params = [], {}
+        if kind := self.kind_filter.currentData():
+            parts.append(field_equals("kind", None, "kind"))
+            params["kind"] = kind
+        key, value = self.meta_key.currentText().strip(), self.meta_value.text()
+        if key and value:
+            parts.append(field_equals("metadata", key, "value"))
+            params["value"] = self._typed(key, value)
+        if raw := self.expression.text().strip():
+            parts.append(f"({raw})")
+        return " and ".join(parts), params
+
+    def _typed(self, key: str, value: str) -> Any:
+        """A number when the corpus holds numbers under this key (JSON compares 2020 and "2020" as different)."""
+        known = [i.metadata[key] for i in self.state.corpus.items if key in i.metadata]
+        if known and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in known):
+            try:
+                return int(value)
+            except ValueError:
+                try:
+                    return float(value)
+                except ValueError:
+                    return value
+        return value
+
+    def _embedder(self, spec: EmbeddingSpec) -> Embedder:
+        key = (spec, self.state.base_url, bool(self.state.api_key))
+        if key not in self._embedders:
+            self._embedders[key] = make_embedder(spec, api_key=self.state.api_key, base_url=self.state.base_url)
+        return self._embedders[key]
+
+    def search(self) -> None:
+        text = self.query.text().strip()
+        if not text:
+            self.messages.show_warning("Type a query first.")
+            return
+        name, target, k = self.collection.text().strip(), self.target(), self.top_k.value()
+        expression, params = self._filter()
+        spec = self.state.spec
+        try:
+            embedder = self._embedder(spec)
+        except Exception as error:  # noqa: BLE001 - shown in the strip, the app keeps running
+            self.messages.show_error(str(error))
+            return
+
+        def run_search(progress, cancelled) -> SearchOutcome:
+            with open_milvus(target) as db:  # a bad filter or name fails before the query is embedded
+                db.check_filter(name, expression, params)
+                stored = db.stored_spec(name)
+            vector = embed_query(text, embedder)
+            with open_milvus(target) as db:
+                hits = db.search(name, vector, k, expression, params)[0]
+                exact, scanned = db.exact_search(name, vector, k, expression, params, progress, cancelled)
+            return SearchOutcome(
+                hits, exact, scanned, recall_at_k([h.id for h in hits], [h.id for h in exact], k), stored
+            )
+
+        self.messages.clear()
+        self.recall_label.setText("Searching…")
+        self.runner.start(SEARCH_TASK, f"Searching '{name}'", run_search, self._searched, self._search_failed)
+
+    def _searched(self, outcome: SearchOutcome) -> None:
+        spec = self.state.spec
+        if outcome.stored and (outcome.stored[0], outcome.stored[1]) != (spec.provider, spec.model):
+            self.messages.show_warning(
+                f"The collection holds vectors from {outcome.stored[0]} · {outcome.stored[1]}; the query was "
+                f"embedded with {spec.provider} · {spec.model}, so the scores mean little."
+            )
+        k = self.top_k.value()
+        recall = "n/a (no row matches)" if outcome.recall is None else f"{outcome.recall:.2f}"
+        self.recall_label.setText(
+            f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
+        )
+        exact_ids = {h.id for h in outcome.exact}
+        self.results.setRowCount(max(len(outcome.hits), len(outcome.exact)))
+        for row in range(self.results.rowCount()):
+            self.results.setItem(row, 0, QTableWidgetItem(str(row + 1)))
+            for column, hits in ((1, outcome.hits), (3, outcome.exact)):
+                hit = hits[row] if row < len(hits) else None
+                score = QTableWidgetItem(f"{hit.score:.4f}" if hit else "")
+                cell = QTableWidgetItem(" ".join(hit.text.split())[:200] if hit else "")
+                if hit:
+                    cell.setData(Qt.ItemDataRole.UserRole, hit.id)
+                    cell.setToolTip(f"{hit.id}\n{hit.text[:1000]}\n{dict(hit.metadata)}")
+                    if column == 1 and hit.id not in exact_ids:
+                        cell.setBackground(_MISSED)
+                        score.setBackground(_MISSED)
+                self.results.setItem(row, column, score)
+                self.results.setItem(row, column + 1, cell)
+
+    def _search_failed(self, message: str) -> None:
+        self.recall_label.setText("")
+        self.messages.show_error(message)
+
+    def _on_hit_activated(self, row: int, column: int) -> None:
+        """Double-click a hit: select that item in the other views when it is in this workspace."""
+        cell = self.results.item(row, 2 if column <= 2 else 4)
+        item_id = cell.data(Qt.ItemDataRole.UserRole) if cell else None
+        if item_id and self.state.row_of(item_id) is not None:
+            self.state.set_selection([item_id])
+
+    def _failed(self, message: str) -> None:
+        self.messages.show_error(message)
