@@ -1,0 +1,343 @@
+"""Write vectors with their ids, texts, kinds and metadata in the formats other tools read, and read them back.
+
+- `.parquet`: the exchange format itself (`workbench.core.exchange`), what Embedding Atlas, pandas and Milvus'
+  bulk import read.
+- `.csv`: the same columns; `vector` holds a JSON array (floats with 9 significant digits, exact for float32).
+- `.npy` + `.jsonl` sidecar: the vectors as an (n, dim) float32 array; line i of the sidecar holds every other
+  column of row i.
+- `.tsv`: the TensorFlow Embedding Projector pair, `X.tsv` (vectors, no header) and a metadata TSV with a header
+  (`metadata.tsv` beside `vectors.tsv`, else `X.metadata.tsv`). The Projector's TSV has no quoting, so tabs and
+  newlines inside texts become spaces there; the other formats keep texts exactly.
+
+Every file is written to a temporary name in the same folder and renamed over the target when complete, so a
+crash or a cancel never leaves half a file under the name a user chose.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.errors import InputError
+from workbench.core.exchange import DERIVED_COLUMNS, RESERVED_COLUMNS, ExchangeTable, read_parquet, to_arrow
+from workbench.core.items import ITEM_KINDS, Item
+from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
+
+EXPORT_FORMATS = {
+    ".parquet": "Parquet, the exchange format (*.parquet)",
+    ".csv": "CSV (*.csv)",
+    ".npy": "NumPy array + JSONL sidecar (*.npy)",
+    ".tsv": "TensorFlow Embedding Projector: vectors.tsv + metadata.tsv (*.tsv)",
+}
+READABLE_EXPORTS = (".parquet", ".csv", ".npy")
+_CHUNK = 2_000  # rows between progress reports and cancel checks
+_PROJECTOR_SKIP = frozenset({"vector", "provider", "model", "dim", "task", "x", "y"})
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path`; on a clean exit it is synced and renamed over `path`, else deleted."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def sidecar_path(npy_path: str | Path) -> Path:
+    """The JSONL file that travels with a .npy export."""
+    return Path(npy_path).with_suffix(".jsonl")
+
+
+def projector_metadata_path(vectors_path: str | Path) -> Path:
+    """`metadata.tsv` beside `vectors.tsv`; `X.metadata.tsv` beside any other `X.tsv`."""
+    path = Path(vectors_path)
+    return path.with_name("metadata.tsv" if path.stem == "vectors" else f"{path.stem}.metadata.tsv")
+
+
+def _cell(value: Any) -> str:
+    """A metadata value as CSV text: None is empty, lists and dicts are JSON, everything else its str()."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _vector_text(row: np.ndarray, separator: str) -> str:
+    # 9 significant digits are enough to get every float32 back bit for bit.
+    return separator.join(f"{v:.9g}" for v in row.tolist())
+
+
+def _columns_and_rows(
+    items: Sequence[Item], vectors: np.ndarray, spec: EmbeddingSpec, derived: Mapping[str, Any] | None
+) -> tuple[list[str], pa.Table]:
+    """The exchange table without its vector column (vectors are written from the array, faster), and its names."""
+    table = to_arrow(items, vectors, spec, derived)
+    return table.column_names, table.drop_columns(["vector"])
+
+
+def _check_aligned(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) != len(items):
+        raise ValueError(f"{len(items)} items but vectors of shape {vectors.shape}")
+    return vectors
+
+
+def write_parquet_export(
+    path: Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """The exchange format, row groups written one chunk at a time so progress and cancel work on big sets."""
+    table = to_arrow(items, _check_aligned(items, vectors), spec, derived)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema) as writer:
+        for start in range(0, max(table.num_rows, 1), _CHUNK * 10):
+            raise_if_cancelled(cancelled)
+            writer.write_table(table.slice(start, _CHUNK * 10))
+            progress(min(start + _CHUNK * 10, table.num_rows), table.num_rows)
+    return [path]
+
+
+def write_csv_export(
+    path: Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """The exchange columns as CSV (UTF-8, a header, RFC 4180 quoting); `vector` is a JSON array."""
+    vectors = _check_aligned(items, vectors)
+    names, table = _columns_and_rows(items, vectors, spec, derived)
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for row in range(len(items)):
+            if row % _CHUNK == 0:
+                raise_if_cancelled(cancelled)
+                progress(row, len(items))
+            writer.writerow(
+                "[" + _vector_text(vectors[row], ",") + "]" if name == "vector" else _cell(columns[name][row])
+                for name in names
+            )
+    progress(len(items), len(items))
+    return [path]
+
+
+def _write_jsonl(path: Path, table: pa.Table, cancelled: CancelledFn) -> None:
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for row in range(table.num_rows):
+            if row % _CHUNK == 0:
+                raise_if_cancelled(cancelled)
+            record = {name: values[row] for name, values in columns.items()}
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def write_npy_export(
+    path: Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """`path` (.npy, float32 (n, dim)) and its `.jsonl` sidecar: line i holds the other columns of row i."""
+    vectors = _check_aligned(items, vectors)
+    _, table = _columns_and_rows(items, vectors, spec, derived)
+    sidecar = sidecar_path(path)
+    with atomic_path(sidecar) as tmp_sidecar, atomic_path(path) as tmp_npy:
+        _write_jsonl(tmp_sidecar, table, cancelled)
+        progress(len(items) // 2, len(items))
+        with open(tmp_npy, "wb") as handle:
+            np.save(handle, vectors, allow_pickle=False)
+    progress(len(items), len(items))
+    return [path, sidecar]
+
+
+def write_projector_export(
+    path: Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """The Embedding Projector pair: `path` (one tab-separated vector per line) and the metadata TSV with a header.
+
+    The metadata always has several columns (id, text, kind, …), and the Projector expects a header row then.
+    """
+    vectors = _check_aligned(items, vectors)
+    _, table = _columns_and_rows(items, vectors, spec, derived)
+    names = [n for n in table.column_names if n not in _PROJECTOR_SKIP]
+    columns = {name: table.column(name).to_pylist() for name in names}
+
+    def clean(value: Any) -> str:
+        return " ".join(_cell(value).replace("\r\n", " ").replace("\r", " ").replace("\n", " ").split("\t"))
+
+    metadata = projector_metadata_path(path)
+    with (
+        atomic_path(metadata) as tmp_meta,
+        atomic_path(path) as tmp_vectors,
+        open(tmp_vectors, "w", encoding="utf-8", newline="\n") as vec_out,
+        open(tmp_meta, "w", encoding="utf-8", newline="\n") as meta_out,
+    ):
+        meta_out.write("\t".join(clean(n) for n in names) + "\n")
+        for row in range(len(items)):
+            if row % _CHUNK == 0:
+                raise_if_cancelled(cancelled)
+                progress(row, len(items))
+            vec_out.write(_vector_text(vectors[row], "\t") + "\n")
+            meta_out.write("\t".join(clean(columns[n][row]) for n in names) + "\n")
+    progress(len(items), len(items))
+    return [path, metadata]
+
+
+WRITERS = {
+    ".parquet": write_parquet_export,
+    ".csv": write_csv_export,
+    ".npy": write_npy_export,
+    ".tsv": write_projector_export,
+}
+
+
+def export_vectors(
+    path: str | Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """Write items and their vectors in the format the suffix names; return every file written."""
+    path = Path(path)
+    writer = WRITERS.get(path.suffix.lower())
+    if writer is None:
+        raise InputError(f"{path}: unsupported export type '{path.suffix}'; use one of {', '.join(WRITERS)}.")
+    return writer(path, items, vectors, spec, derived, progress, cancelled)
+
+
+# -- reading exports back -------------------------------------------------------------------------------------
+def _from_records(records: list[dict[str, Any]], vectors: np.ndarray, source: str, numeric: bool) -> ExchangeTable:
+    """An ExchangeTable from an export's rows (CSV cells are text: `numeric` converts dim, x, y and cluster)."""
+    if records:
+        missing = [c for c in ("id", "text", "kind") if c not in records[0]]
+        if missing:
+            raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is this a workbench export?")
+    items: list[Item] = []
+    for row, record in enumerate(records, start=1):
+        if record["kind"] not in ITEM_KINDS:
+            raise InputError(f"{source}: row {row}, field 'kind': {record['kind']!r} is not 'document' or 'query'.")
+        metadata = {k: v for k, v in record.items() if k not in RESERVED_COLUMNS}
+        items.append(Item(id=str(record["id"]), text=record["text"] or "", kind=record["kind"], metadata=metadata))
+    first = records[0] if records else {}
+    tasks = {r["kind"]: r.get("task") for r in reversed(records)}
+    dim = first.get("dim") or (vectors.shape[1] if vectors.ndim == 2 else None)
+    spec = EmbeddingSpec(
+        provider=str(first.get("provider", "unknown")),
+        model=str(first.get("model", "unknown")),
+        dim=int(dim) if dim else None,
+        document_task=str(tasks.get("document") or "document"),
+        query_task=str(tasks.get("query") or "query"),
+    )
+    derived: dict[str, np.ndarray] = {}
+    for name in DERIVED_COLUMNS:
+        if records and name in first:
+            values = [r.get(name) for r in records]
+            if numeric and name in ("x", "y"):
+                derived[name] = np.asarray([float(v) if v not in (None, "") else np.nan for v in values])
+            elif numeric and name == "cluster":
+                derived[name] = np.asarray([int(v) if v not in (None, "") else -1 for v in values])
+            else:
+                derived[name] = np.asarray(values)
+    return ExchangeTable(items=items, vectors=vectors, spec=spec, derived=derived)
+
+
+def _read_csv_export(path: Path) -> ExchangeTable:
+    csv.field_size_limit(2**31 - 1)
+    records: list[dict[str, Any]] = []
+    vectors: list[list[float]] = []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle, strict=True)
+            if not reader.fieldnames or "vector" not in reader.fieldnames:
+                raise InputError(f"{path}: no 'vector' column; is this a workbench CSV export?")
+            for row, record in enumerate(reader, start=1):
+                try:
+                    vectors.append([float(v) for v in json.loads(record.pop("vector"))])
+                except (TypeError, ValueError) as error:
+                    raise InputError(f"{path}: row {row}, field 'vector': not a list of numbers.") from error
+                records.append(record)
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable CSV export ({error}).") from error
+    if len({len(v) for v in vectors}) > 1:
+        bad = next(r for r, v in enumerate(vectors, start=1) if len(v) != len(vectors[0]))
+        raise InputError(f"{path}: row {bad}, field 'vector': of another length than row 1.")
+    array = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    return _from_records(records, array, str(path), numeric=True)
+
+
+def _read_npy_export(path: Path) -> ExchangeTable:
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        raise InputError(f"{path}: its sidecar {sidecar.name} is missing; keep the two files together.")
+    try:
+        vectors = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise InputError(f"{path}: not a readable .npy file ({error}).") from error
+    if vectors.ndim != 2:
+        raise InputError(f"{path}: expected a 2-D array of vectors, found shape {vectors.shape}.")
+    records = []
+    with open(sidecar, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise InputError(f"{sidecar}: line {number}: not valid JSON ({error.msg}).") from error
+    if len(records) != len(vectors):
+        raise InputError(f"{sidecar}: {len(records)} rows but {path.name} holds {len(vectors)} vectors.")
+    return _from_records(records, vectors.astype(np.float32, copy=False), str(sidecar), numeric=False)
+
+
+def read_export(path: str | Path) -> ExchangeTable:
+    """Items, vectors, provenance and derived columns back from a .parquet, .csv or .npy (+ sidecar) export."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in READABLE_EXPORTS:
+        raise InputError(f"{path}: cannot read vectors from a '{suffix}' file; use {', '.join(READABLE_EXPORTS)}.")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    if suffix == ".parquet":
+        return read_parquet(path)
+    if suffix == ".csv":
+        return _read_csv_export(path)
+    return _read_npy_export(path)
