@@ -1,0 +1,444 @@
+"""Save and open a whole workspace in one file, autosave it, and find autosaves a crash left behind.
+
+A workspace file is a zip (the `.workbench` suffix) holding:
+- `manifest.json`: format name and version, the app version, when it was saved, the embedding spec, the
+  projection note, cluster names, the selection, view settings, and the size and SHA-256 of every other member;
+- `items.parquet`: one row per item (`id`, `text`, `kind`, `metadata` as JSON text, `in_corpus`,
+  `embedded_row`), so the corpus and the embedded items share rows;
+- `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters.
+
+Why a zip of Parquet + .npy + JSON: each piece is a format other tools open, numpy reads arrays without pickle
+(nothing in a workspace can run code), and the zip's CRCs plus our checksums catch a truncated or damaged file
+before anything is applied. Opening validates everything first and returns a `Workspace`; the caller replaces
+its state only on success, so a bad file never costs what is already loaded. A file of a newer format version is
+refused with a message rather than half-read.
+
+Secrets never enter a workspace: `Workspace` has no field for an API key, a token or an endpoint, and view
+settings whose names look like secrets are dropped before writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench import __version__
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedding import EmbeddingResult
+from workbench.core.errors import InputError
+from workbench.core.exports import atomic_path
+from workbench.core.items import ITEM_KINDS, Item
+from workbench.core.paths import data_dir
+from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
+
+FORMAT_NAME = "embedding-workbench-workspace"
+FORMAT_VERSION = 1
+WORKSPACE_SUFFIX = ".workbench"
+MANIFEST = "manifest.json"
+_SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "credential", "authorization", "auth")
+
+
+@dataclass
+class Workspace:
+    """Everything a workspace file holds, in core types; `items` is the corpus in order."""
+
+    items: list[Item] = field(default_factory=list)
+    spec: EmbeddingSpec = field(default_factory=EmbeddingSpec)
+    embedding: EmbeddingResult | None = None
+    projection: np.ndarray | None = None  # (n, 2) aligned with embedding.items
+    projection_note: str = ""
+    clusters: np.ndarray | None = None  # one label per embedding row, -1 noise
+    cluster_names: dict[int, str] = field(default_factory=dict)
+    selection: list[str] = field(default_factory=list)
+    view: dict[str, Any] = field(default_factory=dict)
+    saved_at: str = ""
+
+    def summary(self) -> str:
+        """'40 documents, 6 queries; 384-d vectors; 2-D layout' for a recovery prompt or a status bar."""
+        docs = sum(1 for i in self.items if i.kind == "document")
+        queries = len(self.items) - docs
+        parts = [f"{docs} document{'s' if docs != 1 else ''}, {queries} quer{'ies' if queries != 1 else 'y'}"]
+        if self.embedding is not None:
+            parts.append(f"{self.embedding.dim}-d vectors")
+        if self.projection is not None:
+            parts.append("2-D layout")
+        if self.clusters is not None:
+            parts.append(f"{len(set(self.clusters.tolist()) - {-1})} clusters")
+        return "; ".join(parts)
+
+
+def _spec_dict(spec: EmbeddingSpec) -> dict[str, Any]:
+    return {
+        "provider": spec.provider,
+        "model": spec.model,
+        "dim": spec.dim,
+        "document_task": spec.document_task,
+        "query_task": spec.query_task,
+    }
+
+
+def _spec_from(data: Any, source: str) -> EmbeddingSpec:
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: the manifest's model settings are damaged.")
+    try:
+        return EmbeddingSpec(
+            provider=str(data["provider"]),
+            model=str(data["model"]),
+            dim=int(data["dim"]) if data.get("dim") is not None else None,
+            document_task=str(data["document_task"]),
+            query_task=str(data["query_task"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{source}: the manifest's model settings are damaged ({error}).") from error
+
+
+def without_secrets(value: Any) -> Any:
+    """A copy of a settings tree with every key that names a secret (api_key, token, password, …) removed."""
+    if isinstance(value, dict):
+        return {
+            str(k): without_secrets(v)
+            for k, v in value.items()
+            if not any(word in str(k).lower() for word in _SECRET_WORDS)
+        }
+    if isinstance(value, (list, tuple)):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+# -- writing --------------------------------------------------------------------------------------------------
+def _items_table(workspace: Workspace) -> pa.Table:
+    """One row per distinct item; an item both in the corpus and embedded is one row with both roles."""
+    rows: list[Item] = []
+    in_corpus: list[bool] = []
+    embedded_row: list[int] = []
+    index: dict[str, int] = {}
+    for item in workspace.items:
+        index[item.id] = len(rows)
+        rows.append(item)
+        in_corpus.append(True)
+        embedded_row.append(-1)
+    if workspace.embedding is not None:
+        for row, item in enumerate(workspace.embedding.items):
+            at = index.get(item.id)
+            if at is not None and rows[at] == item and embedded_row[at] == -1:
+                embedded_row[at] = row
+                continue
+            rows.append(item)  # embedded before an edit: no longer in the corpus, still behind the vectors
+            in_corpus.append(False)
+            embedded_row.append(row)
+    return pa.table(
+        {
+            "id": pa.array([i.id for i in rows], pa.string()),
+            "text": pa.array([i.text for i in rows], pa.string()),
+            "kind": pa.array([i.kind for i in rows], pa.string()),
+            "metadata": pa.array(
+                [json.dumps(dict(i.metadata), ensure_ascii=False, default=str) for i in rows], pa.string()
+            ),
+            "in_corpus": pa.array(in_corpus, pa.bool_()),
+            "embedded_row": pa.array(embedded_row, pa.int64()),
+        }
+    )
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _check_workspace(workspace: Workspace) -> None:
+    rows = len(workspace.embedding.items) if workspace.embedding is not None else 0
+    if workspace.embedding is not None and len(workspace.embedding.vectors) != rows:
+        raise ValueError("embedding vectors and items are not aligned")
+    for name, array, width in (("projection", workspace.projection, 2), ("clusters", workspace.clusters, None)):
+        if array is None:
+            continue
+        if workspace.embedding is None or len(array) != rows or (width and np.shape(array)[1:] != (width,)):
+            raise ValueError(f"{name} must have one row per embedded item")
+
+
+def save_workspace(
+    path: str | Path,
+    workspace: Workspace,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> Path:
+    """Write `workspace` to `path` atomically (a crash or cancel leaves the previous file as it was)."""
+    path = Path(path)
+    _check_workspace(workspace)
+    members: dict[str, bytes] = {}
+    buffer = io.BytesIO()
+    pq.write_table(_items_table(workspace), buffer)
+    members["items.parquet"] = buffer.getvalue()
+    progress(1, 4)
+    raise_if_cancelled(cancelled)
+    embedding_info = None
+    if workspace.embedding is not None:
+        result = workspace.embedding
+        members["vectors.npy"] = _npy_bytes(np.asarray(result.vectors, dtype=np.float32))
+        embedding_info = {
+            "spec": _spec_dict(result.spec),
+            "dim": int(result.dim),
+            "rows": len(result.items),
+            "encoded": int(result.encoded),
+            "from_cache": int(result.from_cache),
+        }
+    if workspace.projection is not None:
+        members["projection.npy"] = _npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
+    if workspace.clusters is not None:
+        members["clusters.npy"] = _npy_bytes(np.asarray(workspace.clusters, dtype=np.int64))
+    progress(2, 4)
+    raise_if_cancelled(cancelled)
+    manifest = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "app_version": __version__,
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "summary": workspace.summary(),
+        "spec": _spec_dict(workspace.spec),
+        "embedding": embedding_info,
+        "projection_note": workspace.projection_note,
+        "cluster_names": {str(k): v for k, v in workspace.cluster_names.items()},
+        "selection": list(workspace.selection),
+        "view": without_secrets(workspace.view),
+        "members": {
+            name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()
+        },
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        archive.writestr(MANIFEST, manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in members.items():
+            raise_if_cancelled(cancelled)
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+    progress(4, 4)
+    return path
+
+
+# -- reading --------------------------------------------------------------------------------------------------
+def _damaged(path: Path, detail: str) -> InputError:
+    return InputError(f"{path}: the workspace file is damaged or truncated ({detail}); nothing was opened from it.")
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a workspace file, checked for format and version (quick: no member is read)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _manifest(archive, path)
+    except zipfile.BadZipFile as error:
+        raise _damaged(path, str(error)) from error
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
+
+
+def _manifest(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
+    except KeyError as error:
+        raise InputError(f"{path}: not an Embedding Workbench workspace (no {MANIFEST}).") from error
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _damaged(path, f"{MANIFEST} is not valid JSON") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise InputError(f"{path}: not an Embedding Workbench workspace.")
+    version = manifest.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise _damaged(path, "no format version")
+    if version > FORMAT_VERSION:
+        raise InputError(
+            f"{path}: saved by a newer Embedding Workbench ({manifest.get('app_version', 'unknown version')}, "
+            f"workspace format {version}); this version reads format {FORMAT_VERSION}. Update the app to open it."
+        )
+    return manifest
+
+
+def _member(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str, path: Path) -> bytes | None:
+    expected = manifest.get("members", {}).get(name)
+    if expected is None:
+        return None
+    try:
+        data = archive.read(name)
+    except KeyError as error:
+        raise _damaged(path, f"{name} is missing") from error
+    if len(data) != expected.get("size") or hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+        raise _damaged(path, f"{name} does not match its checksum")
+    return data
+
+
+def _array(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
+    if data is None:
+        return None
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise _damaged(path, f"{name} is not a readable array") from error
+
+
+def _items(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
+    """The corpus items in order, and the embedded items by row."""
+    try:
+        table = pq.read_table(io.BytesIO(data))
+        columns = {name: table.column(name).to_pylist() for name in table.column_names}
+        corpus: list[Item] = []
+        embedded: dict[int, Item] = {}
+        for row in range(table.num_rows):
+            kind = columns["kind"][row]
+            if kind not in ITEM_KINDS:
+                raise _damaged(path, f"items row {row + 1} has kind {kind!r}")
+            metadata = json.loads(columns["metadata"][row])
+            item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
+            if columns["in_corpus"][row]:
+                corpus.append(item)
+            if columns["embedded_row"][row] >= 0:
+                embedded[columns["embedded_row"][row]] = item
+    except (pa.ArrowException, KeyError, ValueError, TypeError) as error:
+        raise _damaged(path, f"items.parquet cannot be read: {error}") from error
+    return corpus, embedded
+
+
+def load_workspace(
+    path: str | Path, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
+) -> Workspace:
+    """Read and check a whole workspace file; raise InputError (naming the file and the problem) on any defect."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = _manifest(archive, path)
+            items_data = _member(archive, manifest, "items.parquet", path)
+            if items_data is None:
+                raise _damaged(path, "items.parquet is missing")
+            progress(1, 4)
+            raise_if_cancelled(cancelled)
+            vectors = _array(_member(archive, manifest, "vectors.npy", path), "vectors.npy", path)
+            progress(2, 4)
+            raise_if_cancelled(cancelled)
+            projection = _array(_member(archive, manifest, "projection.npy", path), "projection.npy", path)
+            clusters = _array(_member(archive, manifest, "clusters.npy", path), "clusters.npy", path)
+    except zipfile.BadZipFile as error:
+        raise _damaged(path, str(error)) from error
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
+    corpus, embedded = _items(items_data, path)
+    progress(3, 4)
+    spec = _spec_from(manifest.get("spec"), str(path))
+    embedding = None
+    info = manifest.get("embedding")
+    if info is not None:
+        rows = int(info.get("rows", -1))
+        if vectors is None or vectors.ndim != 2 or len(vectors) != rows or sorted(embedded) != list(range(rows)):
+            raise _damaged(path, "the vectors do not match the embedded items")
+        embedding = EmbeddingResult(
+            items=[embedded[r] for r in range(rows)],
+            vectors=vectors.astype(np.float32, copy=False),
+            spec=_spec_from(info.get("spec"), str(path)),
+            dim=int(info.get("dim", vectors.shape[1])),
+            encoded=int(info.get("encoded", 0)),
+            from_cache=int(info.get("from_cache", 0)),
+        )
+    rows = len(embedding.items) if embedding else 0
+    if projection is not None and (embedding is None or projection.shape != (rows, 2)):
+        raise _damaged(path, "the 2-D layout does not match the vectors")
+    if clusters is not None and (embedding is None or clusters.shape != (rows,)):
+        raise _damaged(path, "the clusters do not match the vectors")
+    try:
+        cluster_names = {int(k): str(v) for k, v in (manifest.get("cluster_names") or {}).items()}
+    except (TypeError, ValueError, AttributeError) as error:
+        raise _damaged(path, "the cluster names cannot be read") from error
+    progress(4, 4)
+    return Workspace(
+        items=corpus,
+        spec=spec,
+        embedding=embedding,
+        projection=None if projection is None else projection.astype(np.float32, copy=False),
+        projection_note=str(manifest.get("projection_note") or ""),
+        clusters=clusters,
+        cluster_names=cluster_names,
+        selection=[str(i) for i in manifest.get("selection") or []],
+        view=manifest.get("view") if isinstance(manifest.get("view"), dict) else {},
+        saved_at=str(manifest.get("saved_at") or ""),
+    )
+
+
+# -- autosave and recovery ------------------------------------------------------------------------------------
+AUTOSAVE_INTERVAL_S = 60
+
+
+def autosave_dir() -> Path:
+    path = data_dir() / "autosave"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def autosave_path(pid: int | None = None) -> Path:
+    """This process's autosave file; one per running app, so two windows never overwrite each other's."""
+    return autosave_dir() / f"autosave-{os.getpid() if pid is None else pid}{WORKSPACE_SUFFIX}"
+
+
+def write_autosave(
+    workspace: Workspace, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
+) -> Path:
+    """Save `workspace` to this process's autosave file (atomically, like every save)."""
+    return save_workspace(autosave_path(), workspace, progress, cancelled)
+
+
+def discard_autosave(path: Path | None = None) -> None:
+    """Remove an autosave file: this process's on a clean exit, or one the user chose not to recover."""
+    (path or autosave_path()).unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RecoveryFile:
+    """An autosave a previous run left behind (it did not exit cleanly), for the recovery offer at start."""
+
+    path: Path
+    saved_at: str
+    summary: str
+
+
+def recovery_files() -> list[RecoveryFile]:
+    """Autosaves of app runs that are no longer running, newest first; unreadable ones are skipped."""
+    found: list[tuple[float, RecoveryFile]] = []
+    for path in autosave_dir().glob(f"autosave-*{WORKSPACE_SUFFIX}"):
+        try:
+            pid = int(path.stem.removeprefix("autosave-"))
+        except ValueError:
+            continue
+        if _process_alive(pid):
+            continue
+        try:
+            manifest = read_manifest(path)
+        except InputError:
+            continue
+        summary = str(manifest.get("summary") or "")
+        found.append((path.stat().st_mtime, RecoveryFile(path, str(manifest.get("saved_at", "")), summary)))
+    return [entry for _, entry in sorted(found, key=lambda pair: pair[0], reverse=True)]
