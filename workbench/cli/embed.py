@@ -1,4 +1,8 @@
-"""`workbench embed INPUT --out OUT`: embed a file's items through the cache and write the exchange format."""
+"""`workbench embed INPUT --out OUT`: embed a file's items through the cache and write vectors for other tools.
+
+INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py); OUT: .parquet (the exchange format), .csv, .npy with a
+.jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.embedders import make_embedder
 from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
-from workbench.core.exchange import write_parquet
-from workbench.core.importers import ImportOptions, read_items
+from workbench.core.exports import export_vectors
+from workbench.core.importers import READERS, ImportOptions, read_items
 
 log = logging.getLogger("workbench.cli.embed")
-OUTPUT_SUFFIXES = (".parquet",)
+OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy", ".tsv")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +27,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "embed",
         help="embed a file of texts and write vectors",
         description="Embed every item of INPUT (documents as documents, queries as queries) and write OUT in the "
-        "exchange format. Texts embedded before with the same model, dim and task come from the cache.",
+        "exchange format (or CSV / .npy). Texts embedded before with the same model, dim and task come from the "
+        "cache, so a run that was stopped resumes where it left off.",
+        epilog="examples:\n"
+        "  workbench embed notes.txt --out notes.parquet\n"
+        "  workbench embed papers.csv --column abstract --id-column doi --out papers.parquet\n"
+        "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="a .txt (one item per line) or .jsonl file")
-    parser.add_argument("--out", type=Path, required=True, help="output file (.parquet)")
-    parser.add_argument("--column", help="the field that holds the text (default: text, document, content, …)")
-    parser.add_argument("--id-column", help="the field that holds each item's id (default: a content hash)")
+    parser.add_argument(
+        "input", type=Path, help=f"the texts: {' '.join(sorted(READERS))} (.txt: one item per line, see --split)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help=".parquet (exchange format), .csv, .npy (+ a .jsonl sidecar) or .tsv (Embedding Projector pair)",
+    )
+    parser.add_argument("--column", help="the column that holds the text (default: text, document, content, …)")
+    parser.add_argument(
+        "--id-column", help="the column that holds each item's id (default: a column named id, else a content hash)"
+    )
+    parser.add_argument(
+        "--metadata-columns",
+        metavar="A,B",
+        help="comma-separated columns to keep as metadata (default: every other column)",
+    )
+    parser.add_argument("--delimiter", help=".csv / .tsv: the field delimiter (default: sniffed from the file)")
     parser.add_argument("--kind", choices=("document", "query"), default="document", help="default: document")
     parser.add_argument(
         "--split",
@@ -50,14 +75,21 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use {', '.join(OUTPUT_SUFFIXES)}.")
     spec = spec_from_args(args)
+    metadata = None
+    if args.metadata_columns is not None:
+        metadata = [c.strip() for c in args.metadata_columns.split(",") if c.strip()]
+    if args.delimiter is not None and len(args.delimiter.replace("\\t", "\t")) != 1:
+        raise InputError(f"--delimiter must be one character, not {args.delimiter!r}.")
     options = ImportOptions(
         kind=args.kind,
         column=args.column,
         id_column=args.id_column,
+        metadata_columns=metadata,
         split_mode=args.split,
         encoding_errors=args.encoding_errors,
+        delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
     )
-    items, report = read_items(args.input, options)
+    items, report = read_items(args.input, options, progress=ProgressBar("reading"))
     log.info("%s: %s", args.input, report.summary())
     embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
     cache = EmbeddingCache()
@@ -65,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
         result = embed_items(items, embedder, cache, progress=ProgressBar("embedding"))
     finally:
         cache.close()
-    write_parquet(args.out, result.items, result.vectors, spec)
     log.info("%s", result.summary())
+    try:
+        written = export_vectors(args.out, result.items, result.vectors, spec, progress=ProgressBar("writing"))
+    except OSError as error:  # the vectors are cached: a re-run with a writable --out costs nothing
+        raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
+    log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
