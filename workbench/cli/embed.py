@@ -74,6 +74,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use {', '.join(OUTPUT_SUFFIXES)}.")
+    if args.out.is_dir() or (args.out.parent.exists() and not args.out.parent.is_dir()):
+        raise InputError(f"{args.out}: cannot be written there; give a file path in an existing folder.")
     spec = spec_from_args(args)
     metadata = None
     if args.metadata_columns is not None:
