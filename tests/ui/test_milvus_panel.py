@@ -67,6 +67,16 @@ def test_push_from_the_panel_and_see_the_count(qtbot, panel, local_embedder) -> 
         assert db.count("workbench") == 5
 
 
+def test_the_panel_lists_collections_when_first_shown_and_paints(qtbot, panel, local_embedder) -> None:
+    with open_milvus(MilvusTarget(panel.uri.text())) as db:
+        db.push("earlier", [Item.create("x")], np.ones((1, 4), np.float32) / 2, local_embedder.spec)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.collections_table.rowCount() == 1, timeout=30_000)
+    assert panel.collections_table.item(0, 0).text() == "earlier"
+    image = panel.grab().toImage()  # painting once crashed: an attribute shadowed QWidget.metric()
+    assert not image.isNull() and len({image.pixel(x, 40) for x in range(0, image.width(), 7)}) > 2
+
+
 def test_search_shows_hits_next_to_the_exact_ranking_with_recall(qtbot, panel, local_embedder) -> None:
     embed_docs(panel, local_embedder)
     push_and_wait(qtbot, panel)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -54,7 +54,7 @@ from workbench.ui.widgets import MessageStrip
 
 log = logging.getLogger("workbench.ui.milvus")
 PUSH_TASK, SEARCH_TASK, LIST_TASK, DROP_TASK = "milvus-push", "milvus-search", "milvus-list", "milvus-drop"
-_MISSED = QBrush(QColor("#fde2e1"))  # a Milvus hit that the exact top-k does not hold
+MISSED_COLOUR = "#fde2e1"  # a Milvus hit that the exact top-k does not hold
 
 
 @dataclass
@@ -72,6 +72,7 @@ class MilvusPanel(QWidget):
         self.state, self.runner = state, runner
         self._embedders: dict[tuple, Embedder] = {}
         self.confirm = self._ask  # replaced in tests; the one modal question this panel asks
+        self._listed_once = False
         self.messages = MessageStrip()
 
         # -- where ----------------------------------------------------------------------------------------
@@ -97,8 +98,8 @@ class MilvusPanel(QWidget):
 
         # -- push -----------------------------------------------------------------------------------------
         self.collection = QLineEdit("workbench")
-        self.metric = QComboBox()
-        self.metric.addItems(METRICS)
+        self.metric_box = QComboBox()  # not `self.metric`: that would shadow QWidget.metric() and crash painting
+        self.metric_box.addItems(METRICS)
         self.index_type = QComboBox()
         self.index_type.addItems(INDEX_TYPES)
         self.push_button = QPushButton("Push")
@@ -111,7 +112,7 @@ class MilvusPanel(QWidget):
         push_form = QFormLayout(push_box)
         options = QHBoxLayout()
         options.addWidget(self.collection, 2)
-        options.addWidget(self.metric)
+        options.addWidget(self.metric_box)
         options.addWidget(self.index_type)
         push_form.addRow("Collection", options)
         buttons = QHBoxLayout()
@@ -184,6 +185,13 @@ class MilvusPanel(QWidget):
         self._update_enabled()
         self._fill_metadata_keys()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """List the collections the first time the panel is seen (not at start-up: the tab may stay closed)."""
+        super().showEvent(event)
+        if not self._listed_once:
+            self._listed_once = True
+            self.refresh()
+
     @staticmethod
     def _compact_table(table: QTableWidget, stretch: int) -> None:
         table.verticalHeader().hide()
@@ -251,7 +259,7 @@ class MilvusPanel(QWidget):
             self.collection.setText(name)
             metric = self.collections_table.item(rows[0].row(), 3).text()
             if metric in METRICS:
-                self.metric.setCurrentText(metric)
+                self.metric_box.setCurrentText(metric)
 
     def drop(self) -> None:
         name, target = self.collection.text().strip(), self.target()
@@ -279,7 +287,7 @@ class MilvusPanel(QWidget):
         if result is None or not result.items:
             return
         name, target = self.collection.text().strip(), self.target()
-        metric, index_type = self.metric.currentText(), self.index_type.currentText()
+        metric, index_type = self.metric_box.currentText(), self.index_type.currentText()
         items, vectors, spec = list(result.items), result.vectors, result.spec
 
         def push_them(progress, cancelled) -> tuple[PushReport, list[CollectionInfo]]:
@@ -398,6 +406,7 @@ class MilvusPanel(QWidget):
             f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
         )
         exact_ids = {h.id for h in outcome.exact}
+        missed = QBrush(QColor(MISSED_COLOUR))
         self.results.setRowCount(max(len(outcome.hits), len(outcome.exact)))
         for row in range(self.results.rowCount()):
             self.results.setItem(row, 0, QTableWidgetItem(str(row + 1)))
@@ -409,8 +418,8 @@ class MilvusPanel(QWidget):
                     cell.setData(Qt.ItemDataRole.UserRole, hit.id)
                     cell.setToolTip(f"{hit.id}\n{hit.text[:1000]}\n{dict(hit.metadata)}")
                     if column == 1 and hit.id not in exact_ids:
-                        cell.setBackground(_MISSED)
-                        score.setBackground(_MISSED)
+                        cell.setBackground(missed)
+                        score.setBackground(missed)
                 self.results.setItem(row, column, score)
                 self.results.setItem(row, column + 1, cell)
 
