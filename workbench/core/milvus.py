@@ -53,6 +53,7 @@ REQUEST_BUDGET_BYTES = 16 * 1024 * 1024  # a quarter of the 64 MB gRPC request l
 MAX_BATCH_ROWS = 2_000  # keeps progress and Cancel responsive (~0.5 s per batch on Lite)
 _SERVER_SCHEMES = ("http", "https", "tcp", "unix", "grpc")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+_AUTH_FAILURE = re.compile(r"unauthenticated|authenticat\w* fail|auth failed|permission denied|invalid token", re.I)
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,14 @@ def _lite_is_locked(path: str) -> bool:
     return False
 
 
-def _service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError | InputError:
+def _service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError:
     message = getattr(error, "message", None) or str(error)
     message = target.scrub(str(message)).strip().splitlines()[0] if message else type(error).__name__
     log.debug("Milvus %s failed at %s: %s", action, target.display, message)
     code = getattr(error, "code", None)
     if code == 2 or "Fail connecting" in message:
         return ServiceError(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
-    if "auth" in message.lower() or "credential" in message.lower() or "token" in message.lower():
+    if _AUTH_FAILURE.search(message):
         return ServiceError(f"Milvus at {target.display} refused the credentials: check the token.")
     return ServiceError(f"Milvus could not {action}: {message}")
 
