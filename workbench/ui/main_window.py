@@ -10,9 +10,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QProgressBar, QPushButton, QToolBar, QWidget
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.embedders import Embedder, make_embedder
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.importers import ImportOptions, read_items
+from workbench.ui.file_actions import FileActions
 from workbench.ui.panels.corpus_panel import CorpusPanel
 from workbench.ui.panels.milvus_panel import MilvusPanel
 from workbench.ui.panels.model_panel import ModelPanel
@@ -30,7 +30,6 @@ class MainWindow(QMainWindow):
     def __init__(self, state: AppState, runner: TaskRunner, cache: EmbeddingCache, parent: QWidget | None = None):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
-        self._embedders: dict[tuple, Embedder] = {}
         self.setWindowTitle("Embedding Workbench")
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
@@ -81,6 +80,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.sample_action)
+        # -- workspace open/save/export, autosave, recovery: workbench/ui/file_actions.py (issue 7) --
+        self.file_actions = FileActions(self, file_menu)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         run_menu = self.menuBar().addMenu("&Run")
@@ -133,21 +134,12 @@ class MainWindow(QMainWindow):
             "Embed documents and queries (Ctrl+E)" if has_items else "Nothing to embed: paste or import texts first."
         )
 
-    def _embedder(self) -> Embedder:
-        """One embedder per configuration, so a loaded local model is reused across runs."""
-        key = (self.state.spec, self.state.base_url, bool(self.state.api_key))
-        if key not in self._embedders:
-            self._embedders[key] = make_embedder(
-                self.state.spec, api_key=self.state.api_key, base_url=self.state.base_url
-            )
-        return self._embedders[key]
-
     def start_embedding(self) -> None:
         items = list(self.state.corpus.items)
         if not items:
             return
         try:
-            embedder = self._embedder()
+            embedder = self.state.embedder()
         except Exception as error:  # noqa: BLE001 - shown to the user, app keeps running
             self.model_panel.messages.show_error(str(error))
             return
@@ -172,7 +164,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(result.summary())
 
     def _embed_failed(self, message: str) -> None:
-        self._embedders.clear()  # a failed load must not be cached
+        self.state.embedders.forget(self.state.spec)  # a failed load must not be reused
         self.model_panel.messages.show_error(message)
 
     # -- sample corpus -----------------------------------------------------------------------------------------

@@ -1,60 +1,207 @@
-"""Documents / Queries panel: paste text (one item per line, or blank-line separated) and see what was kept.
+"""Documents / Queries panel: paste text or import files (button or drag-and-drop), and see what was kept.
 
-Parsing runs through the TaskRunner (100 000 pasted lines hash in a fraction of a second, but that is still
-too long for the GUI thread), debounced so typing does not start a parse per keystroke.
+Pasted text is parsed through the TaskRunner, debounced so typing does not start a parse per keystroke. Files are
+read through the TaskRunner too (progress and Cancel in the status bar); a .csv / .tsv / .jsonl / .parquet file
+first opens the import dialog to choose its text, id and metadata columns. A bad file is a message in this
+panel's strip and changes nothing: items are replaced only when a whole file has been read.
+
+Imported items carry metadata the editor cannot show: the panel says so, and editing the text replaces them with
+plain items. Imports too big to lay out as text (megabytes) show a read-only preview instead, with Clear to start
+over, so a truncated preview can never replace the real items. Import adds to the items already there.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.core.corpus import ParseReport, SplitMode, items_from_pasted_text
+from workbench.core.importers import (
+    READERS,
+    TABULAR_SUFFIXES,
+    ImportOptions,
+    InvalidEncoding,
+    TablePreview,
+    preview_table,
+    read_items,
+)
 from workbench.core.items import Item, ItemKind
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
 
 _DEBOUNCE_MS = 250
+_PREVIEW_CHARS = 2_000_000  # beyond this the editor shows a preview: laying out megabytes of text freezes Qt
+_PREVIEW_ITEM_CHARS = 500
+_NO_ID = "(none: a content hash)"
+FILE_FILTER = "Texts (" + " ".join(f"*{s}" for s in sorted(READERS)) + ");;All files (*)"
+
+
+class ImportDialog(QDialog):
+    """Choose which column holds the text, which the id, and which travel as metadata; the first rows are shown."""
+
+    def __init__(self, path: Path, preview: TablePreview, kind: ItemKind, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path, self.preview, self.kind = path, preview, kind
+        self.setWindowTitle(f"Import {path.name}")
+        self.text_column = QComboBox()
+        self.text_column.addItems(preview.columns)
+        if preview.text_column:
+            self.text_column.setCurrentText(preview.text_column)
+        self.id_column = QComboBox()
+        self.id_column.addItem(_NO_ID)
+        self.id_column.addItems(preview.columns)
+        if preview.id_column:
+            self.id_column.setCurrentText(preview.id_column)
+        self.metadata = QListWidget()
+        self.metadata.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        for name in preview.columns:
+            entry = QListWidgetItem(
+                name + (f"  ({preview.column_types[name]})" if name in preview.column_types else "")
+            )
+            entry.setData(Qt.ItemDataRole.UserRole, name)
+            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Checked)
+            self.metadata.addItem(entry)
+        self.metadata.setMaximumHeight(140)
+        self.table = QTableWidget(len(preview.rows), len(preview.columns))
+        self.table.setHorizontalHeaderLabels(preview.columns)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row, record in enumerate(preview.rows):
+            for column, name in enumerate(preview.columns):
+                value = record.get(name)
+                shown = "" if value is None else str(value)
+                self.table.setItem(row, column, QTableWidgetItem(shown[:200].replace("\n", " ⏎ ")))
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color:#8a1c17;")
+        form = QFormLayout()
+        form.addRow("Text column", self.text_column)
+        form.addRow("Id column", self.id_column)
+        form.addRow("Metadata", self.metadata)
+        if preview.delimiter:
+            shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(preview.delimiter, preview.delimiter)
+            form.addRow("Delimiter", QLabel(f"{shown} (detected)"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(f"First {len(preview.rows)} rows:"))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.text_column.currentTextChanged.connect(self._check)
+        self.id_column.currentTextChanged.connect(self._check)
+        self._check()
+        self.resize(760, 520)
+
+    def _check(self) -> None:
+        text = self.text_column.currentText()
+        ok = bool(text) and text != self.id_column.currentText()
+        self.problem.setText("" if ok else "Choose a text column (not the id column).")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def set_metadata(self, names: list[str]) -> None:
+        for row in range(self.metadata.count()):
+            entry = self.metadata.item(row)
+            wanted = entry.data(Qt.ItemDataRole.UserRole) in names
+            entry.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+
+    def options(self) -> ImportOptions:
+        text = self.text_column.currentText()
+        id_column = None if self.id_column.currentIndex() == 0 else self.id_column.currentText()
+        metadata = [
+            self.metadata.item(row).data(Qt.ItemDataRole.UserRole)
+            for row in range(self.metadata.count())
+            if self.metadata.item(row).checkState() == Qt.CheckState.Checked
+        ]
+        metadata = [name for name in metadata if name not in (text, id_column)]
+        return ImportOptions(kind=self.kind, column=text, id_column=id_column, metadata_columns=metadata)
 
 
 class CorpusPanel(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, kind: ItemKind, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.runner, self.kind = state, runner, kind
+        self.noun = "documents" if kind == "document" else "queries"
         self.editor = QPlainTextEdit()
-        noun = "documents" if kind == "document" else "queries"
-        self.editor.setPlaceholderText(f"Paste {noun} here, one per line.")
+        self.editor.setPlaceholderText(f"Paste {self.noun} here, one per line, or drop a file here.")
         self.mode = QComboBox()
         self.mode.addItem("One item per line", "lines")
         self.mode.addItem("Blank line separates items", "blank_line")
-        self.count = QLabel(f"0 {noun}")
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip(f"Read {self.noun} from .txt, .csv, .tsv, .jsonl or .parquet")
+        self.import_button.clicked.connect(self.choose_file)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip(f"Remove all {self.noun}")
+        self.clear_button.clicked.connect(self.clear_items)
+        self.count = QLabel(f"0 {self.noun}")
         self.messages = MessageStrip()
+        self.replace_button = QPushButton("Import with invalid bytes replaced")
+        self.replace_button.clicked.connect(self._import_replacing)
+        self.replace_button.hide()
         bar = QHBoxLayout()
         bar.addWidget(self.mode)
+        bar.addWidget(self.import_button)
+        bar.addWidget(self.clear_button)
         bar.addStretch(1)
         bar.addWidget(self.count)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.messages)
+        layout.addWidget(self.replace_button)
         self._debounce = QTimer(self, singleShot=True, interval=_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.parse_now)
         self.editor.textChanged.connect(self._on_edited)
         self.mode.currentIndexChanged.connect(self.parse_now)
         self._showing_items: list[str] = []  # ids the editor shows, to tell our own updates from outside ones
+        self._failed_import: tuple[Path, ImportOptions] | None = None
+        self.import_dialog: ImportDialog | None = None
+        self.setAcceptDrops(True)
+        self.editor.viewport().installEventFilter(self)  # file drops on the editor import; text drops paste
         state.corpus_changed.connect(self._on_corpus_changed)
 
     @property
     def task_key(self) -> str:
         return f"parse-{self.kind}"
 
+    @property
+    def import_key(self) -> str:
+        return f"import-{self.kind}"
+
+    # -- pasted text -------------------------------------------------------------------------------------------
     def _on_edited(self) -> None:
-        self._debounce.start()
+        if not self.editor.isReadOnly():
+            self._debounce.start()
 
     def parse_now(self) -> None:
         """Parse the editor's text off the GUI thread and hand the items to AppState."""
         self._debounce.stop()
+        if self.editor.isReadOnly():
+            return  # the editor shows a preview of a big import; it is not re-parsed from its text
         text = self.editor.toPlainText()
         mode: SplitMode = self.mode.currentData()
         kind = self.kind
@@ -69,25 +216,177 @@ class CorpusPanel(QWidget):
         self._showing_items = [i.id for i in items]
         self.state.set_items(self.kind, items)
         self._show_report(report)
-
-    def _show_report(self, report: ParseReport) -> None:
-        noun = "documents" if self.kind == "document" else "queries"
-        self.count.setText(report.summary().replace("items", noun).replace("item", noun[:-1]))
         self.messages.clear()
 
+    def _show_report(self, report: ParseReport) -> None:
+        self.count.setText(report.summary().replace("items", self.noun).replace("item", self.noun[:-1]))
+
+    def clear_items(self) -> None:
+        """Remove this panel's items (and leave the preview mode of a big import)."""
+        self._debounce.stop()
+        self.runner.cancel(self.import_key)
+        self.editor.setReadOnly(False)
+        self.state.set_items(self.kind, [])
+        self.messages.clear()
+        self.replace_button.hide()
+
+    # -- items set from outside --------------------------------------------------------------------------------
     def _on_corpus_changed(self) -> None:
-        """Items set from outside (sample corpus, import, workspace): show their texts in the editor."""
+        """Items set from outside (import, sample corpus, workspace): show their texts in the editor."""
         items = self.state.corpus.of_kind(self.kind)
         if [i.id for i in items] == self._showing_items:
             return
         self._showing_items = [i.id for i in items]
         multi_line = any("\n" in i.text for i in items)
+        size = sum(len(i.text) for i in items)
         self.mode.blockSignals(True)
         self.mode.setCurrentIndex(1 if multi_line else 0)
         self.mode.blockSignals(False)
+        separator = "\n\n" if multi_line else "\n"
         self.editor.blockSignals(True)
-        self.editor.setPlainText(("\n\n" if multi_line else "\n").join(i.text for i in items))
+        if size > _PREVIEW_CHARS:
+            shown, total = [], 0
+            for item in items:
+                if total > _PREVIEW_CHARS // 4:
+                    shown.append(f"… and {len(items) - len(shown)} more")
+                    break
+                piece = item.text if len(item.text) <= _PREVIEW_ITEM_CHARS else item.text[:_PREVIEW_ITEM_CHARS] + " …"
+                shown.append(piece)
+                total += len(piece)
+            self.editor.setPlainText(separator.join(shown))
+        else:
+            self.editor.setPlainText(separator.join(i.text for i in items))
         self.editor.blockSignals(False)
+        self.editor.setReadOnly(size > _PREVIEW_CHARS)
         self._show_report(ParseReport(kept=len(items)))
-        if any(i.metadata for i in items):
+        self.messages.clear()
+        if size > _PREVIEW_CHARS:
+            self.messages.show_info(
+                f"{len(items)} {self.noun} ({size / 1e6:.1f} M characters): showing a preview; Clear to paste anew."
+            )
+        elif any(i.metadata for i in items):
             self.messages.show_info("Loaded with metadata; editing the text here replaces these items.")
+
+    # -- files -------------------------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Import {self.noun}", "", FILE_FILTER)
+        if path:
+            self.import_path(Path(path))
+
+    def import_path(self, path: Path, options: ImportOptions | None = None) -> None:
+        """Import a file: tabular files first show the column dialog (unless `options` are given)."""
+        path = Path(path)
+        self.messages.clear()
+        self.replace_button.hide()
+        suffix = path.suffix.lower()
+        if suffix not in READERS:
+            self.messages.show_error(
+                f"{path.name}: cannot import a '{suffix}' file; use one of {', '.join(sorted(READERS))}."
+            )
+            return
+        if options is None and suffix in TABULAR_SUFFIXES:
+            self.runner.start(
+                f"preview-{self.kind}",
+                f"Reading the columns of {path.name}",
+                lambda progress, cancelled: preview_table(path),
+                lambda preview: self._show_import_dialog(path, preview),
+                self.messages.show_error,
+            )
+            return
+        if options is None:
+            options = ImportOptions(kind=self.kind, split_mode=self.mode.currentData())
+        self._start_import(path, options)
+
+    def _show_import_dialog(self, path: Path, preview: TablePreview) -> None:
+        """Non-modal, so the app keeps drawing while the user chooses (and tests can drive it)."""
+        dialog = ImportDialog(path, preview, self.kind, self)
+        self.import_dialog = dialog
+        dialog.accepted.connect(lambda: self._start_import(path, dialog.options()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _start_import(self, path: Path, options: ImportOptions) -> None:
+        options.kind = self.kind
+
+        def read(progress, cancelled) -> Any:
+            try:
+                return read_items(path, options, progress, cancelled)
+            except InvalidEncoding as error:
+                return error  # returned, not raised: the panel offers to import with the bytes replaced
+
+        self.count.setText(f"Importing {path.name}…")
+        self.runner.start(
+            self.import_key,
+            f"Importing {path.name}",
+            read,
+            lambda result: self._imported(path, options, result),
+            lambda message: self._import_failed(message),
+            on_cancelled=lambda message: self._import_failed(f"Import of {path.name} cancelled; nothing changed."),
+        )
+
+    def _imported(self, path: Path, options: ImportOptions, result: Any) -> None:
+        if isinstance(result, InvalidEncoding):
+            self._failed_import = (path, options)
+            self._import_failed(
+                f"{path.name}: line {result.line}, byte {result.byte}: not valid UTF-8. Convert the file to UTF-8, or "
+                f"import it with the invalid bytes replaced by �."
+            )
+            self.replace_button.show()
+            return
+        items, report = result
+        existing = list(self.state.corpus.of_kind(self.kind))
+        added = self.state.set_items(self.kind, existing + items)
+        total = len(self.state.corpus.of_kind(self.kind))
+        duplicates = report.collapsed_duplicates + added.collapsed_duplicates
+        self._show_report(ParseReport(kept=total, dropped_empty=report.dropped_empty, collapsed_duplicates=duplicates))
+        note = ""
+        if self.editor.isReadOnly():
+            note = "; too large to edit here, so the editor shows a preview"
+        elif self.messages.level == "info":  # they carry metadata
+            note = "; editing the text here replaces them with plain items"
+        self.messages.show_info(f"Imported {report.kept} {self.noun} from {path.name}{note}.")
+        self.state.status_message.emit(f"Imported {report.kept} {self.noun} from {path.name}.")
+
+    def _import_failed(self, message: str) -> None:
+        self._show_report(ParseReport(kept=len(self.state.corpus.of_kind(self.kind))))
+        self.messages.show_error(message)
+
+    def _import_replacing(self) -> None:
+        if self._failed_import is None:
+            return
+        path, options = self._failed_import
+        self._failed_import = None
+        self.replace_button.hide()
+        options.encoding_errors = "replace"
+        self._start_import(path, options)
+
+    # -- drag and drop -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_files(event)
+        if not files:
+            return
+        event.acceptProposedAction()
+        self.import_path(files[0])
+        if len(files) > 1:
+            self.messages.show_warning(f"{len(files)} files dropped; importing the first, {files[0].name}.")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and self._dropped_files(event):  # type: ignore[arg-type]
+            event.acceptProposedAction()  # type: ignore[attr-defined]
+            return True
+        if kind == QEvent.Type.Drop and self._dropped_files(event):  # type: ignore[arg-type]
+            self.dropEvent(event)  # type: ignore[arg-type]
+            return True
+        return super().eventFilter(watched, event)

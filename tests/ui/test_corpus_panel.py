@@ -1,0 +1,298 @@
+"""Documents / Queries panels (import button, dialog, drag-and-drop, bad files) and the File menu's workspaces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+from workbench.core.embedding import EmbeddingResult
+from workbench.core.importers import ImportOptions
+from workbench.core.items import Item
+from workbench.core.session import autosave_path, load_workspace, read_manifest, save_workspace
+
+
+@pytest.fixture
+def panel(qtbot):
+    from workbench.ui.panels.corpus_panel import CorpusPanel
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    widget = CorpusPanel(state, runner, "document")
+    qtbot.addWidget(widget)
+    widget.show()
+    started: list[str] = []
+    runner.task_started.connect(lambda key, label: started.append(key))
+    widget.started = started  # type: ignore[attr-defined]
+    yield widget
+    runner.cancel_all()
+    runner.wait_for_done(10_000)
+
+
+def _paste(qtbot, panel, text: str) -> None:
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.editor.setPlainText(text)
+        panel.parse_now()
+
+
+def test_import_a_txt_file_off_the_gui_thread_with_a_count_line(panel, qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("first\n\n\nsecond\r\nthird\n", "utf-8")
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.import_path(path)
+    assert "import-document" in panel.started  # through the TaskRunner
+    assert [i.text for i in panel.state.corpus.documents] == ["first", "second", "third"]
+    assert panel.count.text() == "3 documents; 2 empty dropped"
+    assert panel.editor.toPlainText() == "first\nsecond\nthird"
+    assert "Imported 3 documents from notes.txt" in panel.messages.text()
+
+
+def test_import_a_csv_choosing_text_id_and_metadata_columns_in_the_dialog(panel, qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "papers.csv"
+    path.write_text("key;body;author;year\nk1;Deep nets, again;ann;2020\nk2;;bob;2021\nk3;Shallow nets;cy;2022\n")
+    panel.import_path(path)
+    qtbot.waitUntil(lambda: panel.import_dialog is not None and panel.import_dialog.isVisible(), timeout=10_000)
+    dialog = panel.import_dialog
+    assert dialog.text_column.currentText() == "body"  # guessed
+    assert dialog.table.rowCount() == 3 and dialog.table.item(0, 1).text() == "Deep nets, again"
+    dialog.id_column.setCurrentText("key")
+    dialog.set_metadata(["year"])
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        dialog.accept()
+    items = panel.state.corpus.documents
+    assert [(i.id, i.text, dict(i.metadata)) for i in items] == [
+        ("k1", "Deep nets, again", {"year": "2020"}),
+        ("k3", "Shallow nets", {"year": "2022"}),
+    ]
+    assert panel.count.text() == "2 documents; 1 empty dropped"
+
+
+def test_import_adds_to_what_is_there_and_queries_stay_queries(qtbot, window, tmp_path: Path) -> None:
+    _paste(qtbot, window.queries_panel, "typed query")
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"text": "imported query", "lang": "en"}\n{"text": "typed query"}\n')
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.queries_panel.import_path(path, ImportOptions(column="text"))
+    assert [(i.text, i.kind) for i in window.state.corpus.queries] == [
+        ("typed query", "query"),
+        ("imported query", "query"),
+    ]
+    assert window.queries_panel.count.text() == "2 queries; 1 duplicate collapsed"
+    assert window.state.corpus.documents == []
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "options", "message"),
+    [
+        ("empty.csv", "", None, "empty.csv: the file is empty"),
+        ("cols.csv", "title,topic\nx,y\n", ImportOptions(column="body"), "cols.csv: header: no column 'body'"),
+        ("rows.tsv", "text\tn\na\t1\nb\t2\t3\n", ImportOptions(), "rows.tsv: line 3: 3 fields where the header has 2"),
+        ("big.docx", "x", None, "big.docx: cannot import a '.docx' file"),
+    ],
+)
+def test_a_bad_file_is_a_message_and_nothing_loaded_is_lost(panel, qtbot, tmp_path, name, body, options, message):
+    _paste(qtbot, panel, "kept one\nkept two")
+    before = list(panel.state.corpus.items)
+    path = tmp_path / name
+    path.write_text(body)
+    panel.import_path(path, options)
+    qtbot.waitUntil(lambda: panel.messages.level == "error", timeout=10_000)
+    assert message in panel.messages.text()
+    assert panel.state.corpus.items == before
+    assert panel.count.text() == "2 documents"
+
+
+def test_invalid_utf8_says_where_and_offers_to_replace(panel, qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"ok\ncaf\xe9 noir\n")
+    panel.import_path(path)
+    qtbot.waitUntil(lambda: panel.messages.level == "error", timeout=10_000)
+    assert "latin1.txt: line 2, byte 6: not valid UTF-8" in panel.messages.text()
+    assert panel.replace_button.isVisible() and panel.state.corpus.items == []
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        qtbot.mouseClick(panel.replace_button, Qt.MouseButton.LeftButton)
+    assert [i.text for i in panel.state.corpus.documents] == ["ok", "caf\ufffd noir"]
+    assert not panel.replace_button.isVisible()
+
+
+def test_a_cancelled_import_changes_nothing(panel, qtbot, tmp_path: Path) -> None:
+    _paste(qtbot, panel, "already here")
+    path = tmp_path / "large.csv"
+    path.write_text("text\n" + "".join(f"line {i}\n" for i in range(20_000)))
+    panel.import_path(path, ImportOptions())
+    panel.runner.cancel(panel.import_key)
+    qtbot.waitUntil(lambda: panel.messages.level == "error", timeout=10_000)
+    assert "cancelled; nothing changed" in panel.messages.text()
+    assert [i.text for i in panel.state.corpus.documents] == ["already here"]
+
+
+def _drop_event(paths: list[Path]) -> QDropEvent:
+    """A drop as the window system delivers it (QApplication.sendEvent drops it without a real drag in progress)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    event.mime = mime  # keep the data alive as long as the event
+    return event
+
+
+def test_drag_and_drop_a_file_onto_the_panel_or_its_editor(panel, qtbot, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.jsonl"
+    first.write_text("dropped on the panel\n")
+    second.write_text('{"text": "dropped on the editor", "n": 1}\n')
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.dropEvent(_drop_event([first]))
+    panel.import_dialog = None
+    assert panel.eventFilter(panel.editor.viewport(), _drop_event([second]))  # consumed: no URL pasted
+    qtbot.waitUntil(lambda: panel.import_dialog is not None, timeout=10_000)
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.import_dialog.accept()
+    assert [i.text for i in panel.state.corpus.documents] == ["dropped on the panel", "dropped on the editor"]
+    assert panel.state.corpus.documents[1].metadata == {"n": 1}
+    assert panel.editor.toPlainText() == "dropped on the panel\ndropped on the editor"  # no file URL pasted
+
+
+def test_a_huge_import_shows_a_read_only_preview_and_clear_starts_over(panel, qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    path.write_text("".join(json.dumps({"text": f"{i} " + "x" * 3000}) + "\n" for i in range(1000)))
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=20_000):
+        panel.import_path(path, ImportOptions())
+    assert len(panel.state.corpus.documents) == 1000
+    assert panel.editor.isReadOnly() and len(panel.editor.toPlainText()) < 1_000_000
+    assert "Imported 1000 documents from huge.jsonl; too large to edit here" in panel.messages.text()
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert panel.state.corpus.items == [] and not panel.editor.isReadOnly()
+
+
+# -- workspaces through the File menu ------------------------------------------------------------------------
+def _fill(window) -> None:
+    window.sample_action.trigger()
+    items = list(window.state.corpus.items)
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(len(items), 384)))
+    spec = EmbeddingSpec()
+    window.state.set_embedding(EmbeddingResult(items, vectors, spec, 384, encoded=len(items), from_cache=0))
+    window.state.set_projection(np.random.default_rng(1).normal(size=(len(items), 2)), "PCA (test)")
+    window.state.set_clusters(np.arange(len(items)) % 3, {0: "zero", 1: "one", 2: "two"})
+    window.state.set_selection([items[2].id])
+    window.state.api_key = "AIza-NEVER-WRITTEN"
+
+
+def test_save_then_open_restores_the_view_without_embedding_or_projecting(qtbot, window, tmp_path: Path) -> None:
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    _fill(window)
+    path = tmp_path / "mine.workbench"
+    window.file_actions.save_to(path)
+    qtbot.waitUntil(lambda: "Saved mine.workbench" in window.file_actions.last_message, timeout=20_000)
+    assert b"NEVER-WRITTEN" not in path.read_bytes()
+
+    state, runner = AppState(), TaskRunner()
+    other = MainWindow(state, runner, window.cache)
+    qtbot.addWidget(other)
+    started: list[str] = []
+    runner.task_started.connect(lambda key, label: started.append(key))
+    with qtbot.waitSignal(state.projection_changed, timeout=20_000):
+        other.file_actions.open(path)
+    runner.wait_for_done(10_000)
+    assert started == ["workspace-open"]  # no embed, no projection task
+    assert other._embedders == {}  # no embedder was even built
+    original = window.state
+    assert state.corpus.items == original.corpus.items
+    assert state.embedding.items == original.embedding.items
+    np.testing.assert_array_equal(state.embedding.vectors, original.embedding.vectors)
+    np.testing.assert_array_equal(state.projection, original.projection)
+    np.testing.assert_array_equal(state.clusters, original.clusters)
+    assert state.cluster_names == original.cluster_names and state.selection == original.selection
+    assert state.projection_note == "PCA (test)" and state.api_key is None
+    assert "mine.workbench" in other.windowTitle()
+    assert other.documents_panel.count.text() == "40 documents"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "newer"])
+def test_a_bad_workspace_is_refused_and_what_is_loaded_stays(qtbot, window, tmp_path: Path, damage: str) -> None:
+    _fill(window)
+    good = save_workspace(tmp_path / "good.workbench", window.file_actions.snapshot())
+    bad = tmp_path / "bad.workbench"
+    if damage == "truncated":
+        bad.write_bytes(good.read_bytes()[:-100])
+    else:
+        with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+            for name in source.namelist():
+                data = source.read(name)
+                if name == "manifest.json":
+                    data = json.dumps({**json.loads(data), "version": 99}).encode()
+                target.writestr(name, data)
+    before_items, before_vectors = list(window.state.corpus.items), window.state.embedding.vectors
+    window.file_actions.open(bad)
+    qtbot.waitUntil(lambda: "bad.workbench" in window.file_actions.last_message, timeout=10_000)
+    expected = "damaged or truncated" if damage == "truncated" else "newer Embedding Workbench"
+    assert expected in window.file_actions.last_message
+    assert window.state.corpus.items == before_items and window.state.embedding.vectors is before_vectors
+    assert window.state.projection is not None
+
+
+def test_export_from_the_file_menu_writes_vectors_with_layout_and_clusters(qtbot, window, tmp_path: Path) -> None:
+    assert not window.file_actions.export_action.isEnabled()
+    _fill(window)
+    assert window.file_actions.export_action.isEnabled()
+    window.file_actions.export(tmp_path / "out.csv")
+    qtbot.waitUntil(lambda: "Exported" in window.file_actions.last_message, timeout=20_000)
+    from workbench.core.exports import read_export
+
+    table = read_export(tmp_path / "out.csv")
+    assert len(table.items) == 46 and table.vectors.shape == (46, 384)
+    np.testing.assert_allclose(table.derived["x"], window.state.projection[:, 0], rtol=1e-6)
+    assert list(table.derived["cluster_name"][:3]) == ["zero", "one", "two"]
+
+
+def test_autosave_writes_only_after_a_change_and_a_clean_exit_removes_it(qtbot, window) -> None:
+    window.file_actions.autosave_now()
+    assert not autosave_path().exists()  # nothing to save yet
+    window.sample_action.trigger()
+    window.file_actions.autosave_now()
+    qtbot.waitUntil(autosave_path().exists, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.runner.is_running("autosave"), timeout=10_000)
+    assert len(load_workspace(autosave_path()).items) == 46
+    assert window.file_actions.autosave_timer.interval() == 60_000
+    window.file_actions.shutdown()
+    assert not autosave_path().exists()
+
+
+def test_recovery_is_offered_at_start_after_a_crash(qtbot, tmp_path: Path) -> None:
+    from workbench.core.cache import EmbeddingCache
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    dead_pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+    crashed = autosave_path(dead_pid)
+    save_workspace(crashed, _workspace_with_one_document())
+    assert read_manifest(crashed)["summary"].startswith("1 document")
+    state, runner = AppState(), TaskRunner()
+    window = MainWindow(state, runner, EmbeddingCache())
+    qtbot.addWidget(window)
+    asked: list[str] = []
+    window.file_actions.ask_recovery = lambda found: asked.append(found.summary) or "restore"
+    qtbot.waitUntil(lambda: [i.text for i in state.corpus.items] == ["recovered text"], timeout=10_000)
+    assert asked == ["1 document, 0 queries"]
+    qtbot.waitUntil(lambda: not crashed.exists() and autosave_path().exists(), timeout=10_000)
+    runner.wait_for_done(10_000)
+
+
+def _workspace_with_one_document():
+    from workbench.core.session import Workspace
+
+    return Workspace(items=[Item.create("recovered text")])
