@@ -58,7 +58,8 @@ def test_cancel_during_a_run_stops_it_and_leaves_the_window_usable(window, qtbot
         encode_queries = encode_documents
 
     slow = SlowEmbedder()
-    window._embedders[(window.state.spec, None, False)] = slow
+    window.state.embedders.put(slow)
+    window.state.set_spec(slow.spec)
     _paste(qtbot, window.documents_panel, "\n".join(f"doc {i}" for i in range(10)))
     window.embed_action.trigger()
     assert started.wait(10)

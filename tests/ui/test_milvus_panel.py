@@ -32,7 +32,7 @@ def panel(qtbot, tmp_path: Path, local_embedder):
     state, runner = AppState(), TaskRunner()
     widget = MilvusPanel(state, runner)
     qtbot.addWidget(widget)
-    widget._embedders[(state.spec, None, False)] = local_embedder  # the session's loaded model
+    state.embedders.put(local_embedder)  # the session's loaded model
     widget.uri.setText(str(tmp_path / "panel.db"))
     yield widget
     runner.cancel_all()

@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.corpus import Corpus, ParseReport
+from workbench.core.embedders import Embedder, EmbedderPool
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item, ItemKind
@@ -42,6 +43,7 @@ class AppState(QObject):
         self.clusters: np.ndarray | None = None
         self.cluster_names: dict[int, str] = {}
         self._row_by_id: dict[str, int] = {}
+        self.embedders = EmbedderPool()
 
     # -- intents -----------------------------------------------------------------------------------------------
     def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
@@ -98,6 +100,10 @@ class AppState(QObject):
         if self.embedding is None:
             return np.zeros(0, dtype=np.int64)
         return np.array([r for r, i in enumerate(self.embedding.items) if i.kind == kind], dtype=np.int64)
+
+    def embedder(self, spec: EmbeddingSpec | None = None) -> Embedder:
+        """The shared embedder for `spec` (default: the current one), with the current key and endpoint."""
+        return self.embedders.get(spec or self.spec, api_key=self.api_key, base_url=self.base_url)
 
     def embedded_item(self, row: int) -> Item:
         assert self.embedding is not None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 from workbench.core.embedders.base import Embedder, EmbeddingSpec, l2_normalise
 from workbench.core.errors import InputError
 
@@ -23,4 +26,36 @@ def make_embedder(spec: EmbeddingSpec, api_key: str | None = None, base_url: str
     raise InputError(f"Unknown provider '{spec.provider}': choose one of {', '.join(PROVIDERS)}.")
 
 
-__all__ = ["PROVIDERS", "Embedder", "EmbeddingSpec", "l2_normalise", "make_embedder"]
+class EmbedderPool:
+    """One embedder per configuration, shared by every panel, so a loaded model is loaded once.
+
+    Keyed by spec, base URL and a hash of the key (a new key gets a new client; the key itself is not kept in
+    the key tuple). Building an embedder is cheap (models load on first encode), so `get` may run anywhere.
+    """
+
+    def __init__(self) -> None:
+        self._embedders: dict[tuple, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: EmbeddingSpec, api_key: str | None = None, base_url: str | None = None) -> Embedder:
+        key_digest = hashlib.sha256(api_key.encode()).hexdigest() if api_key else ""
+        pool_key = (spec, base_url, key_digest)
+        with self._lock:
+            if pool_key not in self._embedders:
+                self._embedders[pool_key] = make_embedder(spec, api_key=api_key, base_url=base_url)
+            return self._embedders[pool_key]
+
+    def put(self, embedder: Embedder, api_key: str | None = None, base_url: str | None = None) -> None:
+        """Register an embedder for its own spec (tests put fakes here; a pymilvus.model function fits too)."""
+        key_digest = hashlib.sha256(api_key.encode()).hexdigest() if api_key else ""
+        with self._lock:
+            self._embedders[(embedder.spec, base_url, key_digest)] = embedder
+
+    def forget(self, spec: EmbeddingSpec) -> None:
+        """Drop the embedders of a spec (after a failed load, so the next try starts clean)."""
+        with self._lock:
+            for pool_key in [k for k in self._embedders if k[0] == spec]:
+                del self._embedders[pool_key]
+
+
+__all__ = ["PROVIDERS", "Embedder", "EmbedderPool", "EmbeddingSpec", "l2_normalise", "make_embedder"]

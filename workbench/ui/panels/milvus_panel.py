@@ -33,8 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.embedders import Embedder, make_embedder
-from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.milvus import (
     INDEX_TYPES,
     METRICS,
@@ -70,7 +68,6 @@ class MilvusPanel(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.runner = state, runner
-        self._embedders: dict[tuple, Embedder] = {}
         self.confirm = self._ask  # replaced in tests; the one modal question this panel asks
         self._listed_once = False
         self.messages = MessageStrip()
@@ -357,12 +354,6 @@ class MilvusPanel(QWidget):
                     return value
         return value
 
-    def _embedder(self, spec: EmbeddingSpec) -> Embedder:
-        key = (spec, self.state.base_url, bool(self.state.api_key))
-        if key not in self._embedders:
-            self._embedders[key] = make_embedder(spec, api_key=self.state.api_key, base_url=self.state.base_url)
-        return self._embedders[key]
-
     def search(self) -> None:
         text = self.query.text().strip()
         if not text:
@@ -372,7 +363,7 @@ class MilvusPanel(QWidget):
         expression, params = self._filter()
         spec = self.state.spec
         try:
-            embedder = self._embedder(spec)
+            embedder = self.state.embedder(spec)
         except Exception as error:  # noqa: BLE001 - shown in the strip, the app keeps running
             self.messages.show_error(str(error))
             return
