@@ -93,6 +93,11 @@ class ImportDialog(QDialog):
                 value = record.get(name)
                 shown = "" if value is None else str(value)
                 self.table.setItem(row, column, QTableWidgetItem(shown[:200].replace("\n", " ⏎ ")))
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
+        for column in range(self.table.columnCount()):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 320))
         self.problem = QLabel()
         self.problem.setStyleSheet("color:#8a1c17;")
         form = QFormLayout()
@@ -120,6 +125,13 @@ class ImportDialog(QDialog):
     def _check(self) -> None:
         text = self.text_column.currentText()
         ok = bool(text) and text != self.id_column.currentText()
+        taken = {text, self.id_column.currentText()}
+        for row in range(self.metadata.count()):  # the text and id columns are not metadata: grey them out
+            entry = self.metadata.item(row)
+            enabled = entry.data(Qt.ItemDataRole.UserRole) not in taken
+            flags = entry.flags()
+            flags = flags | Qt.ItemFlag.ItemIsEnabled if enabled else flags & ~Qt.ItemFlag.ItemIsEnabled
+            entry.setFlags(flags)
         self.problem.setText("" if ok else "Choose a text column (not the id column).")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
