@@ -44,8 +44,10 @@ def top_k_neighbours(
         sims = probe[start:stop] @ base.T
         if self_search and exclude_self:
             sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        everything = np.tile(np.arange(n), (stop - start, 1))
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else everything
+        if k < n:  # noqa: SIM108 - the else branch allocates a block of indices only when it is needed
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        else:
+            part = np.tile(np.arange(n), (stop - start, 1))
         part_scores = np.take_along_axis(sims, part, axis=1)
         # Sort by score descending, then index ascending, so ties are deterministic.
         order = np.lexsort((part, -part_scores), axis=1)
