@@ -342,3 +342,23 @@ def read_export(path: str | Path) -> ExchangeTable:
     if suffix == ".csv":
         return _read_csv_export(path)
     return _read_npy_export(path)
+
+
+def export_items(
+    path: str | Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    spec: EmbeddingSpec,
+    derived: Mapping[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """A subset of items (e.g. a selection) as .csv, .jsonl or any `export_vectors` format."""
+    path = Path(path)
+    if path.suffix.lower() != ".jsonl":
+        return export_vectors(path, items, vectors, spec, derived, progress, cancelled)
+    vectors = _check_aligned(items, vectors)
+    _, table = _columns_and_rows(items, vectors, spec, derived)
+    with atomic_path(path) as tmp:
+        _write_jsonl(tmp, table, cancelled)
+    return [path]

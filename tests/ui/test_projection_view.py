@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from workbench.core.embedding import embed_items
+from workbench.core.items import Item
+from workbench.ui.panels.projection_view import LAYOUT_TASK, UMAP_TASK
+
+DOCS = [f"astronomy fact {i}: stars, planets and galaxies number {i}" for i in range(12)] + [
+    f"cooking tip {i}: knead dough, bake bread, season soup {i}" for i in range(12)
+]
+QUERIES = ["how do planets form?", "how to bake bread?"]
+
+
+@pytest.fixture
+def view(qtbot, local_embedder):
+    from workbench.ui.panels.projection_view import ProjectionView
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    widget = ProjectionView(state, runner)
+    widget.resize(900, 700)
+    qtbot.addWidget(widget)
+    widget.show()
+    items = [Item.create(t) for t in DOCS] + [Item.create(q, "query") for q in QUERIES]
+    state.set_items("document", items[: len(DOCS)])
+    state.set_items("query", items[len(DOCS) :])
+    result = embed_items(items, local_embedder)
+    with qtbot.waitSignal(state.projection_changed, timeout=60_000, check_params_cb=lambda *a: True):
+        state.set_embedding(result)
+    qtbot.waitUntil(lambda: state.projection is not None and not runner.is_running(LAYOUT_TASK), timeout=60_000)
+    qtbot.waitUntil(lambda: not runner.is_running(UMAP_TASK), timeout=120_000)
+    yield widget
+    runner.cancel_all()
+    runner.wait_for_done(10_000)
+
+
+def test_points_appear_after_embedding_with_umap_layout(view) -> None:
+    assert view.stack.currentIndex() == 1
+    assert len(view.scatter.points.data) == len(DOCS) + len(QUERIES)
+    assert view.state.projection.shape == (26, 2)
+    assert view.note.text().startswith("UMAP")
+
+
+def test_hover_over_a_known_point_shows_its_text(view, qtbot) -> None:
+    xy = view.state.projection
+    gaps = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(len(xy)) * 1e9
+    row = int(gaps.min(axis=1).argmax())  # the most isolated point: no neighbour competes for the cursor
+    view.scatter.fit_view()
+    scene = view.scatter.viewbox.mapViewToScene(QPointF(float(xy[row, 0]), float(xy[row, 1])))
+    with qtbot.waitSignal(view.scatter.hovered, timeout=5_000) as hovered:
+        QTest.mouseMove(view.scatter.plot.viewport(), view.scatter.plot.mapFromScene(scene))
+    item = view.state.embedding.items[row]
+    assert hovered.args[0] == item.id
+    assert view.scatter.hover_text.isVisible()
+    assert item.text[:30] in view.scatter.hover_text.textItem.toPlainText().replace("\n", " ")
+    assert view.hover_line.text() == item.text[:120]
+
+
+def test_search_highlights_the_right_count_and_dims_the_rest(view) -> None:
+    view.search.setText("BREAD")
+    assert view.match_count.text() == "13 of 26 match"  # 12 cooking tips + one query
+    assert len(view.match_rows) == 13
+    view.regex.setChecked(True)
+    view.search.setText(r"fact (1|2)\b")
+    assert view.match_count.text() == "2 of 26 match"
+    view.search.setText("")
+    assert view.match_rows is None
+
+
+def test_lasso_over_a_region_selects_the_points_inside(view) -> None:
+    xy = view.state.projection
+    centre = xy[:5].mean(axis=0)
+    radius = np.linalg.norm(xy - centre, axis=1)
+    cutoff = np.sort(radius)[7] + 1e-6  # a circle around the 8 points nearest the centre
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    polygon = centre + cutoff * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    inside_circle = {view.state.embedding.items[r].id for r in np.flatnonzero(radius < cutoff * np.cos(np.pi / 40))}
+    view.scatter.select_polygon(polygon)
+    selected = set(view.state.selection)
+    assert inside_circle <= selected
+    assert all(np.linalg.norm(xy[view.state.row_of(i)] - centre) <= cutoff for i in selected)
+
+
+def test_rectangle_drag_with_the_mouse_selects_points(view, qtbot) -> None:
+    view.modes.button(1).click()
+    plot = view.scatter.plot
+    viewport = plot.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=viewport.rect().topLeft() + QPointF(2, 2).toPoint())
+    for step in range(1, 11):
+        point = viewport.rect().topLeft() + (viewport.rect().bottomRight() - viewport.rect().topLeft()) * (step / 10)
+        QTest.mouseMove(viewport, point)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=viewport.rect().bottomRight())
+    qtbot.waitUntil(lambda: len(view.state.selection) > 0, timeout=5_000)
+    assert len(view.state.selection) == 26  # the whole view was dragged over
+
+
+def test_query_lines_end_at_the_true_top_k_documents(view) -> None:
+    view.query_k.setValue(4)
+    embedding = view.state.embedding
+    docs = [r for r, i in enumerate(embedding.items) if i.kind == "document"]
+    for query_id, ends in view.line_ends().items():
+        row = view.state.row_of(query_id)
+        scores = embedding.vectors[docs] @ embedding.vectors[row]
+        truth = [embedding.items[docs[i]].id for i in np.argsort(-scores)[:4]]
+        assert ends == truth
+    assert len(view.scatter.lines.xData) == 2 * 4 * len(QUERIES)
+
+
+def test_click_selects_and_the_detail_pane_shows_text_and_neighbours(view) -> None:
+    item = view.state.embedding.items[0]
+    view.state.set_selection([item.id])
+    html = view.detail.toPlainText()
+    assert item.text in html and "Nearest (cosine)" in html
+
+
+def test_exports_selection_and_plot(view, tmp_path) -> None:
+    view.state.set_selection([i.id for i in view.state.embedding.items[:3]])
+    view.export_selection(".jsonl", str(tmp_path / "sel.jsonl"))
+    view.runner.wait_for_done(10_000)
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.processEvents()
+    lines = (tmp_path / "sel.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and '"x"' in lines[0]
+    png = view.export_plot(".png", str(tmp_path / "plot.png"))
+    svg = view.export_plot(".svg", str(tmp_path / "plot.svg"))
+    assert png.stat().st_size > 1000 and "<svg" in svg.read_text()[:500]
