@@ -1,17 +1,437 @@
-"""SimilarityView: placeholder until its issue lands; it says honestly what will appear here."""
+"""Similarity view: cosine heatmaps (documents × documents, queries × documents, selection × selection).
+
+The matrix and its ordering come from core.similarity on a worker (a newer request supersedes an older one);
+this view only applies the permutation and draws. Above the core's full-matrix limit it shows the mean
+similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a big corpus never
+allocates an n × n matrix. For queries × documents a ranked list beside the heatmap gives, for the chosen query,
+the documents by score: the heart of a semantic-search demo.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.items import Item
+from workbench.core.similarity import (
+    LEAF_ORDER_MAX,
+    BlockView,
+    block_means,
+    contiguous_groups,
+    cosine_matrix,
+    fits_full_matrix,
+    order_by_clustering,
+    order_by_values,
+)
+from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import placeholder_label
+from workbench.ui.widgets import MessageStrip, placeholder_label
+
+TASK = "similarity"
+MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
+MAX_LABELLED = 40
+MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
+BLOCK_GROUPS = 60
+
+
+@dataclass
+class HeatmapData:
+    """What the view draws: a matrix (or block means) with the items along each axis, in display order."""
+
+    matrix: np.ndarray
+    row_items: list[Item] = field(default_factory=list)
+    column_items: list[Item] = field(default_factory=list)
+    block: BlockView | None = None
+    note: str = ""
+
+
+def build_heatmap(
+    vectors: np.ndarray,
+    items: list[Item],
+    row_rows: np.ndarray,
+    column_rows: np.ndarray,
+    order: str,
+    clusters: np.ndarray | None,
+    progress,
+    cancelled,
+) -> HeatmapData:
+    """The matrix for rows × columns of the embedding (or block means when too big), ordered as asked."""
+    square = np.array_equal(row_rows, column_rows)
+    if not fits_full_matrix(len(row_rows), len(column_rows)):
+        groups_r = clusters[row_rows] if clusters is not None else contiguous_groups(len(row_rows), BLOCK_GROUPS)
+        groups_c = clusters[column_rows] if clusters is not None else contiguous_groups(len(column_rows), BLOCK_GROUPS)
+        block = block_means(
+            vectors[row_rows],
+            groups_r,
+            None if square else vectors[column_rows],
+            None if square else groups_c,
+            progress=progress,
+            cancelled=cancelled,
+        )
+        return HeatmapData(block.means, block=block, note=block.note)
+    rows_v, cols_v = vectors[row_rows], vectors[column_rows]
+    row_perm, col_perm = np.arange(len(row_rows)), np.arange(len(column_rows))
+    note = ""
+    if order == "cluster":
+        if len(row_rows) <= LEAF_ORDER_MAX:
+            row_perm = order_by_clustering(rows_v, cancelled)
+            col_perm = row_perm if square else order_by_clustering(cols_v, cancelled)
+        else:
+            note = f"Clustering order is limited to {LEAF_ORDER_MAX} items; showing input order."
+    elif order.startswith("meta:") or order == "kind":
+        key = order[5:]
+        value = (lambda i: i.kind) if order == "kind" else (lambda i: i.metadata.get(key))
+        row_perm = order_by_values([value(items[r]) for r in row_rows])
+        col_perm = row_perm if square else order_by_values([value(items[r]) for r in column_rows])
+    row_rows, column_rows = row_rows[row_perm], column_rows[col_perm]
+    matrix = cosine_matrix(vectors[row_rows], None if square else vectors[column_rows], progress, cancelled)
+    return HeatmapData(matrix, [items[r] for r in row_rows], [items[r] for r in column_rows], note=note)
 
 
 class SimilarityView(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.runner = state, runner
+        self.data: HeatmapData | None = None
+        self.hovered_cell: tuple[int, int] | None = None
+
+        self.mode = QComboBox()
+        for label, key in MODES:
+            self.mode.addItem(label, key)
+        self.order = QComboBox()
+        self.low = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, value=0.0, decimals=2)
+        self.high = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, value=1.0, decimals=2)
+        self.threshold = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=100, value=-100)
+        self.threshold.setToolTip("grey out cells below this similarity")
+        self.threshold_label = QLabel("threshold off")
+        self.export = QToolButton(text="Export ▾", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self.export)
+        menu.addAction("Matrix as CSV…", lambda: self.export_matrix(".csv"))
+        menu.addAction("Matrix as .npy…", lambda: self.export_matrix(".npy"))
+        menu.addAction("Picture as PNG…", lambda: self.export_picture())
+        self.export.setMenu(menu)
+        controls = QHBoxLayout()
+        for widget in (self.mode, QLabel("order"), self.order, QLabel("colour range"), self.low, self.high,
+                       self.threshold, self.threshold_label, self.export):  # fmt: skip
+            controls.addWidget(widget)
+        controls.addStretch(1)
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setAspectLocked(False)
+        self.plot.invertY(True)
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), limits=(-1, 1))
+        self.colour_bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.colour_bar.sigLevelsChangeFinished.connect(self._levels_from_bar)
+        self.ranked = QTableWidget(0, 2)
+        self.ranked.setHorizontalHeaderLabels(["score", "document"])
+        self.ranked.horizontalHeader().setStretchLastSection(True)
+        self.ranked.verticalHeader().hide()
+        self.query_choice = QComboBox()
+        ranked_box = QWidget()
+        ranked_layout = QVBoxLayout(ranked_box)
+        ranked_layout.setContentsMargins(0, 0, 0, 0)
+        ranked_layout.addWidget(QLabel("Documents for query"))
+        ranked_layout.addWidget(self.query_choice)
+        ranked_layout.addWidget(self.ranked, 1)
+        self.ranked_box = ranked_box
+        self.cell_detail = QTextBrowser()
+        self.cell_detail.setPlaceholderText("Click a cell to read both texts in full.")
+        self.cell_detail.setMaximumHeight(140)
+        splitter = QSplitter()
+        splitter.addWidget(self.plot)
+        splitter.addWidget(ranked_box)
+        splitter.setSizes([600, 300])
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(splitter, 1)
+        content_layout.addWidget(self.cell_detail)
+        self.placeholder = placeholder_label("Similarity heatmaps come with embeddings: press Embed first.")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(content)
+        self.hover_label = QLabel()
+        self.hover_label.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#555;")
+        self.messages = MessageStrip()
         layout = QVBoxLayout(self)
-        layout.addWidget(placeholder_label("Similarity heatmaps come with embeddings: press Embed first."))
+        layout.addLayout(controls)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(self.hover_label)
+
+        self._threshold_timer = QTimer(self, singleShot=True, interval=80)
+        self._threshold_timer.timeout.connect(self._draw_image)
+        self._hover_timer = QTimer(self, singleShot=True, interval=30)
+        self._hover_timer.timeout.connect(self._hover_now)
+        self._pending_hover: QPointF | None = None
+        state.vectors_changed.connect(self._on_vectors_changed)
+        state.selection_changed.connect(self._on_selection_changed)
+        state.clusters_changed.connect(self._fill_orders)
+        self.mode.currentIndexChanged.connect(self.refresh)
+        self.order.currentIndexChanged.connect(self.refresh)
+        self.low.valueChanged.connect(self._levels_from_spins)
+        self.high.valueChanged.connect(self._levels_from_spins)
+        self.threshold.valueChanged.connect(self._threshold_moved)
+        self.query_choice.currentIndexChanged.connect(self._fill_ranked)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+        self._fill_orders()
+
+    # -- computing ---------------------------------------------------------------------------------------------
+    def _fill_orders(self) -> None:
+        current = self.order.currentData()
+        self.order.blockSignals(True)
+        self.order.clear()
+        self.order.addItem("input order", "input")
+        self.order.addItem("by kind", "kind")
+        self.order.addItem("by clustering (optimal leaf order)", "cluster")
+        items = self.state.embedding.items if self.state.embedding else []
+        for key in dict.fromkeys(k for item in items for k in item.metadata):
+            self.order.addItem(f"by {key}", f"meta:{key}")
+        self.order.setCurrentIndex(max(0, self.order.findData(current)))
+        self.order.blockSignals(False)
+
+    def _on_vectors_changed(self) -> None:
+        self._fill_orders()
+        self.refresh()
+
+    def _on_selection_changed(self) -> None:
+        if self.mode.currentData() == "selection":
+            self.refresh()
+
+    def axes_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Embedding rows along the vertical and horizontal axes for the current mode, or None with a message."""
+        mode = self.mode.currentData()
+        documents, queries = self.state.rows_of_kind("document"), self.state.rows_of_kind("query")
+        if mode == "docs":
+            return (documents, documents) if len(documents) else None
+        if mode == "queries":
+            return (queries, documents) if len(queries) and len(documents) else None
+        rows = np.array([r for r in map(self.state.row_of, self.state.selection) if r is not None], dtype=np.int64)
+        return (rows, rows) if len(rows) else None
+
+    def refresh(self) -> None:
+        """Recompute the matrix for the current mode and order, off the GUI thread."""
+        embedding = self.state.embedding
+        if embedding is None or len(embedding.items) == 0:
+            self.runner.cancel(TASK)
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        axes = self.axes_rows()
+        if axes is None:
+            wanted = {"docs": "documents", "queries": "queries and documents", "selection": "a selection"}
+            self.messages.show_info(f"This mode needs {wanted[self.mode.currentData()]}.")
+            self.data = None
+            self.image.clear()
+            self.ranked_box.setVisible(False)
+            return
+        self.messages.clear()
+        rows, columns = axes
+        vectors, items, clusters = embedding.vectors, embedding.items, self.state.clusters
+        order = self.order.currentData() or "input"
+        self.runner.start(
+            TASK,
+            "Similarity matrix",
+            lambda progress, cancelled: build_heatmap(
+                vectors, items, rows, columns, order, clusters, progress, cancelled
+            ),
+            on_done=self._show,
+            on_error=self.messages.show_error,
+        )
+
+    # -- drawing -----------------------------------------------------------------------------------------------
+    def _show(self, data: HeatmapData) -> None:
+        self.data = data
+        self.stack.setCurrentIndex(1)
+        self.note.setText(data.note)
+        self._draw_image()
+        self.plot.getViewBox().autoRange(padding=0.02)
+        self._label_axes()
+        self._fill_queries()
+
+    def _draw_image(self) -> None:
+        if self.data is None:
+            return
+        threshold = self.threshold.value() / 100
+        matrix = self.data.matrix
+        if self.threshold.value() > -100:
+            matrix = np.where(matrix >= threshold, matrix, np.nan).astype(np.float32)
+        self.image.setImage(matrix, levels=(self.low.value(), self.high.value()), autoLevels=False)
+        self.colour_bar.setLevels((self.low.value(), self.high.value()))
+
+    def _label_axes(self) -> None:
+        data = self.data
+        assert data is not None
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        if data.block is not None:
+            rows, cols = data.block.row_labels, data.block.column_labels
+        else:
+            rows = [shorten(i.text, 24, 24) for i in data.row_items]
+            cols = [shorten(i.text, 12, 12) for i in data.column_items]
+        left.setTicks([[(r + 0.5, t) for r, t in enumerate(rows)]] if len(rows) <= MAX_LABELLED else [[]])
+        bottom.setTicks([[(c + 0.5, t) for c, t in enumerate(cols)]] if len(cols) <= MAX_LABELLED_COLUMNS else [[]])
+
+    def _levels_from_spins(self) -> None:
+        if self.low.value() >= self.high.value():
+            return
+        self._draw_image()
+
+    def _levels_from_bar(self) -> None:
+        low, high = self.colour_bar.levels()
+        for spin, value in ((self.low, low), (self.high, high)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self._draw_image()
+
+    def _threshold_moved(self, value: int) -> None:
+        self.threshold_label.setText("threshold off" if value == -100 else f"below {value / 100:.2f} greyed")
+        self._threshold_timer.start()
+
+    # -- ranked list -------------------------------------------------------------------------------------------
+    def _fill_queries(self) -> None:
+        data = self.data
+        is_search = self.mode.currentData() == "queries" and data is not None and data.block is None
+        self.ranked_box.setVisible(is_search)
+        if not is_search:
+            return
+        self.query_choice.blockSignals(True)
+        self.query_choice.clear()
+        for item in data.row_items:
+            self.query_choice.addItem(shorten(item.text, 80, 80), item.id)
+        self.query_choice.blockSignals(False)
+        self._fill_ranked()
+
+    def ranked_documents(self, query_index: int) -> list[tuple[float, Item]]:
+        """The documents for one query row of the matrix, best first."""
+        assert self.data is not None
+        scores = self.data.matrix[query_index]
+        order = np.argsort(-scores, kind="stable")
+        return [(float(scores[c]), self.data.column_items[c]) for c in order]
+
+    def _fill_ranked(self) -> None:
+        index = self.query_choice.currentIndex()
+        if self.data is None or index < 0 or self.data.block is not None:
+            return
+        ranked = self.ranked_documents(index)
+        self.ranked.setRowCount(len(ranked))
+        for row, (score, item) in enumerate(ranked):
+            self.ranked.setItem(row, 0, QTableWidgetItem(f"{score:.3f}"))
+            cell = QTableWidgetItem(item.text)
+            cell.setToolTip(item.text)
+            self.ranked.setItem(row, 1, cell)
+
+    # -- hover and click ---------------------------------------------------------------------------------------
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        if self.data is None:
+            return None
+        point = self.plot.getViewBox().mapSceneToView(scene_pos)
+        row, column = int(np.floor(point.y())), int(np.floor(point.x()))
+        rows, columns = self.data.matrix.shape
+        return (row, column) if 0 <= row < rows and 0 <= column < columns else None
+
+    def describe_cell(self, row: int, column: int, limit: int = 90) -> str:
+        data = self.data
+        assert data is not None
+        score = float(data.matrix[row, column])
+        if data.block is not None:
+            return (
+                f"{data.block.row_labels[row]} ({data.block.row_sizes[row]} items) × {data.block.column_labels[column]}"
+                f" ({data.block.column_sizes[column]} items): mean similarity {score:.3f}"
+            )
+        a, b = data.row_items[row], data.column_items[column]
+        return f"{score:.3f}  ·  “{shorten(a.text, limit, 1000)}”  ↔  “{shorten(b.text, limit, 1000)}”"
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._pending_hover = QPointF(scene_pos)
+        if not self._hover_timer.isActive():
+            self._hover_timer.start()
+
+    def _hover_now(self) -> None:
+        cell = self.cell_at(self._pending_hover) if self._pending_hover is not None else None
+        self.hovered_cell = cell
+        self.hover_label.setText("" if cell is None else self.describe_cell(*cell))
+
+    def _on_clicked(self, event) -> None:
+        cell = self.cell_at(event.scenePos())
+        if cell is None or self.data is None:
+            return
+        if self.data.block is not None:
+            self.cell_detail.setPlainText(self.describe_cell(*cell))
+            return
+        a, b = self.data.row_items[cell[0]], self.data.column_items[cell[1]]
+        score = float(self.data.matrix[cell])
+        self.cell_detail.setPlainText(f"similarity {score:.4f}\n\n[{a.kind}] {a.text}\n\n[{b.kind}] {b.text}")
+
+    # -- exports -----------------------------------------------------------------------------------------------
+    def export_matrix(self, suffix: str, path: str | None = None) -> Path | None:
+        if self.data is None:
+            self.messages.show_warning("Nothing to export yet.")
+            return None
+        if suffix == ".csv" and self.data.matrix.size > 4_000_000:
+            self.messages.show_warning("That matrix is too big for a readable CSV; export it as .npy.")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export matrix", f"similarity{suffix}", f"*{suffix}")
+            if not path:
+                return None
+        data, target = self.data, Path(path)
+
+        def write(progress, cancelled) -> Path:
+            from workbench.core.exports import atomic_path
+
+            with atomic_path(target) as tmp:
+                if suffix == ".npy":
+                    with open(tmp, "wb") as handle:
+                        np.save(handle, data.matrix)
+                else:
+                    ids = [i.id for i in data.column_items] if data.block is None else data.block.column_labels
+                    rows = [i.id for i in data.row_items] if data.block is None else data.block.row_labels
+                    with open(tmp, "w", encoding="utf-8") as handle:
+                        handle.write("," + ",".join(ids) + "\n")
+                        for name, values in zip(rows, data.matrix, strict=True):
+                            handle.write(name + "," + ",".join(f"{v:.6f}" for v in values) + "\n")
+            return target
+
+        self.runner.start("similarity-export", "Exporting matrix", write,
+                          on_done=lambda p: self.state.status_message.emit(f"Saved {p}."),
+                          on_error=self.messages.show_error)  # fmt: skip
+        return target
+
+    def export_picture(self, path: str | None = None) -> Path | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export picture", "similarity.png", "*.png")
+            if not path:
+                return None
+        self.plot.grab().save(str(path))
+        return Path(path)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtTest import QTest
+
+from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+from workbench.core.embedding import EmbeddingResult
+from workbench.core.items import Item
+from workbench.ui.panels.similarity_view import TASK
+
+
+def _result(n_docs: int, n_queries: int, dim: int = 16, seed: int = 0) -> EmbeddingResult:
+    rng = np.random.default_rng(seed)
+    items = [Item.create(f"document number {i}") for i in range(n_docs)]
+    items += [Item.create(f"query number {i}", "query") for i in range(n_queries)]
+    vectors = l2_normalise(rng.normal(size=(len(items), dim)))
+    return EmbeddingResult(items, vectors, EmbeddingSpec(provider="test", model="random"), dim, len(items), 0)
+
+
+@pytest.fixture
+def view(qtbot):
+    from workbench.ui.panels.similarity_view import SimilarityView
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    widget = SimilarityView(state, runner)
+    widget.resize(900, 700)
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    runner.cancel_all()
+    runner.wait_for_done(10_000)
+
+
+def _set(view, qtbot, result: EmbeddingResult) -> None:
+    view.state.set_embedding(result)
+    qtbot.waitUntil(lambda: view.data is not None and not view.runner.is_running(TASK), timeout=30_000)
+
+
+def test_hovering_a_known_cell_shows_the_right_pair_and_score(view, qtbot) -> None:
+    result = _result(8, 2)
+    _set(view, qtbot, result)
+    row, column = 2, 5
+    vb = view.plot.getViewBox()
+    scene = vb.mapViewToScene(QPointF(column + 0.5, row + 0.5))
+    QTest.mouseMove(view.plot.viewport(), view.plot.mapFromScene(scene))
+    qtbot.waitUntil(lambda: view.hovered_cell == (row, column), timeout=5_000)
+    score = float(result.vectors[row] @ result.vectors[column])
+    text = view.hover_label.text()
+    assert f"{score:.3f}" in text
+    assert "document number 2" in text and "document number 5" in text
+
+
+def test_switching_modes_changes_the_shape_and_ranks_documents_for_a_query(view, qtbot) -> None:
+    result = _result(8, 3)
+    _set(view, qtbot, result)
+    assert view.data.matrix.shape == (8, 8)
+    assert np.allclose(np.diag(view.data.matrix), 1.0)
+    view.mode.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 8) and not view.runner.is_running(TASK), timeout=10_000)
+    assert view.ranked_box.isVisible()
+    ranked = view.ranked_documents(0)
+    truth = np.argsort(-(result.vectors[:8] @ result.vectors[8]))
+    assert [item.id for _, item in ranked] == [result.items[i].id for i in truth]
+    assert view.ranked.rowCount() == 8
+    assert view.ranked.item(0, 1).text() == result.items[truth[0]].text
+    view.state.set_selection([result.items[i].id for i in (0, 3, 9)])
+    view.mode.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 3) and not view.runner.is_running(TASK), timeout=10_000)
+
+
+def test_a_30000_item_corpus_shows_block_means_not_a_full_matrix(view, qtbot) -> None:
+    result = _result(30_000, 0, dim=32)
+    _set(view, qtbot, result)
+    assert view.data.block is not None
+    assert view.data.matrix.shape == (60, 60)  # 60 × 60 group means, never 30 000 × 30 000
+    assert "too many cells" in view.note.text()
+
+
+def test_threshold_greys_out_low_cells_and_exports(view, qtbot, tmp_path) -> None:
+    _set(view, qtbot, _result(6, 0))
+    view.threshold.setValue(50)
+    qtbot.waitUntil(lambda: np.isnan(view.image.image).any(), timeout=5_000)
+    assert (np.isnan(view.image.image) == (view.data.matrix < 0.5)).all()
+    view.export_matrix(".npy", str(tmp_path / "m.npy"))
+    view.runner.wait_for_done(10_000)
+    qtbot.waitUntil(lambda: (tmp_path / "m.npy").exists(), timeout=5_000)
+    np.testing.assert_array_equal(np.load(tmp_path / "m.npy"), view.data.matrix)
+    assert view.export_picture(str(tmp_path / "m.png")).stat().st_size > 500
