@@ -17,7 +17,8 @@ import numpy as np
 from workbench.core.errors import InputError
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
 
-FULL_MATRIX_MAX_CELLS = 4_000 * 4_000  # 64 MB of float32: shown cell by cell
+FULL_MATRIX_MAX_CELLS = 5_000 * 5_000  # 100 MB of float32: the view shows up to this cell by cell
+HARD_LIMIT_CELLS = 10_000 * 10_000  # 400 MB: cosine_matrix refuses more (use block_means or a selection)
 LEAF_ORDER_MAX = 3_000  # optimal leaf ordering needs the condensed distance matrix: O(n^2) memory and time
 ROW_BLOCK_CELLS = 8_000_000
 
@@ -31,9 +32,9 @@ def cosine_matrix(
     """rows × columns cosine similarities (float32) of L2-normalised vectors; columns None means rows × rows."""
     a = np.asarray(rows, dtype=np.float32)
     b = a if columns is None else np.asarray(columns, dtype=np.float32)
-    if a.shape[0] * b.shape[0] > FULL_MATRIX_MAX_CELLS:
+    if a.shape[0] * b.shape[0] > HARD_LIMIT_CELLS:
         raise InputError(
-            f"A {a.shape[0]} × {b.shape[0]} matrix is too big to show cell by cell; use the block view or a selection."
+            f"A {a.shape[0]} × {b.shape[0]} matrix is too big to build; use the block view or a selection."
         )
     out = np.empty((len(a), len(b)), dtype=np.float32)
     step = max(1, ROW_BLOCK_CELLS // max(len(b), 1))
