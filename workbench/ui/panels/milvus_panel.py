@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -182,12 +182,16 @@ class MilvusPanel(QWidget):
         self._update_enabled()
         self._fill_metadata_keys()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        """List the collections the first time the panel is seen (not at start-up: the tab may stay closed)."""
-        super().showEvent(event)
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """List the collections the first time the panel is really on screen.
+
+        Not on showEvent: a dock tabbed behind another counts as shown while nobody sees it, and listing starts
+        pymilvus and the Lite server. A paint happens only for a visible region.
+        """
+        super().paintEvent(event)
         if not self._listed_once:
             self._listed_once = True
-            self.refresh()
+            QTimer.singleShot(0, self.refresh)
 
     @staticmethod
     def _compact_table(table: QTableWidget, stretch: int) -> None:
