@@ -12,6 +12,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+# One numba cache for the whole run (and its UMAP child processes), instead of one per test's WORKBENCH_HOME:
+# umap's compilation costs ~20 s and is the same for every test.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba-cache"))
 
 
 @pytest.fixture(autouse=True)

@@ -58,3 +58,20 @@ def test_nan_vectors_are_refused_with_the_row() -> None:
     vectors[3, 1] = np.nan
     with pytest.raises(InputError, match="Vector 4"):
         project_2d(vectors)
+
+
+def test_subprocess_projection_equals_in_process_and_cancel_ends_the_child() -> None:
+    import time
+
+    from workbench.core.errors import Cancelled
+    from workbench.core.projection import project_2d_in_subprocess
+
+    vectors, _ = _clusters(n_per=10)
+    here = project_2d(vectors, seed=3)
+    there = project_2d_in_subprocess(vectors, seed=3)
+    assert there.method == "umap"
+    np.testing.assert_allclose(there.xy, here.xy, atol=1e-5)
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        project_2d_in_subprocess(vectors, seed=3, cancelled=lambda: time.monotonic() - started > 0.5)
+    assert time.monotonic() - started < 10

@@ -7,7 +7,6 @@ from PySide6.QtTest import QTest
 
 from workbench.core.embedding import embed_items
 from workbench.core.items import Item
-from workbench.ui.panels.projection_view import LAYOUT_TASK, UMAP_TASK
 
 DOCS = [f"astronomy fact {i}: stars, planets and galaxies number {i}" for i in range(12)] + [
     f"cooking tip {i}: knead dough, bake bread, season soup {i}" for i in range(12)
@@ -15,8 +14,20 @@ DOCS = [f"astronomy fact {i}: stars, planets and galaxies number {i}" for i in r
 QUERIES = ["how do planets form?", "how to bake bread?"]
 
 
-@pytest.fixture
-def view(qtbot, local_embedder):
+def _wait(condition, timeout_s: float) -> None:
+    """Spin the Qt event loop until `condition()` (the module fixture has no qtbot)."""
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    deadline = QDeadlineTimer(int(timeout_s * 1000))
+    while not condition():
+        assert not deadline.hasExpired(), "timed out"
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+
+
+@pytest.fixture(scope="module")
+def projected(qapp, local_embedder):
+    """One embedded and UMAP-projected view for the module: a UMAP child process costs seconds."""
     from workbench.ui.panels.projection_view import ProjectionView
     from workbench.ui.state import AppState
     from workbench.ui.tasks import TaskRunner
@@ -24,19 +35,28 @@ def view(qtbot, local_embedder):
     state, runner = AppState(), TaskRunner()
     widget = ProjectionView(state, runner)
     widget.resize(900, 700)
-    qtbot.addWidget(widget)
     widget.show()
     items = [Item.create(t) for t in DOCS] + [Item.create(q, "query") for q in QUERIES]
     state.set_items("document", items[: len(DOCS)])
     state.set_items("query", items[len(DOCS) :])
-    result = embed_items(items, local_embedder)
-    with qtbot.waitSignal(state.projection_changed, timeout=60_000, check_params_cb=lambda *a: True):
-        state.set_embedding(result)
-    qtbot.waitUntil(lambda: state.projection is not None and not runner.is_running(LAYOUT_TASK), timeout=60_000)
-    qtbot.waitUntil(lambda: not runner.is_running(UMAP_TASK), timeout=120_000)
+    state.set_embedding(embed_items(items, local_embedder))
+    _wait(lambda: state.projection is not None and not runner.running(), 120)
     yield widget
     runner.cancel_all()
     runner.wait_for_done(10_000)
+    widget.close()
+
+
+@pytest.fixture
+def view(projected):
+    """The shared view, reset to no selection, no search, pan mode and 3 query lines."""
+    projected.state.set_selection([])
+    projected.search.setText("")
+    projected.regex.setChecked(False)
+    projected.modes.button(0).click()
+    projected.query_k.setValue(3)
+    projected.scatter.fit_view()
+    return projected
 
 
 def test_points_appear_after_embedding_with_umap_layout(view) -> None:

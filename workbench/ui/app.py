@@ -6,14 +6,13 @@ Only this module's caller (`workbench` with no sub-command) imports Qt; the CLI 
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.projection import warm_up_umap
+from workbench.core.projection import warm_up_umap_in_subprocess
 from workbench.ui.main_window import MainWindow
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
@@ -30,6 +29,6 @@ def run_app(argv: list[str] | None = None) -> int:
     runner = TaskRunner()
     window = MainWindow(state, runner, EmbeddingCache())
     window.show()
-    # umap's import and numba compile cost ~20 s cold: pay them while the person pastes texts.
-    threading.Thread(target=warm_up_umap, name="umap-warm-up", daemon=True).start()
+    # umap's import and numba compile cost ~20 s cold: pay them in a child process while the person pastes texts.
+    warm_up_umap_in_subprocess()
     return int(app.exec())

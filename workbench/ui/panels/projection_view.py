@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.knn import top_k_neighbours
-from workbench.core.projection import Projection, pca_2d, project_2d
+from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
@@ -202,7 +202,9 @@ class ProjectionView(QWidget):
         self.runner.start(
             UMAP_TASK,
             f"UMAP on {len(vectors)} points",
-            lambda progress, cancelled: project_2d(vectors, progress=progress, cancelled=cancelled, **options),
+            lambda progress, cancelled: project_2d_in_subprocess(
+                vectors, progress=progress, cancelled=cancelled, **options
+            ),
             on_done=lambda projection: self._umap_done(projection, embedding),
             on_error=self.messages.show_error,
         )
