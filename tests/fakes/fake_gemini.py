@@ -1,0 +1,170 @@
+"""A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
+
+It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
+shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
+body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
+wrong dimension, or be slow. Vectors are deterministic from the text (not normalised unless 3072-d, as the real
+API), so tests can check what reached the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+
+NATIVE_DIMS = {"gemini-embedding-001": 3072, "gemini-embedding-2": 3072, "text-embedding-004": 768}
+RETIRED = {"gemini-embedding-exp-03-07", "text-embedding-004", "embedding-001"}
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour, used for the next matching request."""
+
+    status: int = 0  # an HTTP error status to answer
+    reason: str = ""  # Google's error.status, e.g. RESOURCE_EXHAUSTED, INVALID_ARGUMENT
+    message: str = ""
+    retry_after: float | None = None
+    drop: bool = False  # close the connection without an answer
+    wrong_count: bool = False
+    wrong_dim: bool = False
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+
+def fake_vector(text: str, dim: int) -> list[float]:
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    vector = np.random.default_rng(seed).normal(size=dim) * 3.0
+    if dim == 3072:
+        vector /= np.linalg.norm(vector)
+    return vector.astype(np.float32).tolist()
+
+
+@dataclass
+class FakeGemini:
+    """Start with `with FakeGemini() as server:`; `server.base_url` goes to the SDK."""
+
+    delay: float = 0.0
+    faults: deque[Fault] = field(default_factory=deque)
+    requests: list[Recorded] = field(default_factory=list)
+    valid_keys: set[str] | None = None  # None accepts any key
+    retired: set[str] = field(default_factory=lambda: set(RETIRED))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> FakeGemini:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                server._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                server._handle(self, "POST")
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail_next(self, *faults: Fault) -> None:
+        self.faults.extend(faults)
+
+    def embed_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if "EmbedContents" in r.path or "embedContent" in r.path]
+
+    # -- serving -----------------------------------------------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else {}
+        with self._lock:
+            self.requests.append(Recorded(method, handler.path, dict(handler.headers), body, time.monotonic()))
+            fault = self.faults.popleft() if self.faults and method == "POST" else None
+        if self.delay:
+            time.sleep(self.delay)
+        if fault and fault.drop:
+            handler.close_connection = True
+            handler.connection.shutdown(2)
+            return
+        key = handler.headers.get("x-goog-api-key", "")
+        if self.valid_keys is not None and key not in self.valid_keys:
+            return self._error(handler, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                               reason="API_KEY_INVALID")  # fmt: skip
+        if fault and fault.status:
+            return self._error(handler, fault.status, fault.reason, fault.message, retry_after=fault.retry_after)
+        path = handler.path.split("?")[0]
+        if method == "GET" and path.rstrip("/").endswith("/models"):
+            return self._json(handler, 200, {"models": [
+                {"name": "models/gemini-embedding-001", "supportedGenerationMethods": ["embedContent"]},
+                {"name": "models/gemini-embedding-2", "supportedGenerationMethods": ["embedContent"]},
+                {"name": "models/gemini-2.5-flash", "supportedGenerationMethods": ["generateContent"]},
+            ]})  # fmt: skip
+        model = path.rsplit("/", 1)[-1].split(":")[0]
+        if model in self.retired:
+            return self._error(handler, 404, "NOT_FOUND", f"models/{model} is not found for API version v1beta.")
+        if path.endswith(":batchEmbedContents"):
+            requests = body.get("requests", [])
+            if len(requests) > 100:
+                return self._error(handler, 400, "INVALID_ARGUMENT", "at most 100 requests can be in one batch")
+            embeddings = [self._embed(model, r) for r in requests]
+            if fault and fault.wrong_count:
+                embeddings = embeddings[:-1]
+            if fault and fault.wrong_dim:
+                embeddings = [{"values": e["values"][:-1]} for e in embeddings]
+            return self._json(handler, 200, {"embeddings": embeddings})
+        if path.endswith(":embedContent"):
+            return self._json(handler, 200, {"embedding": self._embed(model, body)})
+        return self._error(handler, 404, "NOT_FOUND", f"no route for {path}")
+
+    def _embed(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
+        text = "".join(part.get("text", "") for part in request.get("content", {}).get("parts", []))
+        dim = int(request.get("outputDimensionality") or NATIVE_DIMS.get(model, 768))
+        return {"values": fake_vector(text, dim)}
+
+    def _json(self, handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _error(self, handler: BaseHTTPRequestHandler, code: int, status: str, message: str,
+               retry_after: float | None = None, reason: str = "") -> None:  # fmt: skip
+        error: dict[str, Any] = {"code": code, "message": message, "status": status}
+        if reason:
+            error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
+        self._json(handler, code, {"error": error}, headers)
