@@ -156,7 +156,8 @@ def test_a_service_failure_exits_1(tmp_path: Path) -> None:
     pytest.importorskip("workbench.core.embedders.gemini")
     path = tmp_path / "t.txt"
     path.write_text("hello\n")
-    env = {**os.environ, "GEMINI_API_KEY": "test-key-not-secret", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9"}
+    env = {**os.environ, "GEMINI_API_KEY": "test-key-not-secret", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9",
+           "WORKBENCH_GEMINI_BACKOFF_S": "0.01"}  # fmt: skip
     result = subprocess.run(
         [
             sys.executable,

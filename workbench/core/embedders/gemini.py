@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -64,10 +64,21 @@ def prefixed_text(model: str, task: str, text: str) -> str:
     return f"task: {task.lower().replace('_', ' ')} | query: {text}"
 
 
+def _env_number(name: str, default: float) -> float:
+    import os
+
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
 @dataclass
 class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 1.0
+    """Attempts and backoff; WORKBENCH_GEMINI_ATTEMPTS / WORKBENCH_GEMINI_BACKOFF_S override the defaults."""
+
+    attempts: int = field(default_factory=lambda: max(1, int(_env_number("WORKBENCH_GEMINI_ATTEMPTS", 5))))
+    base_delay: float = field(default_factory=lambda: _env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
     max_delay: float = 30.0
     sleep: Callable[[float], None] = time.sleep
 
