@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests never touch the developer's real keyring ("Remember key" must find no backend here).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 REPO = Path(__file__).resolve().parents[1]
 # One numba cache for the whole run (and its UMAP child processes), instead of one per test's WORKBENCH_HOME:

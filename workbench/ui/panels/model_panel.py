@@ -1,18 +1,37 @@
-"""Model & key panel: which provider, model, output dimension and tasks embed the corpus."""
+"""Model & key panel: provider, model, output dimension, task types, the Gemini key and endpoint.
+
+The key field is masked (with a show/hide toggle); the key lives in AppState.api_key for the session and, only on
+"Remember key", in the OS keyring (core.secrets) — never in a settings file. "Refresh models" asks the API which
+models support embedContent, through the TaskRunner.
+"""
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders.gemini import MODELS as GEMINI_MODELS
+from workbench.core.embedders.gemini import RETIRED_MODELS, TASK_TYPES
+from workbench.core.secrets import forget_key, recalled_key, remember_key
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
 
-MODELS = {"local": ["all-MiniLM-L6-v2"], "gemini": ["gemini-embedding-001", "gemini-embedding-2"]}
-TASKS = {"local": ("document", "query"), "gemini": ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY")}
+LOCAL_MODELS = ["all-MiniLM-L6-v2"]
+KEY_NAME = "gemini-api-key"
+REFRESH_TASK = "gemini-models"
 
 
 class ModelPanel(QWidget):
@@ -24,51 +43,132 @@ class ModelPanel(QWidget):
         self.provider.addItem("Google Gemini", "gemini")
         self.model = QComboBox()
         self.model.setEditable(True)
-        self.dim = QSpinBox()
-        self.dim.setRange(0, 4096)
-        self.dim.setSpecialValueText("native")
+        self.model.setToolTip("a model name, or (local) a folder with a sentence-transformers model")
+        self.refresh = QToolButton(text="↻", toolTip="Refresh the model list from the Gemini API")
+        self.dim = QSpinBox(minimum=0, maximum=3072, specialValueText="native")
+        self.dim.setToolTip("output dimensionality; Gemini: 128–3072 (768, 1536, 3072 recommended)")
+        self.document_task = QComboBox()
+        self.query_task = QComboBox()
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
+        self.show_key = QToolButton(text="Show", checkable=True)
+        self.remember = QCheckBox("Remember key")
+        self.base_url = QLineEdit(placeholderText="default: GOOGLE_GEMINI_BASE_URL or Google's endpoint")
         self.messages = MessageStrip()
+        model_row, key_row = QHBoxLayout(), QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.refresh)
+        key_row.addWidget(self.key, 1)
+        key_row.addWidget(self.show_key)
         form = QFormLayout()
         form.addRow("Provider", self.provider)
-        form.addRow("Model", self.model)
+        form.addRow("Model", model_row)
         form.addRow("Output dim", self.dim)
-        form.addRow("API key", self.key)
+        form.addRow("Documents as", self.document_task)
+        form.addRow("Queries as", self.query_task)
+        form.addRow("API key", key_row)
+        form.addRow("", self.remember)
+        form.addRow("Base URL", self.base_url)
+        self.gemini_only = [self.refresh, self.key, self.show_key, self.remember, self.base_url]
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.messages)
         layout.addStretch(1)
-        self._fill_models()
-        self.provider.currentIndexChanged.connect(self._fill_models)
-        self.model.currentTextChanged.connect(self._apply)
-        self.dim.valueChanged.connect(self._apply)
-        self.key.textChanged.connect(self._apply)
+
+        stored = recalled_key(KEY_NAME)
+        if stored:
+            self.key.setText(stored)
+            self.remember.setChecked(True)
+        self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
+        self._fill_for_provider()
+        self.provider.currentIndexChanged.connect(self._fill_for_provider)
+        for signal in (self.model.currentTextChanged, self.dim.valueChanged, self.key.textChanged,
+                       self.base_url.textChanged, self.document_task.currentIndexChanged,
+                       self.query_task.currentIndexChanged):  # fmt: skip
+            signal.connect(self._apply)
+        self.show_key.toggled.connect(self._toggle_key_visible)
+        self.remember.toggled.connect(self._remember_toggled)
+        self.key.editingFinished.connect(lambda: self._remember_toggled(self.remember.isChecked()))
+        self.refresh.clicked.connect(self.refresh_models)
         self._apply()
 
-    def _fill_models(self) -> None:
+    def _fill_for_provider(self) -> None:
         provider = self.provider.currentData()
-        self.model.blockSignals(True)
+        gemini = provider == "gemini"
+        for widget in (self.model, self.document_task, self.query_task):
+            widget.blockSignals(True)
         self.model.clear()
-        self.model.addItems(MODELS[provider])
-        self.model.blockSignals(False)
-        self.key.setEnabled(provider == "gemini")
+        if gemini:
+            self.model.addItems(list(GEMINI_MODELS))
+            for name in RETIRED_MODELS:
+                self.model.addItem(f"{name}", name)
+                self.model.setItemData(self.model.count() - 1, "retired by Google: kept for old examples", 3)
+        else:
+            self.model.addItems(LOCAL_MODELS)
+        tasks = list(TASK_TYPES) if gemini else ["document", "query"]
+        for combo, default in ((self.document_task, tasks[0]), (self.query_task, tasks[1])):
+            combo.clear()
+            combo.addItems(tasks)
+            combo.setCurrentText(default)
+            combo.setEnabled(gemini)
+        for widget in (self.model, self.document_task, self.query_task):
+            widget.blockSignals(False)
+        for widget in self.gemini_only:
+            widget.setEnabled(gemini)
         self._apply()
 
     def _apply(self) -> None:
         provider = self.provider.currentData()
-        document_task, query_task = TASKS[provider]
+        fallback = GEMINI_MODELS[0] if provider == "gemini" else LOCAL_MODELS[0]
         self.state.api_key = self.key.text().strip() or _env_key()
+        self.state.base_url = self.base_url.text().strip() or None
         self.state.set_spec(
             EmbeddingSpec(
                 provider=provider,
-                model=self.model.currentText().strip() or MODELS[provider][0],
+                model=self.model.currentText().strip() or fallback,
                 dim=self.dim.value() or None,
-                document_task=document_task,
-                query_task=query_task,
+                document_task=self.document_task.currentText() or "document",
+                query_task=self.query_task.currentText() or "query",
             )
         )
+
+    def _toggle_key_visible(self, shown: bool) -> None:
+        self.key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_key.setText("Hide" if shown else "Show")
+
+    def _remember_toggled(self, checked: bool) -> None:
+        if checked:
+            sentence = remember_key(KEY_NAME, self.key.text().strip()) if self.key.text().strip() else ""
+            if sentence:
+                self.messages.show_info(sentence)
+        else:
+            forget_key(KEY_NAME)
+            self.messages.clear()
+
+    def refresh_models(self) -> None:
+        """Ask the API for the models that support embedContent (needs a key)."""
+        self._apply()
+        try:
+            embedder = self.state.embedder()
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self.messages.show_error(str(error))
+            return
+        self.runner.start(
+            REFRESH_TASK,
+            "Listing Gemini models",
+            lambda progress, cancelled: embedder.list_embedding_models(),
+            on_done=self._models_listed,
+            on_error=self.messages.show_error,
+        )
+
+    def _models_listed(self, names: list[str]) -> None:
+        current = self.model.currentText()
+        known = [self.model.itemText(i) for i in range(self.model.count())]
+        for name in names:
+            if name not in known:
+                self.model.addItem(name)
+        self.model.setCurrentText(current)
+        self.messages.show_info(f"{len(names)} embedding models available: {', '.join(names)}.")
 
 
 def _env_key() -> str | None:

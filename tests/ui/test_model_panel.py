@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QLineEdit
+
+from tests.fakes.fake_gemini import FakeGemini
+from workbench.ui.panels.model_panel import REFRESH_TASK
+
+FAKE_KEY = "AIzaFAKE-panel-key-5555"
+
+
+@pytest.fixture
+def server():
+    with FakeGemini() as fake:
+        yield fake
+
+
+def test_a_key_set_in_the_panel_embeds_against_the_server(window, qtbot, server, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_GEMINI_BACKOFF_S", "0.01")
+    panel = window.model_panel
+    panel.provider.setCurrentIndex(1)
+    assert panel.key.echoMode() == QLineEdit.EchoMode.Password
+    panel.key.setText(FAKE_KEY)
+    panel.base_url.setText(server.base_url)
+    panel.dim.setValue(256)
+    panel.query_task.setCurrentText("QUESTION_ANSWERING")
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.documents_panel.editor.setPlainText("first document\nsecond document")
+        window.documents_panel.parse_now()
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.queries_panel.editor.setPlainText("a question?")
+        window.queries_panel.parse_now()
+    with qtbot.waitSignal(window.state.vectors_changed, timeout=30_000):
+        window.embed_action.trigger()
+    result = window.state.embedding
+    assert result.vectors.shape == (3, 256) and result.spec.provider == "gemini"
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-5)
+    tasks = sorted({r["taskType"] for rec in server.embed_requests() for r in rec.body["requests"]})
+    assert tasks == ["QUESTION_ANSWERING", "RETRIEVAL_DOCUMENT"]
+    assert {rec.headers["x-goog-api-key"] for rec in server.embed_requests()} == {FAKE_KEY}
+
+
+def test_show_hide_retired_models_and_refresh(window, qtbot, server) -> None:
+    panel = window.model_panel
+    panel.provider.setCurrentIndex(1)
+    names = [panel.model.itemText(i) for i in range(panel.model.count())]
+    assert names[:2] == ["gemini-embedding-001", "gemini-embedding-2"]
+    assert "gemini-embedding-exp-03-07" in names and "models/text-embedding-004" in names
+    panel.show_key.click()
+    assert panel.key.echoMode() == QLineEdit.EchoMode.Normal
+    panel.show_key.click()
+    assert panel.key.echoMode() == QLineEdit.EchoMode.Password
+    panel.key.setText(FAKE_KEY)
+    panel.base_url.setText(server.base_url)
+    panel.refresh.click()
+    qtbot.waitUntil(lambda: not window.runner.is_running(REFRESH_TASK), timeout=10_000)
+    assert "2 embedding models available" in panel.messages.text()
+    panel.remember.setChecked(True)  # no keyring backend here: it must say so, and write no file
+    assert "session only" in panel.messages.text()
+
+
+def test_gemini_without_a_key_is_a_clear_message(window, qtbot) -> None:
+    window.model_panel.provider.setCurrentIndex(1)
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.documents_panel.editor.setPlainText("text")
+        window.documents_panel.parse_now()
+    window.embed_action.trigger()
+    assert "GEMINI_API_KEY" in window.model_panel.messages.text()
+    assert window.embed_action.isEnabled()
