@@ -13,7 +13,7 @@ import sys
 from workbench import __version__
 from workbench.cli.common import EXIT_INPUT, configure_logging, run_guarded
 
-COMMAND_MODULES = ("workbench.cli.embed", "workbench.cli.project", "workbench.cli.milvus")
+COMMAND_MODULES = ("workbench.cli.embed", "workbench.cli.project", "workbench.cli.milvus", "workbench.cli.compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
