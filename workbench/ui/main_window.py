@@ -13,6 +13,7 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.importers import ImportOptions, read_items
 from workbench.ui.file_actions import FileActions
+from workbench.ui.panels.compare_view import CompareView
 from workbench.ui.panels.corpus_panel import CorpusPanel
 from workbench.ui.panels.milvus_panel import MilvusPanel
 from workbench.ui.panels.model_panel import ModelPanel
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         self.projection_view = ProjectionView(state, runner)
         self.similarity_view = SimilarityView(state, runner)
         self.milvus_panel = MilvusPanel(state, runner)
+        self.compare_view = CompareView(state, runner, cache=cache)
         self.setCentralWidget(self.projection_view)
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -49,7 +51,9 @@ class MainWindow(QMainWindow):
         self._dock("Queries", self.queries_panel, left)
         self._dock("Similarity", self.similarity_view, right)
         self._dock("Milvus", self.milvus_panel, right)
+        self._dock("Compare", self.compare_view, right)
         self.tabifyDockWidget(self.docks["Similarity"], self.docks["Milvus"])
+        self.tabifyDockWidget(self.docks["Milvus"], self.docks["Compare"])
         self.docks["Similarity"].raise_()
 
         self._build_actions()

@@ -113,12 +113,14 @@ class ScatterView(QWidget):
         self.points.setZValue(2)
         self.selection_marks = pg.ScatterPlotItem(pxMode=True, size=14, pen=pg.mkPen("#111", width=1.5), brush=None)
         self.selection_marks.setZValue(3)
+        self.hover_mark = pg.ScatterPlotItem(pxMode=True, size=18, pen=pg.mkPen("#d62728", width=2), brush=None)
+        self.hover_mark.setZValue(4)
         self.lines = pg.PlotDataItem(pen=pg.mkPen(QColor(120, 120, 120, 110), width=1), connect="pairs")
         self.lines.setZValue(1)
         self.hover_text = pg.TextItem(color="#111", fill=pg.mkBrush(255, 255, 240, 235), border="#999", anchor=(0, 1))
         self.hover_text.setZValue(10)
         self.hover_text.hide()
-        for item in (self.lines, self.points, self.selection_marks):
+        for item in (self.lines, self.points, self.selection_marks, self.hover_mark):
             self.plot.addItem(item)
         self.plot.addItem(self.hover_text, ignoreBounds=True)
         self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
@@ -198,6 +200,11 @@ class ScatterView(QWidget):
         """Ring the selected points (the selection itself lives in AppState)."""
         rows = [self._row_of[i] for i in ids if i in self._row_of]
         self.selection_marks.setData(pos=self.xy[rows] if rows else np.zeros((0, 2)), symbol="o")
+
+    def mark(self, item_id: str) -> None:
+        """Ring one point (e.g. the one hovered in a linked view); an unknown or empty id clears the ring."""
+        row = self._row_of.get(item_id)
+        self.hover_mark.setData(pos=self.xy[[row]] if row is not None else np.zeros((0, 2)))
 
     def set_mode(self, mode: str) -> None:
         assert mode in SELECT_MODES
