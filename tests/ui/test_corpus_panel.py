@@ -181,8 +181,8 @@ def _fill(window) -> None:
     items = list(window.state.corpus.items)
     vectors = l2_normalise(np.random.default_rng(0).normal(size=(len(items), 384)))
     spec = EmbeddingSpec()
-    window.state.set_embedding(EmbeddingResult(items, vectors, spec, 384, encoded=len(items), from_cache=0))
-    window.state.set_projection(np.random.default_rng(1).normal(size=(len(items), 2)), "PCA (test)")
+    layout = np.random.default_rng(1).normal(size=(len(items), 2))  # arrives with its vectors, as from a workspace
+    window.state.set_embedding(EmbeddingResult(items, vectors, spec, 384, len(items), 0), layout, "PCA (test)")
     window.state.set_clusters(np.arange(len(items)) % 3, {0: "zero", 1: "one", 2: "two"})
     window.state.set_selection([items[2].id])
     window.state.api_key = "AIza-NEVER-WRITTEN"

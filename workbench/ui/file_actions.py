@@ -134,9 +134,7 @@ class FileActions(QObject):
             state.set_spec(workspace.spec)
             state.set_items("document", [i for i in workspace.items if i.kind == "document"])
             state.set_items("query", [i for i in workspace.items if i.kind == "query"])
-            state.set_embedding(workspace.embedding)
-            if workspace.projection is not None:
-                state.set_projection(workspace.projection, workspace.projection_note)
+            state.set_embedding(workspace.embedding, workspace.projection, workspace.projection_note)
             if workspace.clusters is not None:
                 state.set_clusters(workspace.clusters, workspace.cluster_names)
             state.set_selection(workspace.selection)

@@ -57,12 +57,20 @@ class AppState(QObject):
             self.spec = spec
             self.spec_changed.emit()
 
-    def set_embedding(self, result: EmbeddingResult | None) -> None:
-        """New vectors: the old layout, selection and clusters belonged to the old rows, so they go."""
+    def set_embedding(
+        self, result: EmbeddingResult | None, projection: np.ndarray | None = None, projection_note: str = ""
+    ) -> None:
+        """New vectors: the old layout, selection and clusters belonged to the old rows, so they go.
+
+        A layout that belongs to these vectors (an opened workspace) comes in the same call, so views that lay
+        out new vectors see it already there and do not recompute it.
+        """
+        if projection is not None and (result is None or len(projection) != len(result.items)):
+            raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
         self._row_by_id = {item.id: row for row, item in enumerate(result.items)} if result else {}
-        self.projection = None
-        self.projection_note = ""
+        self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
+        self.projection_note = projection_note if projection is not None else ""
         self.clusters = None
         self.cluster_names = {}
         self.vectors_changed.emit()

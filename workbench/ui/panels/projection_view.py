@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.knn import top_k_neighbours
+from workbench.core.progress import CancelledFn, ProgressFn
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
@@ -56,8 +57,14 @@ class FirstLayout:
     query_neighbours: np.ndarray  # (queries, ≤ MAX_QUERY_NEIGHBOURS) rows of their nearest documents
 
 
-def first_layout(vectors: np.ndarray, kinds: np.ndarray, progress, cancelled) -> FirstLayout:
-    """PCA plus each query's nearest documents (exact cosine)."""
+def first_layout(
+    vectors: np.ndarray,
+    kinds: np.ndarray,
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+    with_pca: bool = True,
+) -> FirstLayout:
+    """PCA plus each query's nearest documents (exact cosine; queries × documents, cheap next to a layout)."""
     query_rows = np.flatnonzero(kinds == "query")
     document_rows = np.flatnonzero(kinds == "document")
     neighbours = np.zeros((len(query_rows), 0), dtype=np.int64)
@@ -66,7 +73,7 @@ def first_layout(vectors: np.ndarray, kinds: np.ndarray, progress, cancelled) ->
             vectors[document_rows], MAX_QUERY_NEIGHBOURS, queries=vectors[query_rows], cancelled=cancelled
         )
         neighbours = document_rows[local]
-    return FirstLayout(pca_2d(vectors), query_rows, neighbours)
+    return FirstLayout(pca_2d(vectors) if with_pca else np.zeros((0, 2), np.float32), query_rows, neighbours)
 
 
 class ProjectionView(QWidget):
@@ -154,7 +161,7 @@ class ProjectionView(QWidget):
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self._fill_colour_choices)
         state.clusters_changed.connect(self._redraw)
-        self.reproject.clicked.connect(self.start_layout)
+        self.reproject.clicked.connect(lambda: self.start_layout(explicit=True))
         self.colour_by.currentIndexChanged.connect(self._redraw)
         self.query_k.valueChanged.connect(self._draw_lines)
         self.search.textChanged.connect(self.apply_search)
@@ -166,8 +173,11 @@ class ProjectionView(QWidget):
         self._fill_colour_choices()
 
     # -- layouts -----------------------------------------------------------------------------------------------
-    def start_layout(self) -> None:
-        """PCA and query neighbours at once, then UMAP (if chosen) replaces the PCA layout."""
+    def start_layout(self, explicit: bool = False) -> None:
+        """PCA and query neighbours at once, then UMAP (if chosen) replaces the PCA layout.
+
+        On new vectors that arrive with their layout (a workspace), nothing is recomputed unless `explicit`.
+        """
         embedding = self.state.embedding
         self.runner.cancel(UMAP_TASK)
         if embedding is None or len(embedding.items) == 0:
@@ -175,6 +185,12 @@ class ProjectionView(QWidget):
             return
         vectors = embedding.vectors
         kinds = np.array([item.kind for item in embedding.items])
+        if self.state.projection is not None and not explicit:
+            # The layout came with the vectors (an opened workspace): keep it; only the query lines are needed.
+            layout = first_layout(vectors, kinds, lambda d, t: None, lambda: False, with_pca=False)
+            self.query_rows, self.query_neighbours = layout.query_rows, layout.query_neighbours
+            self._redraw()
+            return
         self.runner.start(
             LAYOUT_TASK,
             "Laying out (PCA)",

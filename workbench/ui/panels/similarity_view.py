@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -115,6 +116,7 @@ class SimilarityView(QWidget):
         self.state, self.runner = state, runner
         self.data: HeatmapData | None = None
         self.hovered_cell: tuple[int, int] | None = None
+        self._stale = False
 
         self.mode = QComboBox()
         for label, key in MODES:
@@ -222,8 +224,17 @@ class SimilarityView(QWidget):
         self.order.blockSignals(False)
 
     def _on_vectors_changed(self) -> None:
+        """Recompute when on screen; a hidden tab waits for its first paint (no matrix nobody looks at)."""
         self._fill_orders()
-        self.refresh()
+        self._stale = True
+        if self.isVisible() and not self.visibleRegion().isEmpty():
+            self.refresh()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._stale:
+            self._stale = False
+            QTimer.singleShot(0, self.refresh)
 
     def _on_selection_changed(self) -> None:
         if self.mode.currentData() == "selection":
@@ -242,6 +253,7 @@ class SimilarityView(QWidget):
 
     def refresh(self) -> None:
         """Recompute the matrix for the current mode and order, off the GUI thread."""
+        self._stale = False
         embedding = self.state.embedding
         if embedding is None or len(embedding.items) == 0:
             self.runner.cancel(TASK)
