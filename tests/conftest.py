@@ -37,3 +37,20 @@ def local_embedder():
     embedder = LocalEmbedder()
     _ = embedder.dim
     return embedder
+
+
+@pytest.fixture
+def window(qtbot):
+    """A real main window over a fresh AppState, TaskRunner and cache (ui and e2e tests)."""
+    from workbench.core.cache import EmbeddingCache
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    main = MainWindow(state, runner, EmbeddingCache())
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    runner.cancel_all()
+    runner.wait_for_done(10_000)
