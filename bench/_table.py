@@ -37,6 +37,11 @@ def emit(title: str, rows: Sequence[Row], note: str = "") -> None:
             f"{row.operation:<34}{row.size:>10}{row.ours:>10.3f}{row.unit[:1]}  {row.baseline_name:<34}"
             f"{row.baseline:>9.3f}{row.unit[:1]}{row.ratio:>10.2f}"
         )
+    record(rows)
+
+
+def record(rows: Sequence[Row]) -> None:
+    """Append rows to $BENCH_JSON (for scripts that print their own table)."""
     target = os.environ.get("BENCH_JSON")
     if target:
         with open(target, "a", encoding="utf-8") as handle:

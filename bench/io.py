@@ -23,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow.parquet as pq
+from _table import Row, record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -165,6 +168,7 @@ def main() -> None:
     print(f"{'operation':<22}{'ours (s)':>10}  {'baseline':<28}{'base (s)':>10}{'ours/base':>11}")
     for name, baseline, ours, base in rows:
         print(f"{name:<22}{ours:>10.3f}  {baseline:<28}{base:>10.3f}{ours / base:>10.1f}x")
+    record([Row(name, str(n), ours, baseline, base) for name, baseline, ours, base in rows])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import Row, record
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
@@ -124,6 +127,11 @@ def main() -> None:
         print(
             f"{n:>8} {first:>8.1f} {exact_p50:>16.2f} {p50:>11.2f} {p95:>11.2f} {p50 / exact_p50:>6.1f} {recall:>10.3f}"
         )
+    record(
+        [Row("Milvus push (rows/s, higher is better)", str(r[0]), r[3], "plain insert + flush", r[2], "rows/s")
+         for r in push_rows]
+        + [Row("Milvus search p50 (ms)", str(r[0]), r[3], "exact numpy p50", r[2], "ms") for r in search_rows]
+    )  # fmt: skip
     print("push ratio: our push (validation, upsert, flush, count) / plain insert + flush; 1.0 = no overhead.")
     print("Without the flush Milvus Lite searches the unsealed rows ~10x slower, so our push always flushes.")
     print("search ratio: milvus p50 / exact numpy p50 (numpy holds the vectors in memory; Milvus goes through gRPC).")
