@@ -12,14 +12,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 
+from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-DEFAULT_MODELS = {"local": "all-MiniLM-L6-v2", "gemini": "gemini-embedding-001"}
-DEFAULT_TASKS = {"local": ("document", "query"), "gemini": ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY")}
 
 log = logging.getLogger("workbench")
 
@@ -39,19 +39,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
-    provider = args.provider
-    document_task, query_task = DEFAULT_TASKS[provider]
-    if args.task:
-        document_task = query_task = args.task
+    """The spec the model options ask for; --task, when given, applies to both kinds."""
     if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim must be a positive number, not {args.dim}.")
-    return EmbeddingSpec(
-        provider=provider,
-        model=args.model or DEFAULT_MODELS[provider],
-        dim=args.dim,
-        document_task=document_task,
-        query_task=query_task,
-    )
+    spec = default_spec(args.provider, args.model, args.dim)
+    return replace(spec, document_task=args.task, query_task=args.task) if args.task else spec
 
 
 def api_key_from_env() -> str | None:

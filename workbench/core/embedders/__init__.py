@@ -9,6 +9,17 @@ from workbench.core.embedders.base import Embedder, EmbeddingSpec, l2_normalise
 from workbench.core.errors import InputError
 
 PROVIDERS = ("local", "gemini")
+DEFAULT_MODELS = {"local": "all-MiniLM-L6-v2", "gemini": "gemini-embedding-001"}
+# Documents and queries are encoded differently by default (the seed pymilvus example used one task for both).
+DEFAULT_TASKS = {"local": ("document", "query"), "gemini": ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY")}
+
+
+def default_spec(provider: str, model: str | None = None, dim: int | None = None) -> EmbeddingSpec:
+    """The spec for a provider with its default model and its default task per kind."""
+    if provider not in PROVIDERS:
+        raise InputError(f"Unknown provider '{provider}': choose one of {', '.join(PROVIDERS)}.")
+    document_task, query_task = DEFAULT_TASKS[provider]
+    return EmbeddingSpec(provider, model or DEFAULT_MODELS[provider], dim, document_task, query_task)
 
 
 def make_embedder(spec: EmbeddingSpec, api_key: str | None = None, base_url: str | None = None) -> Embedder:
@@ -58,4 +69,14 @@ class EmbedderPool:
                 del self._embedders[pool_key]
 
 
-__all__ = ["PROVIDERS", "Embedder", "EmbedderPool", "EmbeddingSpec", "l2_normalise", "make_embedder"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "DEFAULT_TASKS",
+    "PROVIDERS",
+    "Embedder",
+    "EmbedderPool",
+    "EmbeddingSpec",
+    "default_spec",
+    "l2_normalise",
+    "make_embedder",
+]

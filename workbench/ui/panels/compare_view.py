@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from workbench.core.cache import EmbeddingCache
 from workbench.core.clusters import cluster_vectors, name_clusters
 from workbench.core.compare import Comparison, compare
+from workbench.core.embedders import default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
@@ -41,7 +42,6 @@ from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
 
 COMPARE_TASK, CLUSTER_TASK = "compare-b", "cluster"
-DEFAULT_TASKS = {"local": ("document", "query"), "gemini": ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY")}
 
 
 class CompareView(QWidget):
@@ -127,9 +127,7 @@ class CompareView(QWidget):
         self.model.setText("all-MiniLM-L6-v2" if self.provider.currentData() == "local" else "gemini-embedding-001")
 
     def spec_b(self) -> EmbeddingSpec:
-        provider = self.provider.currentData()
-        document_task, query_task = DEFAULT_TASKS[provider]
-        return EmbeddingSpec(provider, self.model.text().strip(), self.dim.value() or None, document_task, query_task)
+        return default_spec(self.provider.currentData(), self.model.text().strip() or None, self.dim.value() or None)
 
     def start_compare(self) -> None:
         embedding = self.state.embedding
