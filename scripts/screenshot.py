@@ -45,6 +45,9 @@ def main(out: str) -> int:
     settle(app, runner)
     window.start_embedding()
     settle(app, runner)
+    colour = window.projection_view.colour_by
+    colour.setCurrentIndex(max(0, colour.findText("metadata: topic")))  # the sample corpus' five topics
+    settle(app, runner)
     window.grab().save(out)
     print(f"saved {out}")
     return 0

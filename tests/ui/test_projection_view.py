@@ -150,3 +150,13 @@ def test_exports_selection_and_plot(view, tmp_path) -> None:
     png = view.export_plot(".png", str(tmp_path / "plot.png"))
     svg = view.export_plot(".svg", str(tmp_path / "plot.svg"))
     assert png.stat().st_size > 1000 and "<svg" in svg.read_text()[:500]
+
+
+def test_the_colour_choice_survives_a_new_layout(view) -> None:
+    view.colour_by.setCurrentIndex(view.colour_by.findText("kind"))
+    view.state.set_clusters(np.arange(len(view.state.embedding.items)) % 2, {0: "even", 1: "odd"})
+    view.colour_by.setCurrentIndex(view.colour_by.findText("cluster"))
+    view.state.set_projection(view.state.projection.copy(), "moved")
+    assert view.colour_by.currentText() == "cluster"
+    assert view.categories()[1] == ["even", "odd"]
+    view.state.set_clusters(None)

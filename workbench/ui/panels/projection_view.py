@@ -231,7 +231,7 @@ class ProjectionView(QWidget):
 
     # -- drawing -----------------------------------------------------------------------------------------------
     def _fill_colour_choices(self) -> None:
-        current = self.colour_by.currentData()
+        current = self.colour_by.currentText()  # by text: tuples do not survive findData
         self.colour_by.blockSignals(True)
         self.colour_by.clear()
         self.colour_by.addItem("kind", ("kind", None))
@@ -240,7 +240,7 @@ class ProjectionView(QWidget):
         items = self.state.embedding.items if self.state.embedding else []
         for key in dict.fromkeys(k for item in items for k in item.metadata):
             self.colour_by.addItem(f"metadata: {key}", ("metadata", key))
-        index = max(0, self.colour_by.findData(current)) if current else 0
+        index = max(0, self.colour_by.findText(current)) if current else 0
         self.colour_by.setCurrentIndex(index)
         self.colour_by.blockSignals(False)
 
