@@ -93,6 +93,7 @@ class ProjectionView(QWidget):
         self.seed = _spin(0, 2**31 - 1, 0, "random seed: the same seed gives the same layout")
         self.reproject = QPushButton("Re-project")
         self.colour_by = QComboBox()
+        self.colour_by.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.query_k = _spin(0, MAX_QUERY_NEIGHBOURS, 3, "lines from each query to its k nearest documents (cosine)")
         self.search = QLineEdit(placeholderText="Search texts…", clearButtonEnabled=True)
         self.search.setMinimumWidth(180)
