@@ -154,3 +154,32 @@ def test_dim_without_a_network_call_and_spec_round_trip() -> None:
     assert embedder.dim == 3072 and embedder.spec == spec
     with pytest.raises(InputError, match="task type"):
         GeminiEmbedder(api_key=FAKE_KEY, document_task="NOPE")
+
+
+def test_same_request_body_as_pymilvus_model_and_a_drop_in_for_it(server) -> None:
+    """The seed class and ours, same model and config, ≤100 documents: the server sees the same body."""
+    from google.genai import types
+    from pymilvus.model.dense import GeminiEmbeddingFunction
+
+    texts = [f"document {i}" for i in range(40)]
+    config = types.EmbedContentConfig(task_type="RETRIEVAL_DOCUMENT", output_dimensionality=768)
+    theirs = GeminiEmbeddingFunction(
+        "gemini-embedding-001",
+        api_key=FAKE_KEY,
+        config=config,
+        http_options=types.HttpOptions(base_url=server.base_url),
+    )
+    their_vectors = theirs.encode_documents(texts)
+    ours = make(server)
+    our_vectors = ours.encode_documents(texts)
+    their_request, our_request = server.embed_requests()
+    assert our_request.path == their_request.path
+    assert our_request.body == their_request.body
+    assert ours.dim == theirs.dim == 768
+    for name in ("encode_documents", "encode_queries", "dim"):
+        assert hasattr(ours, name) and hasattr(theirs, name)
+    # Theirs returns the API's raw float64 values; ours the same directions, unit length, as float32.
+    np.testing.assert_allclose(our_vectors[0], their_vectors[0] / np.linalg.norm(their_vectors[0]), rtol=1e-5)
+    # Where theirs sends one task for queries too, ours sends RETRIEVAL_QUERY.
+    ours.encode_queries(["a question"])
+    assert server.embed_requests()[-1].body["requests"][0]["taskType"] == "RETRIEVAL_QUERY"
