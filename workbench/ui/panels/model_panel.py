@@ -88,7 +88,7 @@ class ModelPanel(QWidget):
             signal.connect(self._apply)
         self.show_key.toggled.connect(self._toggle_key_visible)
         self.remember.toggled.connect(self._remember_toggled)
-        self.key.editingFinished.connect(lambda: self._remember_toggled(self.remember.isChecked()))
+        self.key.editingFinished.connect(self._key_entered)
         self.refresh.clicked.connect(self.refresh_models)
         self._apply()
 
@@ -131,6 +131,12 @@ class ModelPanel(QWidget):
                 query_task=self.query_task.currentText() or "query",
             )
         )
+
+    def _key_entered(self) -> None:
+        """A key was typed or pasted: remember it if asked, and list the models it can use."""
+        self._remember_toggled(self.remember.isChecked())
+        if self.provider.currentData() == "gemini" and self.key.text().strip():
+            self.refresh_models()
 
     def _toggle_key_visible(self, shown: bool) -> None:
         self.key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
