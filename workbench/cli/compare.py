@@ -4,68 +4,132 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from workbench.core.clusters import cluster_vectors, name_clusters
-from workbench.core.compare import compare
+from workbench.cli.common import ProgressBar
+from workbench.core.clusters import METHODS, REDUCE_TO, cluster_vectors, name_clusters
+from workbench.core.compare import Comparison, compare, report_html
 from workbench.core.errors import InputError
 from workbench.core.exchange import read_parquet, write_parquet
+
+log = logging.getLogger("workbench.cli.compare")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare",
         help="compare two embeddings of the same items",
-        description="How much do two embeddings of the same items (joined on id) agree? Prints k-NN overlap, the "
-        "rank correlation of pairwise similarities and, with --label-column, k-NN label accuracy and silhouette.",
+        description="How much do two embeddings of the same items (joined on id) agree? Prints the k-NN overlap, "
+        "the rank correlation of pairwise similarities, with --label-column the k-NN label accuracy and "
+        "silhouette of each, and for queries their top-k documents under both, side by side.",
+        epilog="example:\n  workbench embed notes.jsonl --out a.parquet\n"
+        "  workbench embed notes.jsonl --out b.parquet --provider gemini --dim 768\n"
+        "  workbench compare a.parquet b.parquet --label-column topic --report comparison.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("a", type=Path, help="first embed output (.parquet)")
-    parser.add_argument("b", type=Path, help="second embed output (.parquet)")
+    parser.add_argument("b", type=Path, help="second embed output of the same items (.parquet)")
     parser.add_argument("--label-column", help="a metadata column that holds class labels")
     parser.add_argument("-k", type=int, default=10, help="neighbours per item (default 10)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (numbers and per-query tops)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for sampled pairs and silhouette (default 0)")
+    parser.add_argument("--report", type=Path, help="also write a one-page HTML report here")
     parser.set_defaults(handler=run_compare)
 
     cluster = subparsers.add_parser(
         "cluster",
         help="cluster vectors and name the clusters",
-        description="Adds the columns cluster (int, -1 = noise) and cluster_name (its most distinctive words).",
+        description="Writes OUT with every input column plus cluster (int, -1 = noise) and cluster_name (the "
+        "cluster's three most distinctive words by class-based TF-IDF; 'noise' for -1).",
+        epilog="example:\n  workbench cluster notes.parquet --out notes-clustered.parquet --min-cluster-size 10\n"
+        "  workbench cluster notes.parquet --out notes-clustered.parquet --method kmeans --k 12",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cluster.add_argument("input", type=Path, help="an embed output (.parquet)")
     cluster.add_argument("--out", type=Path, required=True, help="output .parquet (every input column kept)")
-    cluster.add_argument("--method", choices=("hdbscan", "kmeans"), default="hdbscan", help="default: hdbscan")
+    cluster.add_argument("--method", choices=METHODS, default="hdbscan", help="default: hdbscan")
     cluster.add_argument("--k", type=int, default=8, help="k-means: number of clusters (default 8)")
     cluster.add_argument("--min-cluster-size", type=int, default=5, help="HDBSCAN: smallest cluster (default 5)")
-    cluster.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    cluster.add_argument("--seed", type=int, default=0, help="seed for k-means and PCA (default 0)")
+    cluster.add_argument(
+        "--reduce-dim",
+        type=int,
+        default=REDUCE_TO,
+        help=f"HDBSCAN: first reduce wider vectors to this many dims with PCA (default {REDUCE_TO}; 0: never)",
+    )
     cluster.set_defaults(handler=run_cluster)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError(f"-k must be at least 1, not {args.k}.")
-    result = compare(read_parquet(args.a), read_parquet(args.b), k=args.k, label_column=args.label_column)
-    numbers = {**result.numbers, "only_in_a": result.only_in_a, "only_in_b": result.only_in_b}
+    if args.report is not None and args.report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{args.report}: the report is an HTML page; name it .html.")
+    a, b = read_parquet(args.a), read_parquet(args.b)
+    result = compare(a, b, k=args.k, label_column=args.label_column, seed=args.seed, progress=ProgressBar("comparing"))
+    if result.only_in_a or result.only_in_b:
+        log.warning("compared %d shared ids; %d only in %s, %d only in %s", result.numbers["items"],
+                    result.only_in_a, args.a, result.only_in_b, args.b)  # fmt: skip
+    if args.report is not None:
+        texts = {item.id: item.text for item in a.items}
+        try:
+            args.report.write_text(report_html(result, texts), encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"{args.report}: cannot be written ({error.strerror or error}).") from error
+        log.info("wrote %s", args.report)
     if args.json:
-        print(json.dumps({**numbers, "queries": result.query_tops}))
-        return 0
-    width = max(len(key) for key in numbers)
-    for key, value in numbers.items():
-        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    for query in result.query_tops:
-        print(f"\nquery: {query['text'][:80]}  (top-{numbers['k']} overlap {query['overlap']:.2f})", file=sys.stdout)
+        print(json.dumps(result.as_json(), ensure_ascii=False, allow_nan=False))
+    else:
+        print(_as_text(result, {item.id: item.text for item in a.items}))
     return 0
 
 
+def _as_text(result: Comparison, texts: dict[str, str]) -> str:
+    """Numbers as an aligned two-column list; then each query's top documents under A and B side by side."""
+    numbers = {**result.numbers, "only_in_a": result.only_in_a, "only_in_b": result.only_in_b}
+    width = max(len(key) for key in numbers)
+    lines = []
+    for key, value in numbers.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else ("—" if value is None else str(value))
+        lines.append(f"{key:<{width}}  {shown}")
+    column = max(20, (shutil.get_terminal_size((120, 20)).columns - 12) // 2)
+    cut = lambda text: text if len(text) <= column else text[: column - 1] + "…"  # noqa: E731
+    if result.query_tops:
+        lines += ["", "Each query's top documents under A and under B ('=': in both tops)."]
+    for query in result.query_tops:
+        lines += ["", f"query: {cut(query['text'])}  (top-{len(query['top_a'])} overlap {query['overlap']:.2f})"]
+        lines.append(f"  #  {'A':<{column}}  B")
+        for rank, (ida, idb) in enumerate(zip(query["top_a"], query["top_b"], strict=True), start=1):
+            mark_a, mark_b = ("=" if ida in query["top_b"] else " "), ("=" if idb in query["top_a"] else " ")
+            lines.append(f"{rank:>3} {mark_a}{cut(texts.get(ida, ida)):<{column}} {mark_b}{cut(texts.get(idb, idb))}")
+    return "\n".join(lines)
+
+
 def run_cluster(args: argparse.Namespace) -> int:
+    if args.out.suffix.lower() != ".parquet":
+        raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use .parquet.")
+    if args.reduce_dim < 0:
+        raise InputError(f"--reduce-dim must be 0 or more, not {args.reduce_dim}.")
     table = read_parquet(args.input)
-    labels = cluster_vectors(table.vectors, args.method, args.k, args.min_cluster_size, args.seed)
+    if not len(table.items):
+        raise InputError(f"{args.input}: no rows to cluster.")
+    labels = cluster_vectors(
+        table.vectors, args.method, args.k, args.min_cluster_size, args.seed, args.reduce_dim or None,
+        progress=ProgressBar(f"clustering ({args.method})"),
+    )  # fmt: skip
     names = name_clusters([item.text for item in table.items], labels)
     derived = dict(table.derived)
     derived["cluster"] = labels
     derived["cluster_name"] = np.array([names.get(int(label), "") for label in labels], dtype=object)
-    write_parquet(args.out, table.items, table.vectors, table.spec, derived)
+    try:
+        write_parquet(args.out, table.items, table.vectors, table.spec, derived)
+    except OSError as error:
+        raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
+    found = sorted(set(labels.tolist()) - {-1})
+    log.info("%d clusters, %d noise items: %s", len(found), int((labels == -1).sum()),
+             "; ".join(f"{c}: {names[c]}" for c in found[:20]))  # fmt: skip
     return 0
