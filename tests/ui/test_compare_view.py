@@ -1,6 +1,9 @@
+"""The Compare panel: B through the cache, linked selection and hover, numbers, query tops, exports, clusters."""
+
 from __future__ import annotations
 
 import numpy as np
+from sklearn.metrics import adjusted_rand_score
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
@@ -17,28 +20,64 @@ def _embedded(window, local_embedder, qtbot) -> None:
     qtbot.waitUntil(lambda: window.state.projection is not None, timeout=30_000)
 
 
+def _ringed(scatter) -> list[tuple[float, float]]:
+    return sorted((round(p["x"], 4), round(p["y"], 4)) for p in scatter.selection_marks.data)
+
+
+def _positions(scatter, ids: list[str]) -> list[tuple[float, float]]:
+    return sorted((round(float(x), 4), round(float(y), 4)) for x, y in scatter.xy[[scatter.ids.index(i) for i in ids]])
+
+
 def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, local_embedder, tmp_path) -> None:
     _embedded(window, local_embedder, qtbot)
     view = window.compare_view
+    assert view.labels.currentData() == "topic"  # the sample corpus's label column is offered and chosen
     view.dim.setValue(128)  # B: the same model truncated to 128 dims (Matryoshka-style), through the cache
+    view.layout_method.setCurrentIndex(1)  # PCA for B too: fast, and this test is about linking
     view.run_button.click()
     qtbot.waitUntil(lambda: view.comparison is not None and not window.runner.is_running(COMPARE_TASK), timeout=90_000)
     numbers = view.comparison.numbers
     assert 0 < numbers["knn_overlap"] <= 1 and numbers["items"] == 46
-    assert "knn_label_accuracy_a" in numbers  # the sample corpus has a topic column
-    picked = [window.state.embedding.items[i].id for i in (0, 5, 41)]
-    view.scatter_a.selection_made.emit(picked, False)  # what a click / lasso in A emits
+    assert numbers["knn_label_accuracy_a"] is not None and numbers["silhouette_b"] is not None
+    assert "128" in view.title_b.text() and view.scatter_b.ids == view.scatter_a.ids
+
+    ids = window.state.embedding.items
+    picked = [ids[i].id for i in (0, 5, 41)]
+    view.scatter_a.selection_made.emit(picked, False)  # what a click / rectangle / lasso in A emits
     assert window.state.selection == picked
-    rows_b = view.scatter_b.selection_marks.data
-    assert len(rows_b) == 3
-    expected = view.scatter_b.xy[[view.scatter_b._row_of[i] for i in picked]]
-    ringed = np.array([(p["x"], p["y"]) for p in rows_b], dtype=np.float32)
-    assert sorted(map(tuple, ringed.round(4).tolist())) == sorted(map(tuple, expected.round(4).tolist()))
-    view.scatter_b.hovered.emit(picked[0])
-    assert len(view.scatter_a.hover_mark.data) == 1
+    assert _ringed(view.scatter_b) == _positions(view.scatter_b, picked)
+    assert _ringed(view.scatter_a) == _positions(view.scatter_a, picked)
+    # ...and the other way round, adding with shift
+    view.scatter_b.selection_made.emit([ids[7].id], True)
+    assert window.state.selection == [*picked, ids[7].id]
+    assert _ringed(view.scatter_a) == _positions(view.scatter_a, [*picked, ids[7].id])
+    # a lasso (polygon in data coordinates) around every point of B selects them all in A too
+    lo, hi = view.scatter_b.xy.min(axis=0) - 1, view.scatter_b.xy.max(axis=0) + 1
+    view.scatter_b.select_polygon(np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]))
+    assert len(window.state.selection) == 46 and len(view.scatter_a.selection_marks.data) == 46
+
+    view.scatter_b.hovered.emit(picked[0])  # hover in B rings the same item in A
+    assert [(round(p["x"], 4), round(p["y"], 4)) for p in view.scatter_a.hover_mark.data] == _positions(
+        view.scatter_a, picked[:1]
+    )
+    view.scatter_b.hovered.emit("")
+    assert len(view.scatter_a.hover_mark.data) == 0
+
+    # each query's top documents side by side; a click on one selects the query and that document
+    assert view.query.count() == len(view.comparison.query_tops) > 0
+    tops = view.comparison.query_tops[0]
+    assert view.query_table.rowCount() == len(tops["top_a"])
+    first_a = window.state.embedding.items[window.state.row_of(tops["top_a"][0])].text
+    assert view.query_table.item(0, 1).text() == first_a
+    view._query_cell_clicked(0, 3)
+    assert window.state.selection == [tops["id"], tops["top_b"][0]]
+
     report = view.export_report(str(tmp_path / "report.html"))
-    text = report.read_text()
-    assert "knn_overlap" in text and "data:image/png;base64," in text
+    text = report.read_text(encoding="utf-8")
+    assert "knn_overlap" in text and text.count("data:image/png;base64,") == 2 and first_a in text
+    png = view.export_png(str(tmp_path / "compare.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    window.grab().save(str(tmp_path / "window.png"))
 
 
 def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> None:
@@ -51,13 +90,18 @@ def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> 
     window.state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("test", "planted"), 16, 0, 0))
     view = window.compare_view
     view.method.setCurrentIndex(1)
+    assert view.clusters_k.isEnabled() and not view.min_size.isEnabled()
     view.clusters_k.setValue(2)
-    view.cluster_button.click()
-    qtbot.waitUntil(lambda: window.state.clusters is not None and not window.runner.is_running(CLUSTER_TASK),
-                    timeout=30_000)  # fmt: skip
+    with qtbot.waitSignal(window.state.clusters_changed, timeout=30_000):
+        view.cluster_button.click()
+    assert not window.runner.is_running(CLUSTER_TASK)
     assert len(set(window.state.clusters.tolist())) == 2
     assert view.cluster_table.rowCount() == 2
     first_words = sorted(name.split(" · ")[0] for name in window.state.cluster_names.values())
     assert first_words in (["lava", "pasta"], ["lava", "sauce"], ["pasta", "volcano"], ["sauce", "volcano"])
+    assert adjusted_rand_score(labels, window.state.clusters) == 1.0  # the two planted groups, exactly
     view.cluster_table.item(0, 2).setText("fire mountains")
-    assert window.state.cluster_names[int(view.cluster_table.item(0, 0).text())] == "fire mountains"
+    cluster = int(view.cluster_table.item(0, 0).text())
+    assert window.state.cluster_names[cluster] == "fire mountains"
+    assert view.cluster_table.item(0, 2).text() == "fire mountains"
+    assert "fire mountains" in [label.text for _, label in view.scatter_a.legend.items]  # the map's legend too
