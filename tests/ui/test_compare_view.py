@@ -8,7 +8,8 @@ from sklearn.metrics import adjusted_rand_score
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item
-from workbench.ui.panels.compare_view import CLUSTER_TASK, COMPARE_TASK
+from workbench.ui.panels.cluster_editor import CLUSTER_TASK
+from workbench.ui.panels.compare_view import COMPARE_TASK
 
 
 def _embedded(window, local_embedder, qtbot) -> None:
@@ -89,19 +90,20 @@ def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> 
     items = [Item.create(f"{words[c]} note {i}") for i, c in enumerate(labels)]
     window.state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("test", "planted"), 16, 0, 0))
     view = window.compare_view
-    view.method.setCurrentIndex(1)
-    assert view.clusters_k.isEnabled() and not view.min_size.isEnabled()
-    view.clusters_k.setValue(2)
+    editor = view.cluster_editor
+    editor.method.setCurrentIndex(1)
+    assert editor.clusters_k.isEnabled() and not editor.min_size.isEnabled()
+    editor.clusters_k.setValue(2)
     with qtbot.waitSignal(window.state.clusters_changed, timeout=30_000):
-        view.cluster_button.click()
+        editor.cluster_button.click()
     assert not window.runner.is_running(CLUSTER_TASK)
     assert len(set(window.state.clusters.tolist())) == 2
-    assert view.cluster_table.rowCount() == 2
+    assert editor.table.rowCount() == 2
     first_words = sorted(name.split(" · ")[0] for name in window.state.cluster_names.values())
     assert first_words in (["lava", "pasta"], ["lava", "sauce"], ["pasta", "volcano"], ["sauce", "volcano"])
     assert adjusted_rand_score(labels, window.state.clusters) == 1.0  # the two planted groups, exactly
-    view.cluster_table.item(0, 2).setText("fire mountains")
-    cluster = int(view.cluster_table.item(0, 0).text())
+    editor.table.item(0, 2).setText("fire mountains")
+    cluster = int(editor.table.item(0, 0).text())
     assert window.state.cluster_names[cluster] == "fire mountains"
-    assert view.cluster_table.item(0, 2).text() == "fire mountains"
+    assert editor.table.item(0, 2).text() == "fire mountains"
     assert "fire mountains" in [label.text for _, label in view.scatter_a.legend.items]  # the map's legend too

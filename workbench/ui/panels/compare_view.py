@@ -3,8 +3,8 @@
 Configuration A is the app's current embedding (and its layout); B is chosen here (provider, model, dim, task),
 embedded through the shared cache and embedder pool, and laid out off the GUI thread. The two scatters share
 AppState's selection (select in one, the same ids are ringed in the other) and ring the item hovered in the other.
-The numbers come from core.compare, the report page from core.compare.report_html; clusters from core.clusters,
-written to AppState so every view can colour by them, with names the user can edit here.
+The numbers come from core.compare, the report page from core.compare.report_html. The Clusters tab is the
+ClusterEditor (cluster_editor.py); both maps colour by AppState's clusters when there are any.
 """
 
 from __future__ import annotations
@@ -23,15 +23,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.clusters import cluster_vectors, name_clusters
 from workbench.core.compare import EXPLANATIONS, Comparison, compare, report_html
 from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
@@ -39,32 +36,15 @@ from workbench.core.embedders.gemini import TASK_TYPES
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable, metadata_columns
 from workbench.core.projection import project_2d_in_subprocess
+from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
 
-COMPARE_TASK, CLUSTER_TASK = "compare-b", "cluster"
+COMPARE_TASK = "compare-b"
 SAME = QColor("#e6f4ea")  # a document both models put in a query's top k
 PAIRED = {"knn_label_accuracy": "k-NN label accuracy", "silhouette": "silhouette (cosine)"}
-
-
-def _table(columns: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(columns)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-    table.setWordWrap(False)
-    return table
-
-
-def _cell(text: str, editable: bool = False) -> QTableWidgetItem:
-    cell = QTableWidgetItem(text)
-    if not editable:
-        cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    return cell
 
 
 def _shown(value: object) -> str:
@@ -116,9 +96,9 @@ class CompareView(QWidget):
             column.addWidget(scatter, 1)
             pair.addLayout(column, 1)
 
-        self.numbers = _table(["measure", "A", "B", "what it says"])
+        self.numbers = make_table(["measure", "A", "B", "what it says"])
         self.query = QComboBox()
-        self.query_table = _table(["#", "A: top documents", "cos", "B: top documents", "cos"])
+        self.query_table = make_table(["#", "A: top documents", "cos", "B: top documents", "cos"])
         self.query_table.horizontalHeader().setStretchLastSection(False)
         for column in (1, 3):  # the two lists share the width equally, side by side
             self.query_table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
@@ -128,28 +108,12 @@ class CompareView(QWidget):
         query_layout.addWidget(self.query)
         query_layout.addWidget(self.query_table, 1)
 
-        self.method = QComboBox()
-        self.method.addItem("HDBSCAN", "hdbscan")
-        self.method.addItem("k-means", "kmeans")
-        self.clusters_k = QSpinBox(minimum=2, maximum=200, value=8)
-        self.min_size = QSpinBox(minimum=2, maximum=1000, value=5)
-        self.cluster_button = QPushButton("Cluster A")
-        self.cluster_table = _table(["cluster", "size", "name (double-click to rename)"])
-        clusters = QWidget()
-        cluster_layout = QVBoxLayout(clusters)
-        cluster_layout.setContentsMargins(0, 0, 0, 0)
-        cluster_row = QHBoxLayout()
-        for widget in (self.method, QLabel("k"), self.clusters_k, QLabel("min size"), self.min_size,
-                       self.cluster_button):  # fmt: skip
-            cluster_row.addWidget(widget)
-        cluster_row.addStretch(1)
-        cluster_layout.addLayout(cluster_row)
-        cluster_layout.addWidget(self.cluster_table, 1)
+        self.cluster_editor = ClusterEditor(state, runner)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.numbers, "Numbers")
         self.tabs.addTab(queries, "Queries")
-        self.tabs.addTab(clusters, "Clusters")
+        self.tabs.addTab(self.cluster_editor, "Clusters")
         self.tabs.setMaximumHeight(240)
         self.messages = MessageStrip()
         layout = QVBoxLayout(self)
@@ -160,12 +124,9 @@ class CompareView(QWidget):
         layout.addWidget(self.tabs)
 
         self.provider.currentIndexChanged.connect(self._provider_changed)
-        self.method.currentIndexChanged.connect(self._method_changed)
         self.run_button.clicked.connect(self.start_compare)
         self.html_button.clicked.connect(lambda: self.export_report())
         self.png_button.clicked.connect(lambda: self.export_png())
-        self.cluster_button.clicked.connect(self.start_clustering)
-        self.cluster_table.itemChanged.connect(self._renamed)
         self.query.currentIndexChanged.connect(self._fill_query)
         self.query_table.cellClicked.connect(self._query_cell_clicked)
         self._chosen_labels: str | None = ""  # "": the user has not chosen; None: chose "(none)"
@@ -176,11 +137,10 @@ class CompareView(QWidget):
             mine.hovered.connect(other.mark)
         state.projection_changed.connect(self._draw_a)
         state.selection_changed.connect(self._show_selection)
-        state.clusters_changed.connect(self._fill_clusters)
+        state.clusters_changed.connect(self._redraw_both)
         state.vectors_changed.connect(self._forget_b)
         state.corpus_changed.connect(self._fill_label_columns)
         self._provider_changed()
-        self._method_changed()
         self._fill_label_columns()
         self._forget_b()
 
@@ -196,11 +156,6 @@ class CompareView(QWidget):
         if provider == "gemini":
             for task in TASK_TYPES:
                 self.task.addItem(task, task)
-
-    def _method_changed(self) -> None:
-        kmeans = self.method.currentData() == "kmeans"
-        self.clusters_k.setEnabled(kmeans)
-        self.min_size.setEnabled(not kmeans)
 
     def _fill_label_columns(self) -> None:
         """Offer the metadata columns; keep the user's choice, else take the first column (often the labels)."""
@@ -295,14 +250,14 @@ class CompareView(QWidget):
         self.numbers.clearSpans()
         self.numbers.setRowCount(len(rows))
         for row, (name, a, b, meaning) in enumerate(rows):
-            self.numbers.setItem(row, 0, _cell(name))
-            self.numbers.setItem(row, 1, _cell(a))
+            self.numbers.setItem(row, 0, make_cell(name))
+            self.numbers.setItem(row, 1, make_cell(a))
             if b is None:
-                self.numbers.setItem(row, 2, _cell(""))
+                self.numbers.setItem(row, 2, make_cell(""))
                 self.numbers.setSpan(row, 1, 1, 2)  # one number for both models
             else:
-                self.numbers.setItem(row, 2, _cell(b))
-            self.numbers.setItem(row, 3, _cell(meaning))
+                self.numbers.setItem(row, 2, make_cell(b))
+            self.numbers.setItem(row, 3, make_cell(meaning))
             self.numbers.item(row, 3).setToolTip(meaning)
         self.numbers.resizeColumnsToContents()
 
@@ -323,8 +278,8 @@ class CompareView(QWidget):
         texts = {item.id: item.text for item in self.state.embedding.items} if self.state.embedding else {}
         pairs = zip(tops["top_a"], tops["scores_a"], tops["top_b"], tops["scores_b"], strict=True)
         for row, (ida, sa, idb, sb) in enumerate(pairs):
-            cells = [_cell(str(row + 1)), _cell(texts.get(ida, ida)), _cell(f"{sa:.3f}"), _cell(texts.get(idb, idb)),
-                     _cell(f"{sb:.3f}")]  # fmt: skip
+            values = (str(row + 1), texts.get(ida, ida), f"{sa:.3f}", texts.get(idb, idb), f"{sb:.3f}")
+            cells = [make_cell(value) for value in values]
             cells[1].setData(Qt.ItemDataRole.UserRole, ida)
             cells[3].setData(Qt.ItemDataRole.UserRole, idb)
             for column, shared in ((1, ida in tops["top_b"]), (3, idb in tops["top_a"])):
@@ -382,48 +337,6 @@ class CompareView(QWidget):
     def _show_selection(self) -> None:
         self.scatter_a.set_selected(self.state.selection)
         self.scatter_b.set_selected(self.state.selection)
-
-    # -- clusters ----------------------------------------------------------------------------------------------
-    def start_clustering(self) -> None:
-        embedding = self.state.embedding
-        if embedding is None:
-            self.messages.show_warning("Embed the corpus first.")
-            return
-        vectors, texts = embedding.vectors, [item.text for item in embedding.items]
-        method, k, size = self.method.currentData(), self.clusters_k.value(), self.min_size.value()
-
-        def find(progress, cancelled):
-            labels = cluster_vectors(vectors, method, k, size, progress=progress, cancelled=cancelled)
-            return embedding, labels, name_clusters(texts, labels)
-
-        self.runner.start(CLUSTER_TASK, "Clustering", find, self._clustered, self.messages.show_error)
-
-    def _clustered(self, outcome) -> None:
-        embedding, labels, names = outcome
-        if embedding is self.state.embedding:  # new vectors since: these labels belong to the old rows
-            self.state.set_clusters(labels, names)
-            found = len(set(labels.tolist()) - {-1})
-            self.messages.show_info(f"{found} clusters, {int((labels == -1).sum())} items as noise.")
-            self.tabs.setCurrentIndex(2)
-
-    def _fill_clusters(self) -> None:
-        self.cluster_table.blockSignals(True)
-        labels = self.state.clusters
-        ids, counts = np.unique(labels, return_counts=True) if labels is not None else ([], [])
-        self.cluster_table.setRowCount(len(ids))
-        for row, (cluster, count) in enumerate(zip(ids, counts, strict=True)):
-            name = self.state.cluster_names.get(int(cluster), "")
-            for column, cell in enumerate((_cell(str(cluster)), _cell(str(count)), _cell(name, int(cluster) != -1))):
-                self.cluster_table.setItem(row, column, cell)
-        self.cluster_table.blockSignals(False)
-        self._redraw_both()
-
-    def _renamed(self, cell: QTableWidgetItem) -> None:
-        if cell.column() != 2 or self.state.clusters is None:
-            return
-        cluster = int(self.cluster_table.item(cell.row(), 0).text())
-        names = {**self.state.cluster_names, cluster: cell.text().strip() or f"cluster {cluster}"}
-        self.state.set_clusters(self.state.clusters, names)
 
     # -- exports -----------------------------------------------------------------------------------------------
     def export_report(self, path: str | None = None) -> Path | None:
