@@ -224,3 +224,15 @@ def test_project_refuses_files_that_are_not_embed_outputs(tmp_path: Path) -> Non
     result = workbench("project", str(tmp_path / "none.parquet"), "--out", str(tmp_path / "o.parquet"))
     assert result.returncode == 2 and "none.parquet: no such file" in result.stderr
     assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.slow
+def test_project_with_umap_gives_the_same_layout_for_the_same_seed(exchange_file: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "u1.parquet", tmp_path / "u2.parquet"
+    for out in (first, second):
+        result = workbench("project", str(exchange_file), "--out", str(out), "--method", "umap", "--seed", "7", "-v")
+        assert result.returncode == 0, result.stderr
+    assert "umap" in result.stderr.lower()
+    xy = [np.column_stack([pq.read_table(p).column(c).to_numpy() for c in ("x", "y")]) for p in (first, second)]
+    np.testing.assert_array_equal(xy[0], xy[1])
+    assert np.isfinite(xy[0]).all() and xy[0].std(axis=0).min() > 0

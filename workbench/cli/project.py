@@ -72,10 +72,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.input}: no rows to project.")
     from workbench.core.projection import project_2d  # deferred: umap's import alone takes seconds
 
-    progress = ProgressBar(f"projecting ({args.method})")
-    progress(0, 1)
-    projection = project_2d(vectors, method=args.method, seed=args.seed)
-    progress(1, 1)
+    projection = project_2d(
+        vectors, method=args.method, seed=args.seed, progress=ProgressBar(f"projecting ({args.method})")
+    )
     log.info("%s", projection.note or projection.method)
     try:
         with atomic_path(args.out) as tmp:
