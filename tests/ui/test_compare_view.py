@@ -13,6 +13,7 @@ from workbench.ui.panels.compare_view import COMPARE_TASK
 
 
 def _embedded(window, local_embedder, qtbot) -> None:
+    window.docks["Compare"].raise_()  # the maps draw only when the Compare tab is on screen
     window.state.embedders.put(local_embedder)
     window.load_sample_corpus()
     window.projection_view.method.setCurrentIndex(1)  # PCA: this test is about the compare panel
@@ -22,7 +23,7 @@ def _embedded(window, local_embedder, qtbot) -> None:
 
 
 def _ringed(scatter) -> list[tuple[float, float]]:
-    return sorted((round(p["x"], 4), round(p["y"], 4)) for p in scatter.selection_marks.data)
+    return sorted((round(float(x), 4), round(float(y), 4)) for x, y in scatter.selected_positions())
 
 
 def _positions(scatter, ids: list[str]) -> list[tuple[float, float]]:
@@ -55,7 +56,7 @@ def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, 
     # a lasso (polygon in data coordinates) around every point of B selects them all in A too
     lo, hi = view.scatter_b.xy.min(axis=0) - 1, view.scatter_b.xy.max(axis=0) + 1
     view.scatter_b.select_polygon(np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]))
-    assert len(window.state.selection) == 46 and len(view.scatter_a.selection_marks.data) == 46
+    assert len(window.state.selection) == 46 and len(view.scatter_a.selected_positions()) == 46
 
     view.scatter_b.hovered.emit(picked[0])  # hover in B rings the same item in A
     assert [(round(p["x"], 4), round(p["y"], 4)) for p in view.scatter_a.hover_mark.data] == _positions(
@@ -88,6 +89,7 @@ def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> 
     vectors = l2_normalise(centres[labels] + 0.05 * rng.normal(size=(40, 16)))
     words = ["volcano lava", "pasta sauce"]
     items = [Item.create(f"{words[c]} note {i}") for i, c in enumerate(labels)]
+    window.docks["Compare"].raise_()
     window.state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("test", "planted"), 16, 0, 0))
     view = window.compare_view
     editor = view.cluster_editor

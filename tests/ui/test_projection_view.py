@@ -61,7 +61,7 @@ def view(projected):
 
 def test_points_appear_after_embedding_with_umap_layout(view) -> None:
     assert view.stack.currentIndex() == 1
-    assert len(view.scatter.points.data) == len(DOCS) + len(QUERIES)
+    assert view.scatter.point_count() == len(DOCS) + len(QUERIES)
     assert view.state.projection.shape == (26, 2)
     assert view.note.text().startswith("UMAP")
 

@@ -1,29 +1,40 @@
 """ScatterView: a pyqtgraph scatter of items that a person can explore, reusable by every view that plots items.
 
-One ScatterPlotItem holds every point (set in one call: 100 000 points in ~0.2 s); a scipy cKDTree finds the
-point under the cursor in O(log n) so hover never scans all points; hover is throttled to one lookup per 30 ms.
-Selection: click (shift adds), rectangle and lasso drags in their modes; the widget only emits the ids, the
-owner decides what a selection means (usually AppState.set_selection). Highlighting dims what does not match
-(dimmed, never hidden). Point-in-polygon for the lasso is a vectorised ray cast written here: matplotlib's Path
-would do it, but pulling matplotlib into a Qt app for one function is not worth it.
+Drawing never freezes the window, whatever the number of points. pyqtgraph's ScatterPlotItem styles every point
+in a Python loop (~5 µs a point even when all share one style), so 100 000 points set in one call block the GUI
+for half a second. Points are therefore drawn as layers (`_PointLayer`): one ScatterPlotItem per style and
+chunk of at most CHUNK_POINTS points, created a few chunks per event-loop turn (SLICE_BUDGET_S) until all are
+on screen; `drawn` says when. Highlighting lowers the opacity of the whole base layer (one call, no per-point
+work) and draws the matches again on top; the selection rings are a layer of their own.
+
+A scipy cKDTree finds the point under the cursor in O(log n), for hover (throttled to one lookup per 30 ms)
+and for clicks, so neither scans the points. Selection: click (shift adds), rectangle and lasso drags in their
+modes; the widget only emits the ids, the owner decides what a selection means (usually
+AppState.set_selection). Point-in-polygon for the lasso is a vectorised ray cast written here: matplotlib's
+Path would do it, but pulling matplotlib into a Qt app for one function is not worth it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 from scipy.spatial import cKDTree
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
-DIM_ALPHA = 40
+DIM_OPACITY = 0.16  # the base layer while a search highlights some points
 HOVER_RADIUS_PX = 8
+POINT_SIZE, RING_SIZE = 9, 14
+CHUNK_POINTS = 2_500  # points per ScatterPlotItem: ~12 ms of pyqtgraph's per-point styling
+SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
 SELECT_MODES = ("pan", "rect", "lasso")
 
 
@@ -97,11 +108,112 @@ class _SelectingViewBox(pg.ViewBox):
         return [(p.x(), p.y()) for p in self._path]
 
 
+class _PointLayer:
+    """Rows of the scatter drawn as ScatterPlotItems of one style and at most CHUNK_POINTS points each.
+
+    `replace` only plans the chunks; `fill` creates them until a deadline, so the owner can spread a big layer
+    over several event-loop turns. New chunks stay out of the scene, and the layer they replace stays on screen,
+    until the last chunk exists: the person never sees a half-drawn layer, and no repaint is spent on one (an
+    item added to the scene, even hidden, repaints the whole plot). Items skip pyqtgraph's bounds bookkeeping:
+    ScatterView fits the view from the positions itself.
+    """
+
+    def __init__(self, plot: pg.PlotWidget, z: float, size: int, pen: QPen | None = None) -> None:
+        self.plot, self.z, self.size = plot, z, size
+        self.pen = pen if pen is not None else pg.mkPen(None)
+        self.items: list[pg.ScatterPlotItem] = []
+        self._shown = self.items  # what is on screen; another list while `items` is being built
+        self._pending: deque[tuple[np.ndarray, str, QBrush | None]] = deque()
+        self._opacity = 1.0
+
+    def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[tuple[str, object]]):
+        """Draw `xy[rows]`; `styles[i]` indexes `table` ((symbol, brush) pairs) for `rows[i]`.
+
+        Bigger groups are drawn first, so small categories and queries stay visible on top of big ones.
+        """
+        if self.items is not self._shown:  # a replacement still being built is dropped; the shown one stays
+            self._remove(self.items)
+        self.items, self._pending = [], deque()
+        rows = np.asarray(rows, dtype=np.int64)
+        styles = np.asarray(styles, dtype=np.int64)
+        if len(rows):
+            order = np.argsort(styles, kind="stable")
+            codes, starts, counts = np.unique(styles[order], return_index=True, return_counts=True)
+            symbols = [table[code][0] for code in codes]
+            for group in sorted(range(len(codes)), key=lambda g: (symbols[g] != "o", -counts[g])):
+                members = rows[order[starts[group] : starts[group] + counts[group]]]
+                symbol, brush = table[codes[group]]
+                for chunk in range(0, len(members), CHUNK_POINTS):
+                    self._pending.append((xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
+        if not self._pending:
+            self._show()  # nothing to draw: the old layer goes at once
+
+    def fill(self, deadline: float) -> bool:
+        """Create pending chunks until `deadline` (perf_counter); True when the whole layer is on screen.
+
+        A layer built over several turns is shown in a turn of its own, after the turn that made its last chunk,
+        because showing it repaints every point; a layer built in one call is shown at once.
+        """
+        if not self._pending and self._shown is not self.items:
+            self._show()
+            return True
+        built_before = bool(self.items)
+        while self._pending and time.perf_counter() < deadline:
+            positions, symbol, brush = self._pending.popleft()
+            item = pg.ScatterPlotItem(pxMode=True, size=self.size, pen=self.pen, brush=brush, symbol=symbol)
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through the k-d tree instead
+            item.setZValue(self.z)
+            item.setOpacity(self._opacity)
+            item.setData(pos=positions)
+            self.items.append(item)
+        if not self._pending and not built_before:
+            self._show()
+        return self._shown is self.items
+
+    def _show(self) -> None:
+        self._remove(self._shown)
+        self._shown = self.items
+        for item in self.items:
+            self.plot.addItem(item, ignoreBounds=True)
+
+    @property
+    def done(self) -> bool:
+        return self._shown is self.items
+
+    def point_count(self) -> int:
+        """Points on screen now (a replacement still being built is not counted)."""
+        return sum(len(item.data) for item in self._shown)
+
+    def positions(self) -> np.ndarray:
+        if not self._shown:
+            return np.zeros((0, 2))
+        return np.concatenate([np.stack([item.data["x"], item.data["y"]], axis=1) for item in self._shown])
+
+    def set_opacity(self, opacity: float) -> None:
+        self._opacity = opacity
+        for item in self._all():
+            item.setOpacity(opacity)
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._remove(self._all())
+        self.items = self._shown = []
+
+    def _all(self) -> list[pg.ScatterPlotItem]:
+        return self.items if self._shown is self.items else self.items + self._shown
+
+    def _remove(self, items: list[pg.ScatterPlotItem]) -> None:
+        for item in items:
+            if item.scene() is not None:
+                self.plot.removeItem(item)
+
+
 class ScatterView(QWidget):
-    """Points with ids, kinds and colours; emits hovered(id) and selection_made(ids, additive)."""
+    """Points with ids, kinds and colours; emits hovered(id), selection_made(ids, additive) and drawn()."""
 
     hovered = Signal(str)  # id under the cursor, "" when none
     selection_made = Signal(list, bool)  # ids chosen by click, rectangle or lasso; True: add to the selection
+    drawn = Signal()  # every point, highlight and selection ring asked for is on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,10 +222,10 @@ class ScatterView(QWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
-        self.points = pg.ScatterPlotItem(pxMode=True, size=9, pen=pg.mkPen(None), hoverable=False)
-        self.points.setZValue(2)
-        self.selection_marks = pg.ScatterPlotItem(pxMode=True, size=14, pen=pg.mkPen("#111", width=1.5), brush=None)
-        self.selection_marks.setZValue(3)
+        self.base = _PointLayer(self.plot, 2, POINT_SIZE)
+        self.matches = _PointLayer(self.plot, 2.5, POINT_SIZE)
+        self.rings = _PointLayer(self.plot, 3, RING_SIZE, pg.mkPen("#111", width=1.5))
+        self._layers = (self.base, self.matches, self.rings)
         self.hover_mark = pg.ScatterPlotItem(pxMode=True, size=18, pen=pg.mkPen("#d62728", width=2), brush=None)
         self.hover_mark.setZValue(4)
         self.lines = pg.PlotDataItem(pen=pg.mkPen(QColor(120, 120, 120, 110), width=1), connect="pairs")
@@ -121,7 +233,7 @@ class ScatterView(QWidget):
         self.hover_text = pg.TextItem(color="#111", fill=pg.mkBrush(255, 255, 240, 235), border="#999", anchor=(0, 1))
         self.hover_text.setZValue(10)
         self.hover_text.hide()
-        for item in (self.lines, self.points, self.selection_marks, self.hover_mark):
+        for item in (self.lines, self.hover_mark):
             self.plot.addItem(item)
         self.plot.addItem(self.hover_text, ignoreBounds=True)
         self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
@@ -132,16 +244,20 @@ class ScatterView(QWidget):
         self.xy = np.zeros((0, 2), np.float32)
         self.ids: list[str] = []
         self.texts: list[str] = []
-        self._row_of: dict[str, int] = {}
-        self._tree: cKDTree | None = None
-        self._brushes: list = []
-        self._dimmed = np.zeros(0, dtype=bool)
+        self._row_of: dict[str, int] | None = None  # built on first use (57 ms for 100 000 ids)
+        self._tree: cKDTree | None = None  # built on first hover or click (~30 ms for 100 000 points)
+        self._row_lookup: Callable[[str], int | None] | None = None
+        self._styles = np.zeros(0, dtype=np.int64)
+        self._style_table: list[tuple[str, QBrush]] = []
+        self.highlighted: np.ndarray | None = None
         self.hovered_row: int | None = None
         self._pending_hover: QPointF | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=30)
         self._hover_timer.timeout.connect(self._hover_now)
+        self._fill_timer = QTimer(self, singleShot=True, interval=0)
+        self._fill_timer.timeout.connect(self._fill_some)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.points.sigClicked.connect(self._on_clicked)
+        self.plot.scene().sigMouseClicked.connect(self._on_clicked)
 
     # -- data --------------------------------------------------------------------------------------------------
     def set_points(
@@ -153,31 +269,58 @@ class ScatterView(QWidget):
         categories: np.ndarray,
         category_names: Sequence[str],
         symbol_names: dict[str, str] | None = None,
+        row_of: Callable[[str], int | None] | None = None,
     ) -> None:
-        """Replace every point. `categories` indexes `category_names` (colour); `symbols` per point (shape)."""
-        self.xy = np.asarray(xy, dtype=np.float32)
+        """Replace every point. `categories` indexes `category_names` (colour); `symbols` per point (shape).
+
+        `row_of` maps an id to its row when the caller already has that index (AppState does), so the view does
+        not build a second one. Returns at once; a big set arrives over a few event-loop turns (`drawn` then).
+        """
+        self.xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
         self.ids, self.texts = list(ids), list(texts)
-        self._row_of = {item_id: row for row, item_id in enumerate(self.ids)}
-        self._tree = cKDTree(self.xy) if len(self.xy) else None
-        shared = [pg.mkBrush(colour_for(i)) for i in range(len(category_names))]
-        dim = [pg.mkBrush(_with_alpha(colour_for(i), DIM_ALPHA)) for i in range(len(category_names))]
-        self._brushes = [shared, dim]
-        self._categories = np.asarray(categories, dtype=np.int64)
-        self._symbols = list(symbols)
-        self._dimmed = np.zeros(len(self.xy), dtype=bool)
-        self._redraw_points()
+        self._row_of, self._tree, self._row_lookup = None, None, row_of
+        shape_codes: dict[str, int] = {}
+        shape_of_row = np.fromiter((shape_codes.setdefault(s, len(shape_codes)) for s in symbols), np.int64, len(xy))
+        shapes = list(shape_codes)
+        brushes = [pg.mkBrush(colour_for(i)) for i in range(len(category_names))]
+        self._style_table = [(str(shape), brush) for brush in brushes for shape in shapes]
+        self._styles = np.asarray(categories, dtype=np.int64).reshape(-1) * len(shapes) + shape_of_row
+        self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)
+        self.base.set_opacity(1.0)
+        self.matches.clear()
+        self.rings.clear()
+        self.highlighted = None
         self.legend.clear()
         for index, name in enumerate(category_names):
-            self.legend.addItem(pg.ScatterPlotItem(size=9, brush=shared[index], pen=None, symbol="o"), name)
+            self.legend.addItem(pg.ScatterPlotItem(size=9, brush=brushes[index], pen=None, symbol="o"), name)
         for symbol, name in (symbol_names or {}).items():
             self.legend.addItem(pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#888"), pen=None, symbol=symbol), name)
-        self.set_selected([])
+        self.mark("")
         self.fit_view()
+        self._fill_some()
 
-    def _redraw_points(self) -> None:
-        shared, dim = self._brushes
-        brushes = [dim[c] if d else shared[c] for c, d in zip(self._categories, self._dimmed, strict=True)]
-        self.points.setData(pos=self.xy, symbol=self._symbols, brush=brushes, data=np.arange(len(self.xy)))
+    def _fill_some(self) -> None:
+        """Draw pending chunks for one time slice; come back on the next event-loop turn until all are drawn."""
+        deadline = time.perf_counter() + SLICE_BUDGET_S
+        finished = [layer.fill(deadline) for layer in self._layers]
+        if self.highlighted is not None and self.matches.done:
+            self.base.set_opacity(DIM_OPACITY)  # only once the matches are there to stand out
+        if all(finished):
+            self.drawn.emit()
+        else:
+            self._fill_timer.start()
+
+    @property
+    def is_drawing(self) -> bool:
+        return not all(layer.done for layer in self._layers)
+
+    def point_count(self) -> int:
+        """Points of the base layer on screen now."""
+        return self.base.point_count()
+
+    def selected_positions(self) -> np.ndarray:
+        """(m, 2) positions of the selection rings on screen."""
+        return self.rings.positions()
 
     def set_lines(self, segments: np.ndarray) -> None:
         """Line segments as (m, 2, 2) start/end points (e.g. each query to its nearest documents)."""
@@ -189,22 +332,37 @@ class ScatterView(QWidget):
 
     def highlight(self, rows: np.ndarray | None) -> None:
         """Dim every point but `rows`; None shows all at full strength."""
-        dimmed = np.zeros(len(self.xy), dtype=bool)
-        if rows is not None:
-            dimmed[:] = True
-            dimmed[np.asarray(rows, dtype=np.int64)] = False
-        if not np.array_equal(dimmed, self._dimmed):
-            self._dimmed = dimmed
-            self._redraw_points()
+        rows = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+        same = rows is None and self.highlighted is None
+        if same or (rows is not None and self.highlighted is not None and np.array_equal(rows, self.highlighted)):
+            return
+        self.highlighted = rows
+        if rows is None:
+            self.matches.clear()
+            self.base.set_opacity(1.0)
+        else:
+            self.matches.replace(self.xy, rows, self._styles[rows], self._style_table)
+        self._fill_some()
 
     def set_selected(self, ids: Sequence[str]) -> None:
         """Ring the selected points (the selection itself lives in AppState)."""
-        rows = [self._row_of[i] for i in ids if i in self._row_of]
-        self.selection_marks.setData(pos=self.xy[rows] if rows else np.zeros((0, 2)), symbol="o")
+        found = (self.row_of(i) for i in ids)
+        rows = np.array([row for row in found if row is not None], dtype=np.int64)
+        self.rings.replace(self.xy, rows, np.zeros(len(rows), dtype=np.int64), [("o", None)])
+        self._fill_some()
+
+    def row_of(self, item_id: str) -> int | None:
+        """The row of a point by id, or None when it is not plotted here."""
+        if self._row_lookup is not None:
+            row = self._row_lookup(item_id)
+            return row if row is not None and row < len(self.ids) and self.ids[row] == item_id else None
+        if self._row_of is None:
+            self._row_of = {known: row for row, known in enumerate(self.ids)}
+        return self._row_of.get(item_id)
 
     def mark(self, item_id: str) -> None:
         """Ring one point (e.g. the one hovered in a linked view); an unknown or empty id clears the ring."""
-        row = self._row_of.get(item_id)
+        row = self.row_of(item_id) if item_id else None
         self.hover_mark.setData(pos=self.xy[[row]] if row is not None else np.zeros((0, 2)))
 
     def set_mode(self, mode: str) -> None:
@@ -212,14 +370,22 @@ class ScatterView(QWidget):
         self.viewbox.mode = mode
 
     def fit_view(self) -> None:
+        """Show every point with a margin (from the positions, so it works before all chunks are drawn)."""
         if len(self.xy):
-            self.plot.getViewBox().autoRange(padding=0.08, items=[self.points])
+            low, high = self.xy.min(axis=0), self.xy.max(axis=0)
+            span = np.maximum(high - low, 1e-6)
+            low, high = low - 0.08 * span, high + 0.08 * span
+            self.viewbox.setRange(
+                xRange=(float(low[0]), float(high[0])), yRange=(float(low[1]), float(high[1])), padding=0
+            )
 
     # -- interaction -------------------------------------------------------------------------------------------
     def row_at_scene_pos(self, scene_pos: QPointF) -> int | None:
         """The point nearest the cursor within HOVER_RADIUS_PX screen pixels, found through the k-d tree."""
-        if self._tree is None:
+        if len(self.xy) == 0:
             return None
+        if self._tree is None:
+            self._tree = cKDTree(self.xy)
         view = self.viewbox.mapSceneToView(scene_pos)
         pixel = self.viewbox.viewPixelSize()
         radius = HOVER_RADIUS_PX * max(pixel[0], pixel[1])
@@ -247,12 +413,14 @@ class ScatterView(QWidget):
         self.hover_text.show()
         self.hovered.emit(self.ids[row])
 
-    def _on_clicked(self, item, points, ev) -> None:
-        if not len(points):
+    def _on_clicked(self, ev) -> None:
+        """A left click on a point selects it (shift adds); a click on empty space does nothing."""
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
             return
-        row = int(points[0].data())
-        additive = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        self.selection_made.emit([self.ids[row]], additive)
+        row = self.row_at_scene_pos(ev.scenePos())
+        if row is not None:
+            additive = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.selection_made.emit([self.ids[row]], additive)
 
     def select_polygon(self, polygon: np.ndarray, additive: bool = False) -> list[str]:
         """Select the points inside a polygon in data coordinates (the lasso and rectangle land here)."""
@@ -273,9 +441,3 @@ def shorten(text: str, limit: int = 280, width: int = 60) -> str:
 
     cut = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
     return "\n".join(textwrap.wrap(cut, width=width)[:8])
-
-
-def _with_alpha(colour: QColor, alpha: int) -> QColor:
-    faded = QColor(colour)
-    faded.setAlpha(alpha)
-    return faded

@@ -1,8 +1,11 @@
-"""Small widgets every panel uses: the message strip (Orange-style in-panel messages) and a placeholder label."""
+"""Small pieces every panel uses: the message strip (Orange-style in-panel messages), a placeholder label, and
+the refresher that keeps a hidden view from working for nobody."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 _STYLES = {
@@ -62,3 +65,35 @@ def placeholder_label(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setStyleSheet("color:#777; font-size:14px; padding:24px;")
     return label
+
+
+class OnScreenRefresher(QObject):
+    """Runs a view's costly refresh when asked if the view is on screen, else at the view's next paint.
+
+    A similarity matrix or a second scatter of 20 000 points costs real time; a dock tabbed behind another
+    should not pay it until someone looks. `showEvent` is not enough (a dock tabbed behind another counts as
+    shown); a paint happens only for a visible region, so the paint is the cue, and the refresh runs just after
+    it, never inside it.
+    """
+
+    def __init__(self, widget: QWidget, refresh: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget, self._refresh = widget, refresh
+        self.stale = False
+        widget.installEventFilter(self)
+
+    def request(self) -> None:
+        """Refresh now if the view is on screen; else remember to, at its next paint."""
+        self.stale = True
+        if self._widget.isVisible() and not self._widget.visibleRegion().isEmpty():
+            self._run()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.stale and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self._run)
+        return False
+
+    def _run(self) -> None:
+        if self.stale:
+            self.stale = False
+            self._refresh()

@@ -40,7 +40,7 @@ from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_ta
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher
 
 COMPARE_TASK = "compare-b"
 SAME = QColor("#e6f4ea")  # a document both models put in a query's top k
@@ -131,13 +131,14 @@ class CompareView(QWidget):
         self.query_table.cellClicked.connect(self._query_cell_clicked)
         self._chosen_labels: str | None = ""  # "": the user has not chosen; None: chose "(none)"
         self.labels.activated.connect(lambda: setattr(self, "_chosen_labels", self.labels.currentData()))
-        self.labels.currentIndexChanged.connect(self._redraw_both)
+        self.on_screen = OnScreenRefresher(self, self._redraw_both)  # two maps of every point: only when seen
+        self.labels.currentIndexChanged.connect(self.on_screen.request)
         for mine, other in ((self.scatter_a, self.scatter_b), (self.scatter_b, self.scatter_a)):
             mine.selection_made.connect(self._selected)
             mine.hovered.connect(other.mark)
-        state.projection_changed.connect(self._draw_a)
+        state.projection_changed.connect(self.on_screen.request)
         state.selection_changed.connect(self._show_selection)
-        state.clusters_changed.connect(self._redraw_both)
+        state.clusters_changed.connect(self.on_screen.request)
         state.vectors_changed.connect(self._forget_b)
         state.corpus_changed.connect(self._fill_label_columns)
         self._provider_changed()
@@ -212,7 +213,7 @@ class CompareView(QWidget):
         if self.state.projection is None:
             self.state.set_projection(xy_a, "Layout from the Compare panel.")
         self.title_b.setText(f"B: {_label(result_b)}")
-        self._redraw_both()
+        self.on_screen.request()
         self._fill_numbers()
         self._fill_queries()
         for button in (self.html_button, self.png_button):
@@ -328,7 +329,7 @@ class CompareView(QWidget):
         values = [index[key] for key in keys]
         symbols = ["o" if item.kind == "document" else "star" for item in items]
         scatter.set_points(xy, [i.id for i in items], [i.text for i in items], symbols,
-                           np.array(values), names)  # fmt: skip
+                           np.array(values), names, row_of=self.state.row_of)  # fmt: skip
         scatter.set_selected(self.state.selection)
 
     def _selected(self, ids: list[str], additive: bool) -> None:

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QPaintEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,7 +48,7 @@ from workbench.core.milvus import (
 from workbench.core.paths import default_milvus_uri
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher
 
 log = logging.getLogger("workbench.ui.milvus")
 PUSH_TASK, SEARCH_TASK, LIST_TASK, DROP_TASK = "milvus-push", "milvus-search", "milvus-list", "milvus-drop"
@@ -69,7 +69,9 @@ class MilvusPanel(QWidget):
         super().__init__(parent)
         self.state, self.runner = state, runner
         self.confirm = self._ask  # replaced in tests; the one modal question this panel asks
-        self._listed_once = False
+        # The collections are listed the first time the panel is really on screen (listing starts Milvus).
+        self.on_screen = OnScreenRefresher(self, self.refresh)
+        self.on_screen.request()
         self.messages = MessageStrip()
 
         # -- where ----------------------------------------------------------------------------------------
@@ -181,17 +183,6 @@ class MilvusPanel(QWidget):
         self._set_pushing(False)
         self._update_enabled()
         self._fill_metadata_keys()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """List the collections the first time the panel is really on screen.
-
-        Not on showEvent: a dock tabbed behind another counts as shown while nobody sees it, and listing starts
-        pymilvus and the Lite server. A paint happens only for a visible region.
-        """
-        super().paintEvent(event)
-        if not self._listed_once:
-            self._listed_once = True
-            QTimer.singleShot(0, self.refresh)
 
     @staticmethod
     def _compact_table(table: QTableWidget, stretch: int) -> None:

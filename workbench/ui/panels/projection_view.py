@@ -282,6 +282,7 @@ class ProjectionView(QWidget):
             categories,
             names,
             symbol_names=None if how == "kind" or "query" not in kinds else {"o": "document", "star": "query"},
+            row_of=self.state.row_of,
         )
         self.stack.setCurrentIndex(1)
         self.note.setText(self.state.projection_note)

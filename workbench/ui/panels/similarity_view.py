@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -47,7 +46,7 @@ from workbench.core.similarity import (
 from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, placeholder_label
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher, placeholder_label
 
 TASK = "similarity"
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
@@ -116,7 +115,7 @@ class SimilarityView(QWidget):
         self.state, self.runner = state, runner
         self.data: HeatmapData | None = None
         self.hovered_cell: tuple[int, int] | None = None
-        self._stale = False
+        self.on_screen = OnScreenRefresher(self, self.refresh)
 
         self.mode = QComboBox()
         for label, key in MODES:
@@ -199,8 +198,8 @@ class SimilarityView(QWidget):
         state.vectors_changed.connect(self._on_vectors_changed)
         state.selection_changed.connect(self._on_selection_changed)
         state.clusters_changed.connect(self._fill_orders)
-        self.mode.currentIndexChanged.connect(self.refresh)
-        self.order.currentIndexChanged.connect(self.refresh)
+        self.mode.currentIndexChanged.connect(self.on_screen.request)
+        self.order.currentIndexChanged.connect(self.on_screen.request)
         self.low.valueChanged.connect(self._levels_from_spins)
         self.high.valueChanged.connect(self._levels_from_spins)
         self.threshold.valueChanged.connect(self._threshold_moved)
@@ -226,19 +225,11 @@ class SimilarityView(QWidget):
     def _on_vectors_changed(self) -> None:
         """Recompute when on screen; a hidden tab waits for its first paint (no matrix nobody looks at)."""
         self._fill_orders()
-        self._stale = True
-        if self.isVisible() and not self.visibleRegion().isEmpty():
-            self.refresh()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self._stale:
-            self._stale = False
-            QTimer.singleShot(0, self.refresh)
+        self.on_screen.request()
 
     def _on_selection_changed(self) -> None:
         if self.mode.currentData() == "selection":
-            self.refresh()
+            self.on_screen.request()
 
     def axes_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Embedding rows along the vertical and horizontal axes for the current mode, or None with a message."""
@@ -253,7 +244,7 @@ class SimilarityView(QWidget):
 
     def refresh(self) -> None:
         """Recompute the matrix for the current mode and order, off the GUI thread."""
-        self._stale = False
+        self.on_screen.stale = False
         embedding = self.state.embedding
         if embedding is None or len(embedding.items) == 0:
             self.runner.cancel(TASK)
@@ -307,9 +298,13 @@ class SimilarityView(QWidget):
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
         if data.block is not None:
             rows, cols = data.block.row_labels, data.block.column_labels
-        else:
-            rows = [shorten(i.text, 24, 24) for i in data.row_items]
-            cols = [shorten(i.text, 12, 12) for i in data.column_items]
+        else:  # only axes short enough to label: wrapping 5 000 texts nobody sees costs a frozen moment
+            rows = [shorten(i.text, 24, 24) for i in data.row_items] if len(data.row_items) <= MAX_LABELLED else []
+            cols = (
+                [shorten(i.text, 12, 12) for i in data.column_items]
+                if len(data.column_items) <= MAX_LABELLED_COLUMNS
+                else []
+            )
         left.setTicks([[(r + 0.5, t) for r, t in enumerate(rows)]] if len(rows) <= MAX_LABELLED else [[]])
         bottom.setTicks([[(c + 0.5, t) for c, t in enumerate(cols)]] if len(cols) <= MAX_LABELLED_COLUMNS else [[]])
 
