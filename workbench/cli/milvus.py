@@ -88,14 +88,13 @@ def run_search(args: argparse.Namespace) -> int:
     from workbench.core.embedders import make_embedder
     from workbench.core.errors import InputError
     from workbench.core.milvus import embed_query, open_milvus
+    from workbench.core.milvus.operations import prepare_search
 
     if args.k < 1:
         raise InputError(f"-k must be at least 1, not {args.k}.")
     spec = spec_from_args(args)
     target = _target(args)
-    with open_milvus(target) as db:  # fail fast on a typo before paying for the query's embedding
-        db.check_filter(args.collection, args.filter)
-        stored = db.stored_spec(args.collection)
+    stored = prepare_search(target, args.collection, args.filter)  # a typo fails before the query is paid for
     if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
         print(
             f"workbench search: warning: '{args.collection}' holds vectors from {stored[0]} · {stored[1]}; "

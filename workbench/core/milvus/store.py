@@ -1,99 +1,40 @@
-"""Collections, upserts and searches in Milvus (Lite file or server) through pymilvus' `MilvusClient`.
+"""One open Milvus connection: collections, upserts and searches, every failure a sentence, never pymilvus'.
 
-Why this module does more than call pymilvus:
-- Milvus Lite lets one process at a time hold a database (a `.db` folder with a LOCK file), and pymilvus keeps
-  the in-process Lite server running after `MilvusClient.close()`. `open_milvus` therefore opens the database
-  for one operation and stops the Lite server when the last user in this process is done, so the app and the
-  CLI can take turns on the same file; a locked file is a `ServiceError` that says so.
 - A Lite collection reopened in a new process is "released"; every read loads it first.
-- pymilvus logs an ERROR with a traceback for every failed call, and Milvus Lite logs one when a database is
-  locked. We raise our own sentence instead, so their loggers go to a NullHandler; detail goes to our logger at
-  DEBUG level (tokens scrubbed).
-- Milvus Lite 3.2 parses filter expressions itself and ignores pymilvus' filter templating (`filter_params`:
-  a `{name}` placeholder is a syntax error there). A server gets the values as `filter_params`; for Lite the
-  placeholders are replaced by literals that `_literal` quotes and escapes, so a value can never end its string
-  and change the expression. Either way user values never meet string concatenation.
-- VARCHAR `max_length` counts UTF-8 bytes on a Milvus server (Lite counts characters): texts are cut to the
-  byte limit at a character boundary, with a warning, instead of failing the batch.
+- Upserts are keyed by the items' stable ids, so pushing the same items twice changes no count, and a cancelled
+  push completes without duplicates when pushed again.
+- `exact_search` ranks the same filtered rows with numpy: the ground truth an index's recall is judged by.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import math
-import os
 import re
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
-from workbench.core.paths import default_milvus_uri
+from workbench.core.milvus.connection import MilvusTarget, service_errors
+from workbench.core.milvus.filters import render_filter
+from workbench.core.milvus.rows import (
+    FIELDS,
+    ID_MAX_BYTES,
+    MAX_BATCH_ROWS,
+    TEXT_MAX_BYTES,
+    batch_bounds,
+    build_rows,
+    check_vectors,
+)
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-
-log = logging.getLogger("workbench.core.milvus")
 
 INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Milvus Lite 3.2 (FAISS) and servers
 METRICS = ("COSINE", "IP", "L2")
 INDEX_PARAMS: dict[str, dict[str, int]] = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 128}}
-FIELDS = ("id", "vector", "text", "kind", "provider", "model", "task", "dim", "metadata")
-ID_MAX_BYTES = 512
-TEXT_MAX_BYTES = 65_535  # the largest VARCHAR Milvus allows
-JSON_MAX_BYTES = 65_536  # a JSON field value must stay below this on a server
-REQUEST_BUDGET_BYTES = 16 * 1024 * 1024  # a quarter of the 64 MB gRPC request limit: room for protobuf overhead
-MAX_BATCH_ROWS = 2_000  # keeps progress and Cancel responsive (~0.5 s per batch on Lite)
-_SERVER_SCHEMES = ("http", "https", "tcp", "unix", "grpc")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-_AUTH_FAILURE = re.compile(r"unauthenticated|authenticat\w* fail|auth failed|permission denied|invalid token", re.I)
-
-
-@dataclass(frozen=True)
-class MilvusTarget:
-    """Where the vectors live: a Milvus Lite `.db` path, or a server URI with an optional token.
-
-    The token is kept out of `repr` and `display`, and is scrubbed from every message we raise.
-    """
-
-    uri: str = ""
-    token: str = field(default="", repr=False)
-    timeout: float = 10.0
-
-    @classmethod
-    def default(cls) -> MilvusTarget:
-        return cls(default_milvus_uri())
-
-    @property
-    def resolved_uri(self) -> str:
-        uri = self.uri or default_milvus_uri()
-        return uri if self.is_server else str(Path(uri).expanduser().resolve())
-
-    @property
-    def is_server(self) -> bool:
-        return urlsplit(self.uri).scheme.lower() in _SERVER_SCHEMES
-
-    @property
-    def display(self) -> str:
-        """The URI as shown to people: credentials in a server URI are masked."""
-        if not self.is_server:
-            return self.resolved_uri
-        parts = urlsplit(self.uri)
-        host = parts.hostname or ""
-        netloc = f"***@{host}" if parts.username or parts.password else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-
-    def scrub(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
 
 
 @dataclass(frozen=True)
@@ -139,227 +80,6 @@ class Hit:
         return {"id": self.id, "score": self.score, "text": self.text, "metadata": dict(self.metadata)}
 
 
-# -- logging and connections ------------------------------------------------------------------------------------
-def _quiet_third_party_logs() -> None:
-    """pymilvus and Milvus Lite print their own ERROR tracebacks to stderr; we report errors ourselves.
-
-    grpc._server is the in-process Lite server: it logs a traceback for each RPC Lite does not implement (pymilvus
-    asks for AllocTimestamp when creating a collection and falls back on its own).
-    """
-    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer", "milvus_lite", "grpc._server"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [logging.NullHandler()]
-        logger.propagate = False
-
-
-_lite_lock = threading.Lock()
-_lite_users: dict[str, int] = {}
-
-
-def _lite_is_locked(path: str) -> bool:
-    """Whether another process holds the Lite database's LOCK file (probed only after an open failed)."""
-    lock_file = Path(path) / "LOCK"
-    if os.name != "posix" or not lock_file.exists():  # the probe needs fcntl; elsewhere the message stays general
-        return False
-    import fcntl
-
-    with open(lock_file, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
-
-
-def _service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError:
-    message = getattr(error, "message", None) or str(error)
-    message = target.scrub(str(message)).strip().splitlines()[0] if message else type(error).__name__
-    log.debug("Milvus %s failed at %s: %s", action, target.display, message)
-    code = getattr(error, "code", None)
-    if code == 2 or "Fail connecting" in message:
-        return ServiceError(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
-    if _AUTH_FAILURE.search(message):
-        return ServiceError(f"Milvus at {target.display} refused the credentials: check the token.")
-    return ServiceError(f"Milvus could not {action}: {message}")
-
-
-@contextmanager
-def _errors(target: MilvusTarget, action: str) -> Iterator[None]:
-    """Turn pymilvus' and gRPC's exceptions into our one-sentence ServiceError."""
-    try:
-        yield
-    except (InputError, ServiceError, Cancelled):
-        raise
-    except Exception as error:
-        raise _service_error(target, action, error) from error
-
-
-@contextmanager
-def open_milvus(target: MilvusTarget | None = None) -> Iterator[MilvusStore]:
-    """A connection for one operation. For Milvus Lite the database is released when the last user is done."""
-    target = target or MilvusTarget.default()
-    from pymilvus import MilvusClient
-
-    _quiet_third_party_logs()
-    uri = target.resolved_uri
-    if not target.is_server:
-        if not uri.endswith(".db"):
-            raise InputError(f"{uri}: a Milvus Lite database name must end in .db (or pass a server URI).")
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        with _lite_lock:
-            _lite_users[uri] = _lite_users.get(uri, 0) + 1
-    try:
-        try:
-            if target.is_server:
-                client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
-            else:
-                # Milvus Lite's server manager races when two threads start the same database at once (the
-                # loser hits our own file lock), so this process starts or joins it under one lock.
-                with _lite_lock:
-                    client = MilvusClient(uri=uri, token=target.token, timeout=target.timeout)
-        except Exception as error:
-            if not target.is_server:
-                if _lite_is_locked(uri):
-                    raise ServiceError(
-                        f"The Milvus Lite database {uri} is in use by another program (the Workbench app or "
-                        "another workbench command); wait for it to finish or use another database."
-                    ) from error
-                raise ServiceError(
-                    f"Could not open the Milvus Lite database {uri}; it may be damaged or from another Milvus "
-                    "Lite version."
-                ) from error
-            raise _service_error(target, "connect", error) from error
-        try:
-            yield MilvusStore(client, target)
-        finally:
-            client.close()
-    finally:
-        if not target.is_server:
-            with _lite_lock:
-                _lite_users[uri] -= 1
-                if _lite_users[uri] == 0:
-                    del _lite_users[uri]
-                    from milvus_lite.server_manager import server_manager_instance
-
-                    server_manager_instance.release_server(uri)
-
-
-# -- filters ----------------------------------------------------------------------------------------------------
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _literal(value: Any) -> str:
-    """A Milvus expression literal for a value: strings quoted and escaped, so they cannot end early."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise InputError(f"Filter value {value!r} is not a finite number.")
-        return repr(float(value))
-    if isinstance(value, str):
-        return '"' + "".join(_ESCAPES.get(ch, ch) for ch in value) + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    raise InputError(f"Filter values must be text, numbers, booleans or lists of them, not {type(value).__name__}.")
-
-
-def render_filter(expression: str, params: Mapping[str, Any]) -> str:
-    """Replace each `{name}` outside string literals by the literal of `params[name]` (for Milvus Lite)."""
-    out: list[str] = []
-    i, quote = 0, ""
-    while i < len(expression):
-        ch = expression[i]
-        if quote:
-            out.append(ch)
-            if ch == "\\" and i + 1 < len(expression):
-                out.append(expression[i + 1])
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-            out.append(ch)
-        elif ch == "{":
-            end = expression.find("}", i)
-            name = expression[i + 1 : end] if end > 0 else ""
-            if not name.isidentifier():
-                raise InputError(f"Filter expression has a '{{' at column {i + 1} that is not a {{placeholder}}.")
-            if name not in params:
-                raise InputError(f"Filter placeholder {{{name}}} has no value.")
-            out.append(_literal(params[name]))
-            i = end
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def field_equals(field_name: str, key: str | None, placeholder: str) -> str:
-    """`kind == {p}` or `metadata["key"] == {p}`: an expression skeleton whose value is a placeholder."""
-    if not field_name.isidentifier():
-        raise InputError(f"'{field_name}' is not a field name.")
-    path = f"{field_name}[{_literal(key)}]" if key is not None else field_name
-    return f"{path} == {{{placeholder}}}"
-
-
-# -- rows -------------------------------------------------------------------------------------------------------
-def _cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text, False
-    return data[:max_bytes].decode("utf-8", errors="ignore"), True
-
-
-def _json_safe(value: Any) -> Any:
-    """Metadata as plain JSON: numpy scalars unwrapped, NaN/inf as null, unknown types as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
-def check_vectors(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
-    """Refuse what Milvus would reject or store wrongly, naming the item: shape, NaN/inf, ids."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2 or len(vectors) != len(items):
-        raise InputError(f"Expected one vector per item ({len(items)}), got an array of shape {vectors.shape}.")
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        item = items[int(np.flatnonzero(~finite)[0])]
-        raise InputError(f"Item '{item.id}' ({item.text[:40]!r}) has NaN or infinite values in its vector.")
-    seen: set[str] = set()
-    for item in items:
-        if not item.id or len(item.id.encode("utf-8")) > ID_MAX_BYTES:
-            raise InputError(f"Item id {item.id[:60]!r} must be 1 to {ID_MAX_BYTES} bytes long.")
-        if item.id in seen:
-            raise InputError(f"Item id '{item.id}' appears twice; ids must be unique to upsert.")
-        seen.add(item.id)
-    return vectors
-
-
-def batch_bounds(row_bytes: Sequence[int], max_rows: int = MAX_BATCH_ROWS) -> list[tuple[int, int]]:
-    """Consecutive [start, end) ranges whose estimated payload stays under the request budget."""
-    bounds, start, size = [], 0, 0
-    for i, nbytes in enumerate(row_bytes):
-        if i > start and (size + nbytes > REQUEST_BUDGET_BYTES or i - start >= max_rows):
-            bounds.append((start, i))
-            start, size = i, 0
-        size += nbytes
-    if start < len(row_bytes):
-        bounds.append((start, len(row_bytes)))
-    return bounds
-
-
 def recall_at_k(found: Sequence[str], exact: Sequence[str], k: int) -> float | None:
     """Share of the exact top-k that the approximate top-k found; None when there is nothing to find."""
     truth = list(exact)[:k]
@@ -396,7 +116,7 @@ class MilvusStore:
 
     # -- collections ----------------------------------------------------------------------------------------
     def collections(self) -> list[CollectionInfo]:
-        with _errors(self.target, "list collections"):
+        with service_errors(self.target, "list collections"):
             names = sorted(self.client.list_collections())
         return [info for name in names if (info := self.describe(name)) is not None]
 
@@ -404,7 +124,7 @@ class MilvusStore:
         """Dim, metric, index type and field names of a collection (no row count), or None when it is absent."""
         if name in self._layouts:
             return self._layouts[name]
-        with _errors(self.target, f"describe collection '{name}'"):
+        with service_errors(self.target, f"describe collection '{name}'"):
             if not self.client.has_collection(name):
                 return None
             schema = self.client.describe_collection(name)
@@ -443,7 +163,7 @@ class MilvusStore:
 
     def count(self, name: str) -> int:
         """Rows in a collection: count(*) on the loaded collection (statistics would count upserted rows twice)."""
-        with _errors(self.target, f"count rows of '{name}'"):
+        with service_errors(self.target, f"count rows of '{name}'"):
             self._load(name)
             result = self.client.query(name, filter="", output_fields=["count(*)"])
             return int(result[0]["count(*)"])
@@ -476,7 +196,7 @@ class MilvusStore:
             return info, False
         from pymilvus import DataType
 
-        with _errors(self.target, f"create collection '{name}'"):
+        with service_errors(self.target, f"create collection '{name}'"):
             schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_MAX_BYTES)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
@@ -497,12 +217,12 @@ class MilvusStore:
     def drop(self, name: str) -> None:
         self._layouts.pop(name, None)
         self._loaded.discard(name)
-        with _errors(self.target, f"drop collection '{name}'"):
+        with service_errors(self.target, f"drop collection '{name}'"):
             self.client.drop_collection(name)
 
     def stored_spec(self, name: str) -> tuple[str, str, int] | None:
         """(provider, model, dim) of one stored row, or None for an empty collection."""
-        with _errors(self.target, f"read collection '{name}'"):
+        with service_errors(self.target, f"read collection '{name}'"):
             self._load(name)
             rows = self.client.query(name, filter="", output_fields=["provider", "model", "dim"], limit=1)
         return (rows[0]["provider"], rows[0]["model"], int(rows[0]["dim"])) if rows else None
@@ -540,33 +260,9 @@ class MilvusStore:
                 f"Collection '{name}' holds vectors from {stored[0]} · {stored[1]}; these come from "
                 f"{spec.provider} · {spec.model}. Scores between the two models mean nothing."
             )
-        rows, row_bytes = [], []
-        for item in items:
-            text, cut = _cut_utf8(item.text, TEXT_MAX_BYTES)
-            if cut:
-                report.truncated_ids.append(item.id)
-            metadata = _json_safe(dict(item.metadata))
-            encoded = json.dumps(metadata, ensure_ascii=False)
-            if len(encoded.encode("utf-8")) >= JSON_MAX_BYTES:
-                metadata, encoded = {"_dropped": "metadata over 64 KB"}, "{}"
-                report.warnings.append(f"Item '{item.id}': metadata over 64 KB was not pushed.")
-            row = {
-                "id": item.id,
-                "text": text,
-                "kind": item.kind,
-                "provider": spec.provider[:64],
-                "model": spec.model[:1024],
-                "task": spec.task_for(item.kind)[:64],
-                "dim": dim,
-                "metadata": metadata,
-            }
-            rows.append(row)
-            row_bytes.append(4 * dim + len(text.encode("utf-8")) + len(encoded) + len(item.id) + 256)
-        if report.truncated_ids:
-            report.warnings.append(
-                f"{len(report.truncated_ids)} text(s) longer than {TEXT_MAX_BYTES:,} bytes were cut to fit "
-                f"(first: item '{report.truncated_ids[0]}')."
-            )
+        rows, row_bytes, truncated_ids, warnings = build_rows(items, spec, dim)
+        report.truncated_ids.extend(truncated_ids)
+        report.warnings.extend(warnings)
         bounds = batch_bounds(row_bytes, max_batch_rows)
         progress(0, len(rows))
         for start, end in bounds:
@@ -579,14 +275,14 @@ class MilvusStore:
             block = vectors[start:end].tolist()
             for row, vector in zip(batch, block, strict=True):
                 row["vector"] = vector
-            with _errors(self.target, f"upsert into '{name}'"):
+            with service_errors(self.target, f"upsert into '{name}'"):
                 self.client.upsert(name, batch)
             for row in batch:
                 del row["vector"]  # keep memory flat: the float lists were only needed for the request
             report.pushed += len(batch)
             report.batches += 1
             progress(report.pushed, len(rows))
-        with _errors(self.target, f"flush '{name}'"):
+        with service_errors(self.target, f"flush '{name}'"):
             # Seal the pushed rows: Milvus Lite searches unflushed rows ~10x slower (300 ms vs 30 ms at 10k rows).
             self.client.flush(name)
         report.rows_after = self.count(name)
@@ -606,14 +302,14 @@ class MilvusStore:
         layout = self._layout(name)
         if layout is None:
             raise InputError(f"There is no collection '{name}' at {self.target.display}.")
-        with _errors(self.target, f"load collection '{name}'"):
+        with service_errors(self.target, f"load collection '{name}'"):
             self._load(name)
         return layout, [f for f in ("text", "kind", "metadata") if f in layout.fields]
 
     def _run_filtered(self, action: str, call: Any, expression: str) -> Any:
         """Run a filtered read; with a filter, an error that is not about reaching Milvus blames the filter."""
         try:
-            with _errors(self.target, action):
+            with service_errors(self.target, action):
                 return call()
         except ServiceError as error:
             cause = error.__cause__
@@ -714,7 +410,7 @@ class MilvusStore:
         self._run_filtered(f"read '{name}'", scan, expression)
         if not best_ids:
             return [], scanned
-        with _errors(self.target, f"read '{name}'"):
+        with service_errors(self.target, f"read '{name}'"):
             rows = {str(r["id"]): r for r in self.client.get(name, ids=best_ids, output_fields=output)}
         hits = [
             _hit({"id": i, "distance": float(s), "entity": rows.get(i, {})})
@@ -732,21 +428,3 @@ def _hit(raw: Mapping[str, Any]) -> Hit:
         kind=str(entity.get("kind") or ""),
         metadata=dict(entity.get("metadata") or {}),
     )
-
-
-__all__ = [
-    "INDEX_TYPES",
-    "METRICS",
-    "CollectionInfo",
-    "Hit",
-    "MilvusStore",
-    "MilvusTarget",
-    "PushReport",
-    "batch_bounds",
-    "check_vectors",
-    "embed_query",
-    "field_equals",
-    "open_milvus",
-    "recall_at_k",
-    "render_filter",
-]

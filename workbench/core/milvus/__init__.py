@@ -1,0 +1,46 @@
+"""Milvus (a Lite file or a server) through pymilvus' `MilvusClient`: collections, upserts, searches.
+
+Why a package that does more than call pymilvus, module by module:
+- `connection`: one process at a time may hold a Lite database, so each operation opens it and lets it go;
+  third-party error logs are silenced in favour of one sentence a person can act on; tokens never show.
+- `filters`: user values reach an expression as escaped literals (Lite) or `filter_params` (server), never by
+  string concatenation.
+- `rows`: what Milvus would reject (NaN, bad ids, oversized texts) is refused or cut before anything is sent,
+  and requests stay under the gRPC limit.
+- `store`: a connection's collections, upserts by stable id, approximate search and the exact ranking beside it.
+- `operations`: whole operations, one connection each, that the app runs in its Milvus process (`ui` never
+  imports pymilvus: Milvus Lite's server is Python threads that would take the GUI's GIL).
+pymilvus itself is imported only inside functions, so importing this package costs nothing.
+"""
+
+from workbench.core.milvus.connection import MilvusTarget, open_milvus
+from workbench.core.milvus.filters import field_equals, render_filter
+from workbench.core.milvus.rows import REQUEST_BUDGET_BYTES, batch_bounds, check_vectors
+from workbench.core.milvus.store import (
+    INDEX_TYPES,
+    METRICS,
+    CollectionInfo,
+    Hit,
+    MilvusStore,
+    PushReport,
+    embed_query,
+    recall_at_k,
+)
+
+__all__ = [
+    "INDEX_TYPES",
+    "METRICS",
+    "REQUEST_BUDGET_BYTES",
+    "CollectionInfo",
+    "Hit",
+    "MilvusStore",
+    "MilvusTarget",
+    "PushReport",
+    "batch_bounds",
+    "check_vectors",
+    "embed_query",
+    "field_equals",
+    "open_milvus",
+    "recall_at_k",
+    "render_filter",
+]
