@@ -149,5 +149,6 @@ def test_cancel_stops_a_push_between_batches(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: not panel.runner.is_running("milvus-push"), timeout=30_000)
     assert panel.messages.level == "warning" and "Push again to complete it" in panel.messages.text()
     assert not panel.cancel_button.isVisible() and panel.push_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.running(), timeout=30_000)  # the panel re-lists after a cancel
     with open_milvus(MilvusTarget(panel.uri.text())) as db:
         assert 0 < db.count("workbench") < 20_000

@@ -24,7 +24,8 @@ from typing import Literal
 
 import numpy as np
 
-from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
+from workbench.core.child_process import call_in_child
+from workbench.core.errors import InputError
 from workbench.core.knn import top_k_neighbours
 from workbench.core.paths import cache_dir
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
@@ -141,18 +142,6 @@ def project_2d(
     return Projection(np.asarray(xy, dtype=np.float32), "umap", note)
 
 
-def _projection_child(connection, vectors: np.ndarray, options: dict) -> None:
-    """Entry point of the child process: one projection, its result or its error sent back through the pipe."""
-    try:
-        connection.send(("ok", project_2d(vectors, **options)))
-    except WorkbenchError as error:
-        connection.send(("error", error))
-    except Exception as error:  # noqa: BLE001 - reported to the parent as a service failure
-        connection.send(("error", ServiceError(f"UMAP failed: {type(error).__name__}: {error}")))
-    finally:
-        connection.close()
-
-
 def project_2d_in_subprocess(
     vectors: np.ndarray,
     method: Method = "umap",
@@ -161,43 +150,16 @@ def project_2d_in_subprocess(
     min_dist: float = 0.1,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
-    poll_seconds: float = 0.05,
 ) -> Projection:
     """`project_2d` in a child process, so the calling process never holds the GIL for numba or umap.
 
     PCA and tiny inputs run in-process (milliseconds). Cancel ends the child at once and raises `Cancelled`.
     """
-    import multiprocessing
-
     array = _check(vectors)
     if method != "umap" or len(array) < UMAP_MIN_POINTS:
         return project_2d(array, method, seed, n_neighbors, min_dist, progress, cancelled)
     options = {"method": method, "seed": seed, "n_neighbors": n_neighbors, "min_dist": min_dist}
-    context = multiprocessing.get_context("spawn")  # fork would copy Qt and threads into the child
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_projection_child, args=(sender, array, options), daemon=True)
-    progress(0, 1)
-    child.start()
-    sender.close()
-    try:
-        while not receiver.poll(poll_seconds):
-            if cancelled():
-                raise Cancelled("UMAP cancelled.")
-            if not child.is_alive() and not receiver.poll(0):
-                raise ServiceError(f"The UMAP process stopped unexpectedly (exit code {child.exitcode}).")
-        try:
-            status, payload = receiver.recv()
-        except EOFError as error:
-            raise ServiceError(f"The UMAP process stopped unexpectedly (exit code {child.exitcode}).") from error
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(timeout=5)
-        receiver.close()
-    if status == "error":
-        raise payload
-    progress(1, 1)
-    return payload
+    return call_in_child(project_2d, array, progress=progress, cancelled=cancelled, label="UMAP", **options)
 
 
 def warm_up_umap_in_subprocess() -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from workbench.core.cache import EmbeddingCache
 from workbench.core.projection import warm_up_umap_in_subprocess
 from workbench.ui.main_window import MainWindow
+from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -31,4 +32,6 @@ def run_app(argv: list[str] | None = None) -> int:
     window.show()
     # umap's import and numba compile cost ~20 s cold: pay them in a child process while the person pastes texts.
     warm_up_umap_in_subprocess()
-    return int(app.exec())
+    code = int(app.exec())
+    MILVUS_PROCESS.close()  # after the window's close waited for its tasks: nothing is being written now
+    return code

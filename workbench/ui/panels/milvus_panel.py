@@ -1,7 +1,10 @@
 """Milvus panel: push the embedded items to a collection, and search it next to the exact ranking.
 
-Every Milvus call runs as a TaskRunner task that opens the database, does one thing and closes it, so a
-Milvus Lite file is free for the `workbench` CLI between operations (Lite lets one process hold it at a time).
+Every Milvus call runs as a TaskRunner task that hands one operation of `core.milvus.operations` to the app's
+Milvus process (`MILVUS_PROCESS`), which opens the database, does one thing and closes it, so a Milvus Lite file
+is free for the `workbench` CLI between operations (Lite lets one process hold it at a time). The GUI's process
+never imports pymilvus: Milvus Lite's server is Python threads, and with gRPC's start-up they took the GIL from
+the GUI for up to 400 ms per push.
 The token lives in a masked field and in memory only. The exact ranking is computed here from the collection's
 own vectors (same filter), so recall@k says how much the index missed, not how the corpora differ.
 """
@@ -33,17 +36,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.child_process import ChildService
+from workbench.core.items import metadata_keys
 from workbench.core.milvus import (
     INDEX_TYPES,
     METRICS,
     CollectionInfo,
-    Hit,
     MilvusTarget,
     PushReport,
     embed_query,
     field_equals,
-    open_milvus,
-    recall_at_k,
+)
+from workbench.core.milvus.operations import (
+    SearchOutcome,
+    drop_collection,
+    list_collections,
+    prepare_search,
+    push_items,
+    search_beside_exact,
 )
 from workbench.core.paths import default_milvus_uri
 from workbench.ui.state import AppState
@@ -53,14 +63,12 @@ from workbench.ui.widgets import MessageStrip, OnScreenRefresher
 log = logging.getLogger("workbench.ui.milvus")
 PUSH_TASK, SEARCH_TASK, LIST_TASK, DROP_TASK = "milvus-push", "milvus-search", "milvus-list", "milvus-drop"
 MISSED_COLOUR = "#fde2e1"  # a Milvus hit that the exact top-k does not hold
+MILVUS_PROCESS = ChildService("The Milvus process")  # started on the first Milvus call; see the module docstring
 
 
 @dataclass
-class SearchOutcome:
-    hits: list[Hit]
-    exact: list[Hit]
-    scanned: int
-    recall: float | None
+class SearchResult:
+    outcome: SearchOutcome
     stored: tuple[str, str, int] | None  # provider, model, dim of the collection's rows
 
 
@@ -212,7 +220,7 @@ class MilvusPanel(QWidget):
         self._update_enabled()
 
     def _fill_metadata_keys(self) -> None:
-        keys = list(dict.fromkeys(key for item in self.state.corpus.items for key in item.metadata))
+        keys = metadata_keys(self.state.corpus.items)
         current = self.meta_key.currentText()
         self.meta_key.clear()
         self.meta_key.addItems(["", *keys])
@@ -223,8 +231,7 @@ class MilvusPanel(QWidget):
         target = self.target()
 
         def list_them(progress, cancelled) -> list[CollectionInfo]:
-            with open_milvus(target) as db:
-                return db.collections()
+            return MILVUS_PROCESS.call(list_collections, target, progress=progress, cancelled=cancelled)
 
         self.runner.start(LIST_TASK, "Listing Milvus collections", list_them, self._show_collections, self._failed)
 
@@ -259,9 +266,7 @@ class MilvusPanel(QWidget):
             return
 
         def drop_it(progress, cancelled) -> list[CollectionInfo]:
-            with open_milvus(target) as db:
-                db.drop(name)
-                return db.collections()
+            return MILVUS_PROCESS.call(drop_collection, target, name, progress=progress, cancelled=cancelled)
 
         def dropped(infos: list[CollectionInfo]) -> None:
             self._show_collections(infos)
@@ -283,9 +288,18 @@ class MilvusPanel(QWidget):
         items, vectors, spec = list(result.items), result.vectors, result.spec
 
         def push_them(progress, cancelled) -> tuple[PushReport, list[CollectionInfo]]:
-            with open_milvus(target) as db:
-                report = db.push(name, items, vectors, spec, metric, index_type, progress, cancelled)
-                return report, db.collections()
+            return MILVUS_PROCESS.call(
+                push_items,
+                target,
+                name,
+                items,
+                vectors,
+                spec,
+                metric,
+                index_type,
+                progress=progress,
+                cancelled=cancelled,
+            )
 
         self.messages.clear()
         self.progress.setRange(0, len(items))
@@ -363,27 +377,32 @@ class MilvusPanel(QWidget):
             self.messages.show_error(str(error))
             return
 
-        def run_search(progress, cancelled) -> SearchOutcome:
-            with open_milvus(target) as db:  # a bad filter or name fails before the query is embedded
-                db.check_filter(name, expression, params)
-                stored = db.stored_spec(name)
+        def run_search(progress, cancelled) -> SearchResult:
+            # a bad filter or name fails before the query is embedded
+            stored = MILVUS_PROCESS.call(prepare_search, target, name, expression, params, cancelled=cancelled)
             vector = embed_query(text, embedder)
-            with open_milvus(target) as db:
-                hits = db.search(name, vector, k, expression, params)[0]
-                exact, scanned = db.exact_search(name, vector, k, expression, params, progress, cancelled)
-            return SearchOutcome(
-                hits, exact, scanned, recall_at_k([h.id for h in hits], [h.id for h in exact], k), stored
+            outcome = MILVUS_PROCESS.call(
+                search_beside_exact,
+                target,
+                name,
+                vector,
+                k,
+                expression,
+                params,
+                progress=progress,
+                cancelled=cancelled,
             )
+            return SearchResult(outcome, stored)
 
         self.messages.clear()
         self.recall_label.setText("Searching…")
         self.runner.start(SEARCH_TASK, f"Searching '{name}'", run_search, self._searched, self._search_failed)
 
-    def _searched(self, outcome: SearchOutcome) -> None:
-        spec = self.state.spec
-        if outcome.stored and (outcome.stored[0], outcome.stored[1]) != (spec.provider, spec.model):
+    def _searched(self, result: SearchResult) -> None:
+        spec, outcome, stored = self.state.spec, result.outcome, result.stored
+        if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
             self.messages.show_warning(
-                f"The collection holds vectors from {outcome.stored[0]} · {outcome.stored[1]}; the query was "
+                f"The collection holds vectors from {stored[0]} · {stored[1]}; the query was "
                 f"embedded with {spec.provider} · {spec.model}, so the scores mean little."
             )
         k = self.top_k.value()
