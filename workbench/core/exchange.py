@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
-from workbench.core.items import ITEM_KINDS, Item
+from workbench.core.items import ITEM_KINDS, Item, metadata_keys
 
 CORE_COLUMNS = ("id", "text", "kind", "vector", "provider", "model", "dim", "task")
 DERIVED_COLUMNS = ("x", "y", "cluster", "cluster_name")
@@ -40,11 +40,6 @@ class ExchangeTable:
         return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
 
 
-def metadata_columns(items: Sequence[Item]) -> list[str]:
-    """Metadata keys in first-seen order across items."""
-    return list(dict.fromkeys(key for item in items for key in item.metadata))
-
-
 def to_arrow(
     items: Sequence[Item],
     vectors: np.ndarray,
@@ -56,7 +51,7 @@ def to_arrow(
     if len(items) != len(vectors):
         raise ValueError(f"{len(items)} items but {len(vectors)} vectors")
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else int(spec.dim or 0)
-    meta_keys = metadata_columns(items)
+    meta_keys = metadata_keys(items)
     clashing = sorted(RESERVED_COLUMNS.intersection(meta_keys))
     if clashing:
         raise InputError(

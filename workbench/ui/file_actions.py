@@ -170,7 +170,7 @@ class FileActions(QObject):
         self.runner.start(
             OPEN_TASK,
             f"Opening {path.name}",
-            lambda progress, cancelled: load_workspace(path, progress, cancelled),
+            lambda progress, cancelled: _loaded_and_warmed(path, progress, cancelled),
             opened,
             lambda message: self._say(message, 0),
         )
@@ -294,3 +294,11 @@ class FileActions(QObject):
         self.runner.cancel(AUTOSAVE_TASK)
         self.runner.wait_for_done(5_000)
         discard_autosave()
+
+
+def _loaded_and_warmed(path: Path, progress, cancelled) -> Workspace:
+    """The workspace, with the columns the views read computed here on the worker, not on the GUI thread."""
+    workspace = load_workspace(path, progress, cancelled)
+    if workspace.embedding is not None:
+        workspace.embedding.warm()
+    return workspace

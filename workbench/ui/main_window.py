@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         cache = self.cache
 
         def embed(progress, cancelled) -> EmbeddingResult:
-            return embed_items(items, embedder, cache, progress, cancelled)
+            return embed_items(items, embedder, cache, progress, cancelled).warm()  # the views' columns, here
 
         self.runner.start(
             EMBED_TASK,

@@ -109,13 +109,14 @@ class _SelectingViewBox(pg.ViewBox):
 
 
 class _PointLayer:
-    """Rows of the scatter drawn as ScatterPlotItems of one style and at most CHUNK_POINTS points each.
+    """Rows of the scatter drawn as one ScatterPlotItem per style, filled CHUNK_POINTS points at a time.
 
-    `replace` only plans the chunks; `fill` creates them until a deadline, so the owner can spread a big layer
-    over several event-loop turns. New chunks stay out of the scene, and the layer they replace stays on screen,
-    until the last chunk exists: the person never sees a half-drawn layer, and no repaint is spent on one (an
-    item added to the scene, even hidden, repaints the whole plot). Items skip pyqtgraph's bounds bookkeeping:
-    ScatterView fits the view from the positions itself.
+    `replace` only plans the chunks; `fill` adds them until a deadline, so the owner can spread a big layer over
+    several event-loop turns (one item per style, not per chunk: every item costs ~1 ms of each repaint). New
+    items stay out of the scene, and the layer they replace stays on screen, until the last chunk is in: the
+    person never sees a half-drawn layer, and no repaint is spent on one (an item added to the scene, even
+    hidden, repaints the whole plot). Items skip pyqtgraph's bounds bookkeeping: ScatterView fits the view from
+    the positions itself.
     """
 
     def __init__(self, plot: pg.PlotWidget, z: float, size: int, pen: QPen | None = None) -> None:
@@ -123,7 +124,8 @@ class _PointLayer:
         self.pen = pen if pen is not None else pg.mkPen(None)
         self.items: list[pg.ScatterPlotItem] = []
         self._shown = self.items  # what is on screen; another list while `items` is being built
-        self._pending: deque[tuple[np.ndarray, str, QBrush | None]] = deque()
+        self._pending: deque[tuple[int, np.ndarray, str, QBrush | None]] = deque()  # style, positions, look
+        self._groups: list[int] = []  # the style group of each item being built
         self._opacity = 1.0
 
     def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[tuple[str, object]]):
@@ -133,7 +135,7 @@ class _PointLayer:
         """
         if self.items is not self._shown:  # a replacement still being built is dropped; the shown one stays
             self._remove(self.items)
-        self.items, self._pending = [], deque()
+        self.items, self._groups, self._pending = [], [], deque()
         rows = np.asarray(rows, dtype=np.int64)
         styles = np.asarray(styles, dtype=np.int64)
         if len(rows):
@@ -144,7 +146,7 @@ class _PointLayer:
                 members = rows[order[starts[group] : starts[group] + counts[group]]]
                 symbol, brush = table[codes[group]]
                 for chunk in range(0, len(members), CHUNK_POINTS):
-                    self._pending.append((xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
+                    self._pending.append((group, xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
         if not self._pending:
             self._show()  # nothing to draw: the old layer goes at once
 
@@ -159,13 +161,17 @@ class _PointLayer:
             return True
         built_before = bool(self.items)
         while self._pending and time.perf_counter() < deadline:
-            positions, symbol, brush = self._pending.popleft()
+            group, positions, symbol, brush = self._pending.popleft()
+            if self._groups and self._groups[-1] == group:
+                self.items[-1].addPoints(pos=positions)
+                continue
             item = pg.ScatterPlotItem(pxMode=True, size=self.size, pen=self.pen, brush=brush, symbol=symbol)
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through the k-d tree instead
             item.setZValue(self.z)
             item.setOpacity(self._opacity)
             item.setData(pos=positions)
             self.items.append(item)
+            self._groups.append(group)
         if not self._pending and not built_before:
             self._show()
         return self._shown is self.items
@@ -179,6 +185,9 @@ class _PointLayer:
     @property
     def done(self) -> bool:
         return self._shown is self.items
+
+    def pending_points(self) -> int:
+        return sum(len(chunk[1]) for chunk in self._pending)
 
     def point_count(self) -> int:
         """Points on screen now (a replacement still being built is not counted)."""
@@ -277,11 +286,11 @@ class ScatterView(QWidget):
         not build a second one. Returns at once; a big set arrives over a few event-loop turns (`drawn` then).
         """
         self.xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
-        self.ids, self.texts = list(ids), list(texts)
+        self.ids = ids if isinstance(ids, list) else list(ids)  # not copied: callers hand over fresh or cached lists
+        self.texts = texts if isinstance(texts, list) else list(texts)
         self._row_of, self._tree, self._row_lookup = None, None, row_of
-        shape_codes: dict[str, int] = {}
-        shape_of_row = np.fromiter((shape_codes.setdefault(s, len(shape_codes)) for s in symbols), np.int64, len(xy))
-        shapes = list(shape_codes)
+        shapes, shape_of_row = np.unique(np.asarray(symbols, dtype=str), return_inverse=True)
+        shapes, shape_of_row = [str(shape) for shape in shapes], shape_of_row.reshape(-1)
         brushes = [pg.mkBrush(colour_for(i)) for i in range(len(category_names))]
         self._style_table = [(str(shape), brush) for brush in brushes for shape in shapes]
         self._styles = np.asarray(categories, dtype=np.int64).reshape(-1) * len(shapes) + shape_of_row
@@ -297,7 +306,14 @@ class ScatterView(QWidget):
             self.legend.addItem(pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#888"), pen=None, symbol=symbol), name)
         self.mark("")
         self.fit_view()
-        self._fill_some()
+        self._schedule_fill()
+
+    def _schedule_fill(self) -> None:
+        """Draw a small change at once (what tests and small corpora see); a big one from the next turn on."""
+        if sum(layer.pending_points() for layer in self._layers) <= CHUNK_POINTS:
+            self._fill_some()
+        else:
+            self._fill_timer.start()
 
     def _fill_some(self) -> None:
         """Draw pending chunks for one time slice; come back on the next event-loop turn until all are drawn."""
@@ -342,14 +358,14 @@ class ScatterView(QWidget):
             self.base.set_opacity(1.0)
         else:
             self.matches.replace(self.xy, rows, self._styles[rows], self._style_table)
-        self._fill_some()
+        self._schedule_fill()
 
     def set_selected(self, ids: Sequence[str]) -> None:
         """Ring the selected points (the selection itself lives in AppState)."""
         found = (self.row_of(i) for i in ids)
         rows = np.array([row for row in found if row is not None], dtype=np.int64)
         self.rings.replace(self.xy, rows, np.zeros(len(rows), dtype=np.int64), [("o", None)])
-        self._fill_some()
+        self._schedule_fill()
 
     def row_of(self, item_id: str) -> int | None:
         """The row of a point by id, or None when it is not plotted here."""

@@ -7,6 +7,7 @@ the CLI can produce them. Derived state is not stored twice: the row of an id is
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 import numpy as np
@@ -17,6 +18,19 @@ from workbench.core.embedders import Embedder, EmbedderPool
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item, ItemKind
+
+LARGE_EMBEDDING = 20_000  # items from which a full garbage collection is a visible hitch
+
+
+def _out_of_collector_sight() -> None:
+    """Move every object alive now out of the cyclic garbage collector's full scans (`gc.freeze`).
+
+    A full collection visits every tracked object: with 100 000 items that is 60-100 ms with the GIL held, a
+    hitch at a random moment (seen mid-draw). The items live until the next embedding replaces them and hold no
+    cycles, so reference counting still frees them; what is lost is only the collection of cyclic garbage that
+    exists at this instant, which is small because the young generations are collected often.
+    """
+    gc.freeze()
 
 
 class AppState(QObject):
@@ -42,7 +56,6 @@ class AppState(QObject):
         self.selection: list[str] = []
         self.clusters: np.ndarray | None = None
         self.cluster_names: dict[int, str] = {}
-        self._row_by_id: dict[str, int] = {}
         self.embedders = EmbedderPool()
 
     # -- intents -----------------------------------------------------------------------------------------------
@@ -68,7 +81,8 @@ class AppState(QObject):
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
-        self._row_by_id = {item.id: row for row, item in enumerate(result.items)} if result else {}
+        if result is not None and len(result.items) >= LARGE_EMBEDDING:
+            _out_of_collector_sight()
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
         self.clusters = None
@@ -77,7 +91,7 @@ class AppState(QObject):
         self.projection_changed.emit()
         self.clusters_changed.emit()
         if self.selection:
-            self.set_selection([i for i in self.selection if i in self._row_by_id])
+            self.set_selection([i for i in self.selection if self.row_of(i) is not None])
 
     def set_projection(self, xy: np.ndarray | None, note: str = "") -> None:
         if xy is not None and (self.embedding is None or len(xy) != len(self.embedding.items)):
@@ -102,12 +116,12 @@ class AppState(QObject):
     # -- reads -------------------------------------------------------------------------------------------------
     def row_of(self, item_id: str) -> int | None:
         """Row of an item in `embedding.items` / `projection`, or None when it is not embedded."""
-        return self._row_by_id.get(item_id)
+        return self.embedding.row_by_id.get(item_id) if self.embedding is not None else None
 
     def rows_of_kind(self, kind: ItemKind) -> np.ndarray:
         if self.embedding is None:
             return np.zeros(0, dtype=np.int64)
-        return np.array([r for r, i in enumerate(self.embedding.items) if i.kind == kind], dtype=np.int64)
+        return np.flatnonzero(self.embedding.kinds == kind)
 
     def embedder(self, spec: EmbeddingSpec | None = None) -> Embedder:
         """The shared embedder for `spec` (default: the current one), with the current key and endpoint."""

@@ -34,7 +34,8 @@ from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedders.gemini import TASK_TYPES
 from workbench.core.embedding import EmbeddingResult, embed_items
-from workbench.core.exchange import ExchangeTable, metadata_columns
+from workbench.core.exchange import ExchangeTable
+from workbench.core.items import metadata_keys
 from workbench.core.projection import project_2d_in_subprocess
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.scatter import ScatterView
@@ -160,11 +161,12 @@ class CompareView(QWidget):
 
     def _fill_label_columns(self) -> None:
         """Offer the metadata columns; keep the user's choice, else take the first column (often the labels)."""
-        items = self.state.embedding.items if self.state.embedding else self.state.corpus.documents
+        embedding = self.state.embedding
+        columns = embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.documents)
         self.labels.blockSignals(True)
         self.labels.clear()
         self.labels.addItem("(none)", None)
-        for column in metadata_columns(list(items)):
+        for column in columns:
             self.labels.addItem(column, column)
         index = self.labels.findData(self._chosen_labels) if self._chosen_labels != "" else -1
         self.labels.setCurrentIndex(index if index >= 0 else min(1, self.labels.count() - 1))

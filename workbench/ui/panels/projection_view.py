@@ -238,8 +238,7 @@ class ProjectionView(QWidget):
         self.colour_by.addItem("kind", ("kind", None))
         if self.state.clusters is not None:
             self.colour_by.addItem("cluster", ("cluster", None))
-        items = self.state.embedding.items if self.state.embedding else []
-        for key in dict.fromkeys(k for item in items for k in item.metadata):
+        for key in self.state.embedding.metadata_keys if self.state.embedding else []:
             self.colour_by.addItem(f"metadata: {key}", ("metadata", key))
         index = max(0, self.colour_by.findText(current)) if current else 0
         self.colour_by.setCurrentIndex(index)
@@ -251,18 +250,20 @@ class ProjectionView(QWidget):
         assert embedding is not None
         how, key = self.colour_by.currentData() or ("kind", None)
         if how == "cluster" and self.state.clusters is not None:
-            labels = [self.state.cluster_names.get(int(c), f"cluster {c}") for c in self.state.clusters]
+            ids, row_codes = np.unique(self.state.clusters, return_inverse=True)
+            labels = np.array([self.state.cluster_names.get(int(c), f"cluster {c}") for c in ids])[row_codes]
         elif how == "metadata":
-            labels = [str(item.metadata.get(key, "—")) for item in embedding.items]
+            labels = np.array([str(item.metadata.get(key, "—")) for item in embedding.items])
         else:
-            labels = [f"{item.kind}s" if item.kind == "document" else "queries" for item in embedding.items]
-        values, counts = np.unique(labels, return_counts=True)
-        ranked = [str(v) for v in values[np.argsort(-counts, kind="stable")]]
-        kept = ranked[:MAX_CATEGORIES]
-        names = kept + (["other"] if len(ranked) > MAX_CATEGORIES else [])
-        index = {name: i for i, name in enumerate(kept)}
-        other = len(kept)
-        return np.array([index.get(label, other) for label in labels], dtype=np.int64), names
+            labels = np.where(embedding.kinds == "document", "documents", "queries")
+        values, row_codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        ranking = np.argsort(-counts, kind="stable")  # the biggest category gets the first colour
+        names = [str(v) for v in values[ranking[:MAX_CATEGORIES]]]
+        if len(values) > MAX_CATEGORIES:
+            names.append("other")
+        category_of_value = np.empty(len(values), dtype=np.int64)
+        category_of_value[ranking] = np.minimum(np.arange(len(values)), MAX_CATEGORIES)
+        return category_of_value[row_codes.reshape(-1)], names
 
     def _redraw(self) -> None:
         embedding, xy = self.state.embedding, self.state.projection
@@ -273,15 +274,15 @@ class ProjectionView(QWidget):
         self._fill_colour_choices()
         categories, names = self.categories()
         how = (self.colour_by.currentData() or ("kind", None))[0]
-        kinds = [item.kind for item in embedding.items]
+        queries = embedding.kinds == "query"
         self.scatter.set_points(
             xy,
-            [item.id for item in embedding.items],
-            [item.text for item in embedding.items],
-            [SYMBOLS[kind] for kind in kinds],
+            embedding.ids,
+            embedding.texts,
+            np.where(queries, SYMBOLS["query"], SYMBOLS["document"]),
             categories,
             names,
-            symbol_names=None if how == "kind" or "query" not in kinds else {"o": "document", "star": "query"},
+            symbol_names=None if how == "kind" or not queries.any() else {"o": "document", "star": "query"},
             row_of=self.state.row_of,
         )
         self.stack.setCurrentIndex(1)

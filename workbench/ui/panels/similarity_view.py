@@ -216,8 +216,7 @@ class SimilarityView(QWidget):
         self.order.addItem("input order", "input")
         self.order.addItem("by kind", "kind")
         self.order.addItem("by clustering (optimal leaf order)", "cluster")
-        items = self.state.embedding.items if self.state.embedding else []
-        for key in dict.fromkeys(k for item in items for k in item.metadata):
+        for key in self.state.embedding.metadata_keys if self.state.embedding else []:
             self.order.addItem(f"by {key}", f"meta:{key}")
         self.order.setCurrentIndex(max(0, self.order.findData(current)))
         self.order.blockSignals(False)
