@@ -126,16 +126,16 @@ def test_long_arguments_cross_in_chunks_and_arrive_whole(service) -> None:
     """Lists, tuples and arrays longer than a chunk are pickled piecewise (the GIL is free between pieces)."""
     import numpy as np
 
-    from workbench.core.child_process import CHUNK_ROWS, _Chunks
+    from workbench.core.child_process import CHUNK_ROWS, _Chunked, _prepare
     from workbench.core.items import Item
 
     n = 2 * CHUNK_ROWS + 17
     items = [Item.create(f"text {i}", metadata={"i": i}) for i in range(n)]
     rows = tuple(range(n))
     array = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
-    packed = _Chunks.pack(items)
-    assert isinstance(packed, _Chunks) and len(packed.parts) == 3
-    assert _Chunks.pack(items[:10]) == items[:10]  # short ones travel as they are
+    message, chunks = _prepare(("call", 1, echoed, (items, items[:10], array), {}))
+    assert message[3][0] == _Chunked("list", 3) and message[3][2] == _Chunked("array", 3) and len(chunks) == 6
+    assert message[3][1] == items[:10]  # short ones travel inside the message
     back_items, back_rows, back_array = service.call(echoed, items, rows, array)
     assert back_items == items and back_rows == rows
     assert back_array.dtype == np.float32 and np.array_equal(back_array, array)

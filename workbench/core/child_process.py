@@ -16,8 +16,9 @@ shapes, one message format (`("progress", done, total)`, then `("ok", result)` o
 
 Functions sent to a child are module-level (pickled by name) and take `progress` and `cancelled` keyword
 arguments, as every long core call does. A child is started with "spawn": fork would copy Qt and threads.
-Long arguments (20 000 items, a 20 000 × 384 array) are pickled a chunk at a time (`_Chunks`): one pickle call
-holds the GIL from start to end (160 ms for 20 000 items), and between chunks the GUI thread gets its turn.
+Long values (20 000 items, a 20 000 × 384 array) are pickled a chunk at a time and written as raw bytes after
+their message (`_prepare`, `_write`, `_read`): one pickle call holds the GIL from start to end (160 ms for
+20 000 items), a write releases it, and between chunks the GUI thread gets its turn.
 Errors cross as our own exceptions (`WorkbenchError` keeps its sentence); anything else becomes a
 `ServiceError` that names the failure, with the traceback logged by the child.
 """
@@ -48,46 +49,84 @@ CHUNK_ROWS = 2_000  # rows of a long argument per pickle call (~15 ms for items 
 
 
 @dataclass(frozen=True)
-class _Chunks:
-    """A long list, tuple or array as separately pickled chunks; the child puts it back together."""
+class _Chunked:
+    """Stands in a message for a long list, tuple or array whose pickled chunks follow it as raw bytes."""
 
     kind: str  # "list", "tuple" or "array"
-    parts: tuple[bytes, ...]
+    count: int
 
-    @classmethod
-    def pack(cls, value: Any) -> Any:
-        if isinstance(value, np.ndarray) and value.ndim and len(value) > CHUNK_ROWS:
-            kind = "array"
-        elif isinstance(value, (list, tuple)) and len(value) > CHUNK_ROWS:
-            kind = type(value).__name__
+
+def _split(value: Any) -> tuple[Any, list[bytes]]:
+    """(placeholder, chunks) for a long value; (value, []) for anything else."""
+    if isinstance(value, np.ndarray) and value.ndim and len(value) > CHUNK_ROWS:
+        kind = "array"
+    elif type(value) in (list, tuple) and len(value) > CHUNK_ROWS:
+        kind = type(value).__name__
+    else:
+        return value, []
+    parts = [pickle.dumps(value[i : i + CHUNK_ROWS], pickle.HIGHEST_PROTOCOL) for i in range(0, len(value), CHUNK_ROWS)]
+    return _Chunked(kind, len(parts)), parts
+
+
+def _join(placeholder: _Chunked, parts: list[bytes]) -> Any:
+    pieces = [pickle.loads(part) for part in parts]
+    if placeholder.kind == "array":
+        return np.concatenate(pieces)
+    joined = [row for piece in pieces for row in piece]
+    return joined if placeholder.kind == "list" else tuple(joined)
+
+
+def _walk(message: tuple, swap: Callable[[Any], Any]) -> tuple:
+    """The message with `swap` applied to each field, and to each item of a field that is a tuple or dict
+    (arguments, keyword arguments, a result pair): where long values sit in every message we send."""
+    fields = []
+    for field in message:
+        if type(field) is tuple:
+            fields.append(tuple(swap(value) for value in field))
+        elif type(field) is dict:
+            fields.append({key: swap(value) for key, value in field.items()})
         else:
-            return value
-        rows = range(0, len(value), CHUNK_ROWS)
-        return cls(kind, tuple(pickle.dumps(value[i : i + CHUNK_ROWS], pickle.HIGHEST_PROTOCOL) for i in rows))
-
-    @staticmethod
-    def unpack(value: Any) -> Any:
-        if not isinstance(value, _Chunks):
-            return value
-        parts = [pickle.loads(part) for part in value.parts]
-        if value.kind == "array":
-            return np.concatenate(parts)
-        joined = [row for part in parts for row in part]
-        return joined if value.kind == "list" else tuple(joined)
+            fields.append(swap(field))
+    return tuple(fields)
 
 
-def _packed(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    return tuple(_Chunks.pack(a) for a in args), {k: _Chunks.pack(v) for k, v in kwargs.items()}
+def _prepare(message: tuple) -> tuple[tuple, list[bytes]]:
+    """The message with long values swapped for placeholders, and their chunks in order (pickled here)."""
+    chunks: list[bytes] = []
+
+    def swap(value: Any) -> Any:
+        placeholder, parts = _split(value)
+        chunks.extend(parts)
+        return placeholder
+
+    return _walk(message, swap), chunks
+
+
+def _write(connection: Connection, message: tuple, chunks: list[bytes]) -> None:
+    """One prepared message, then its chunks, each its own write (a write releases the GIL; pickling doesn't)."""
+    connection.send(message)
+    for chunk in chunks:
+        connection.send_bytes(chunk)
+
+
+def _read(connection: Connection) -> tuple:
+    """A message from `_write`, with its long values put back together."""
+    message = connection.recv()
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, _Chunked):
+            return _join(value, [connection.recv_bytes() for _ in range(value.count)])
+        return value
+
+    return _walk(message, swap)
 
 
 def _outcome(
     label: str, function: Callable[..., Any], args: tuple, kwargs: dict, progress: ProgressFn, cancelled: CancelledFn
 ) -> tuple[str, Any]:
-    """("ok", result) or ("error", exception) of one call, run in the child; long values travel packed."""
+    """("ok", result) or ("error", exception) of one call, run in the child."""
     try:
-        args = tuple(_Chunks.unpack(a) for a in args)
-        kwargs = {k: _Chunks.unpack(v) for k, v in kwargs.items()}
-        return ("ok", _Chunks.pack(function(*args, progress=progress, cancelled=cancelled, **kwargs)))
+        return ("ok", function(*args, progress=progress, cancelled=cancelled, **kwargs))
     except WorkbenchError as error:
         return ("error", error)
     except Exception as error:  # noqa: BLE001 - reported to the parent as a service failure
@@ -96,18 +135,12 @@ def _outcome(
 
 
 # -- one call, one child -----------------------------------------------------------------------------------------
-def _run_one(connection: Connection, label: str, function: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-    """Entry point of a one-call child: progress and the outcome go back through the pipe."""
+def _run_one(connection: Connection, label: str) -> None:
+    """Entry point of a one-call child: read the call, send progress and the outcome back."""
     try:
-        outcome = _outcome(
-            label,
-            function,
-            args,
-            kwargs,
-            lambda done, total: connection.send(("progress", done, total)),
-            never_cancelled,
-        )
-        connection.send(outcome)
+        function, args, kwargs = _read(connection)
+        progress = lambda done, total: connection.send(("progress", done, total))  # noqa: E731
+        _write(connection, *_prepare(_outcome(label, function, args, kwargs, progress, never_cancelled)))
     finally:
         connection.close()
 
@@ -125,33 +158,37 @@ def call_in_child(
     `label` names the work in messages ("UMAP stopped unexpectedly (exit code -9).").
     """
     context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_run_one, args=(sender, label, function, *_packed(args, kwargs)), daemon=True)
+    mine, theirs = context.Pipe(duplex=True)
+    child = context.Process(target=_run_one, args=(theirs, label), daemon=True)
     child.start()
-    sender.close()
+    theirs.close()
     try:
+        try:
+            _write(mine, *_prepare((function, args, kwargs)))
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"{label} stopped before it got its work (exit code {child.exitcode}).") from error
         while True:
             if cancelled():
                 raise Cancelled(f"{label} was cancelled.")
-            if not receiver.poll(POLL_SECONDS):
-                if not child.is_alive() and not receiver.poll(0):
+            if not mine.poll(POLL_SECONDS):
+                if not child.is_alive() and not mine.poll(0):
                     raise ServiceError(f"{label} stopped unexpectedly (exit code {child.exitcode}).")
                 continue
             try:
-                message = receiver.recv()
+                message = _read(mine)
             except EOFError as error:
                 raise ServiceError(f"{label} stopped unexpectedly (exit code {child.exitcode}).") from error
             if message[0] == "progress":
                 progress(message[1], message[2])
             elif message[0] == "ok":
-                return _Chunks.unpack(message[1])
+                return message[1]
             else:
                 raise message[1]
     finally:
         if child.is_alive():
             child.terminate()
         child.join(timeout=5)
-        receiver.close()
+        mine.close()
 
 
 # -- many calls, one long-lived child ------------------------------------------------------------------------------
@@ -161,8 +198,9 @@ def _serve(connection: Connection, label: str) -> None:
     flags: dict[int, threading.Event] = {}
 
     def send(message: tuple) -> None:
+        prepared = _prepare(message)  # pickled outside the lock: other calls may send meanwhile
         with send_lock:
-            connection.send(message)
+            _write(connection, *prepared)
 
     def run(call_id: int, function: Callable[..., Any], args: tuple, kwargs: dict, flag: threading.Event) -> None:
         outcome = _outcome(
@@ -176,7 +214,7 @@ def _serve(connection: Connection, label: str) -> None:
 
     while True:
         try:
-            message = connection.recv()
+            message = _read(connection)
         except (EOFError, OSError):
             return  # the parent is gone
         if message[0] == "call":
@@ -220,12 +258,12 @@ class ChildService:
         """
         answers: queue.Queue = queue.Queue()
         call_id = next(self._ids)
-        args, kwargs = _packed(args, kwargs)  # before taking the lock: other threads may send meanwhile
+        prepared = _prepare(("call", call_id, function, args, kwargs))  # outside the lock: others may send
         with self._lock:
             self._start_if_needed()
             self._calls[call_id] = (self._connection, answers)
             try:
-                self._connection.send(("call", call_id, function, args, kwargs))
+                _write(self._connection, *prepared)
             except (OSError, ValueError) as error:  # the child went away between the check and the send
                 self._calls.pop(call_id, None)
                 raise ServiceError(f"{self.label} could not be reached: {error}") from error
@@ -242,7 +280,7 @@ class ChildService:
                 if message[0] == "progress":
                     progress(message[1], message[2])
                 elif message[0] == "ok":
-                    return _Chunks.unpack(message[1])
+                    return message[1]
                 elif message[0] == "error":
                     raise message[1]
                 else:  # "gone"
@@ -279,7 +317,7 @@ class ChildService:
         self._child.start()
         theirs.close()
         self._connection = mine
-        threading.Thread(target=self._read, args=(mine,), name=f"{self.label} reader", daemon=True).start()
+        threading.Thread(target=self._dispatch, args=(mine,), name=f"{self.label} reader", daemon=True).start()
 
     def _send(self, message: tuple) -> None:
         with self._lock:
@@ -287,11 +325,11 @@ class ChildService:
                 with contextlib.suppress(OSError, ValueError):  # the reader reports a child's end to its calls
                     self._connection.send(message)
 
-    def _read(self, connection: Connection) -> None:
+    def _dispatch(self, connection: Connection) -> None:
         """Hand each message to the call it belongs to; when the child ends, tell every call still waiting."""
         while True:
             try:
-                message = connection.recv()
+                message = _read(connection)
             except (EOFError, OSError):
                 break
             call = self._calls.get(message[1])
