@@ -68,3 +68,45 @@ def test_gemini_without_a_key_is_a_clear_message(window, qtbot) -> None:
     window.embed_action.trigger()
     assert "GEMINI_API_KEY" in window.model_panel.messages.text()
     assert window.embed_action.isEnabled()
+
+
+class _MemoryKeyring:
+    """A stand-in OS keyring: what `keyring` would hand back from a real backend."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.stored = {("embedding-workbench", "gemini-api-key"): FAKE_KEY}
+
+    def get_password(self, service: str, name: str) -> str | None:
+        return self.stored.get((service, name))
+
+    def set_password(self, service: str, name: str, secret: str) -> None:
+        self.stored[(service, name)] = secret
+
+    def delete_password(self, service: str, name: str) -> None:
+        self.stored.pop((service, name), None)
+
+
+def test_a_remembered_key_arrives_after_the_window_without_blocking_it(qtbot, monkeypatch) -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from workbench.core.cache import EmbeddingCache
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.panels.model_panel import RECALL_TASK
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    backend = type("MemoryKeyring", (_MemoryKeyring, KeyringBackend), {})()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    monkeypatch.setattr(keyring, "get_password", backend.get_password)
+    state, runner = AppState(), TaskRunner()
+    window = MainWindow(state, runner, EmbeddingCache())
+    qtbot.addWidget(window)
+    assert window.model_panel.key.text() == ""  # not read while the window is built: it arrives from a worker
+    qtbot.waitUntil(lambda: not runner.is_running(RECALL_TASK), timeout=10_000)
+    panel = window.model_panel
+    assert panel.key.text() == FAKE_KEY and panel.remember.isChecked()
+    assert state.api_key == FAKE_KEY
+    assert backend.stored == {("embedding-workbench", "gemini-api-key"): FAKE_KEY}  # recalling wrote nothing

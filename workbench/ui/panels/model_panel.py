@@ -32,6 +32,7 @@ from workbench.ui.widgets import MessageStrip
 LOCAL_MODELS = ["all-MiniLM-L6-v2"]
 KEY_NAME = "gemini-api-key"
 REFRESH_TASK = "gemini-models"
+RECALL_TASK = "recall-key"
 
 
 class ModelPanel(QWidget):
@@ -75,10 +76,6 @@ class ModelPanel(QWidget):
         layout.addWidget(self.messages)
         layout.addStretch(1)
 
-        stored = recalled_key(KEY_NAME)
-        if stored:
-            self.key.setText(stored)
-            self.remember.setChecked(True)
         self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
         self._fill_for_provider()
         self.provider.currentIndexChanged.connect(self._fill_for_provider)
@@ -91,6 +88,16 @@ class ModelPanel(QWidget):
         self.key.editingFinished.connect(self._key_entered)
         self.refresh.clicked.connect(self.refresh_models)
         self._apply()
+        # Asking the OS keyring loads its backends (~0.3 s, more over D-Bus): not before the window is up.
+        runner.start(RECALL_TASK, "Reading the system keyring", lambda p, c: recalled_key(KEY_NAME), self._recalled)
+
+    def _recalled(self, stored: str | None) -> None:
+        """A key remembered in an earlier session arrives; one typed meanwhile wins."""
+        if stored and not self.key.text():
+            self.remember.blockSignals(True)  # it is in the keyring already: nothing to store
+            self.remember.setChecked(True)
+            self.remember.blockSignals(False)
+            self.key.setText(stored)
 
     def _fill_for_provider(self) -> None:
         provider = self.provider.currentData()
