@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from tests.ui.mouse import move_mouse
 from workbench.core.embedding import embed_items
 from workbench.core.items import Item
 
@@ -73,7 +74,7 @@ def test_hover_over_a_known_point_shows_its_text(view, qtbot) -> None:
     view.scatter.fit_view()
     scene = view.scatter.viewbox.mapViewToScene(QPointF(float(xy[row, 0]), float(xy[row, 1])))
     with qtbot.waitSignal(view.scatter.hovered, timeout=5_000) as hovered:
-        QTest.mouseMove(view.scatter.plot.viewport(), view.scatter.plot.mapFromScene(scene))
+        move_mouse(view.scatter.plot.viewport(), view.scatter.plot.mapFromScene(scene))
     item = view.state.embedding.items[row]
     assert hovered.args[0] == item.id
     assert view.scatter.hover_text.isVisible()

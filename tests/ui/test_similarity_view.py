@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtTest import QTest
 
+from tests.ui.mouse import move_mouse
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item
@@ -35,6 +35,10 @@ def view(qtbot):
     runner.wait_for_done(10_000)
 
 
+def _hover(view, scene: QPointF) -> None:
+    move_mouse(view.plot.viewport(), view.plot.mapFromScene(scene))
+
+
 def _set(view, qtbot, result: EmbeddingResult) -> None:
     view.state.set_embedding(result)
     qtbot.waitUntil(lambda: view.data is not None and not view.runner.is_running(TASK), timeout=30_000)
@@ -46,7 +50,7 @@ def test_hovering_a_known_cell_shows_the_right_pair_and_score(view, qtbot) -> No
     row, column = 2, 5
     vb = view.plot.getViewBox()
     scene = vb.mapViewToScene(QPointF(column + 0.5, row + 0.5))
-    QTest.mouseMove(view.plot.viewport(), view.plot.mapFromScene(scene))
+    _hover(view, scene)
     qtbot.waitUntil(lambda: view.hovered_cell == (row, column), timeout=5_000)
     score = float(result.vectors[row] @ result.vectors[column])
     text = view.hover_label.text()
@@ -90,3 +94,34 @@ def test_threshold_greys_out_low_cells_and_exports(view, qtbot, tmp_path) -> Non
     qtbot.waitUntil(lambda: (tmp_path / "m.npy").exists(), timeout=5_000)
     np.testing.assert_array_equal(np.load(tmp_path / "m.npy"), view.data.matrix)
     assert view.export_picture(str(tmp_path / "m.png")).stat().st_size > 500
+
+
+def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells_when_zoomed(
+    view, qtbot, monkeypatch
+) -> None:
+    import workbench.ui.panels.similarity_view as similarity
+
+    monkeypatch.setattr(similarity, "MAX_DRAWN_SIDE", 40)  # 100 items stand for 5 000: the same logic, faster
+    result = _result(100, 0)
+    _set(view, qtbot, result)
+    data = view.data
+    assert data.matrix.shape == (100, 100) and data.overview_step == 3
+    full = result.vectors @ result.vectors.T
+    assert data.overview.shape == (34, 34)
+    np.testing.assert_allclose(data.overview[1, 2], full[3:6, 6:9].mean(), atol=1e-5)  # a block mean, exactly
+    np.testing.assert_allclose(data.overview[33, 33], full[99, 99], atol=1e-5)  # the edge block has one cell
+    assert view.image.image.shape == (34, 34)  # zoomed out: the overview is what is drawn
+
+    view.plot.getViewBox().setRange(xRange=(50, 60), yRange=(20, 30), padding=0)
+    qtbot.waitUntil(lambda: view.image.image.shape != (34, 34), timeout=5_000)
+    drawn = view._drawn[1]
+    top, left = int(drawn.top()), int(drawn.left())
+    assert drawn.contains(QPointF(55, 25)) and view.image.image.shape[0] <= 40
+    np.testing.assert_allclose(view.image.image, full[top : top + view.image.image.shape[0],
+                               left : left + view.image.image.shape[1]], atol=1e-5)  # fmt: skip
+
+    row, column = 25, 55  # hovering a cell still names that cell of the full matrix
+    scene = view.plot.getViewBox().mapViewToScene(QPointF(column + 0.5, row + 0.5))
+    _hover(view, scene)
+    qtbot.waitUntil(lambda: view.hovered_cell == (row, column), timeout=5_000)
+    assert f"{full[row, column]:.3f}" in view.hover_label.text()

@@ -94,6 +94,7 @@ class ProjectionView(QWidget):
         self.reproject = QPushButton("Re-project")
         self.colour_by = QComboBox()
         self.colour_by.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.colour_by.setMinimumContentsLength(18)  # "metadata: topic" without an ellipsis
         self.query_k = _spin(0, MAX_QUERY_NEIGHBOURS, 3, "lines from each query to its k nearest documents (cosine)")
         self.search = QLineEdit(placeholderText="Search texts…", clearButtonEnabled=True)
         self.search.setMinimumWidth(180)

@@ -5,6 +5,11 @@ this view only applies the permutation and draws. Above the core's full-matrix l
 similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a big corpus never
 allocates an n × n matrix. For queries × documents a ranked list beside the heatmap gives, for the chosen query,
 the documents by score: the heart of a semantic-search demo.
+
+Drawing stays cheap at any size: pyqtgraph maps every cell of an image through the colour table on the GUI
+thread (60 ms for 5 000 × 5 000), and a screen shows ~1 000 cells a side anyway. So a matrix wider than
+MAX_DRAWN_SIDE is drawn from an overview of block means made on the worker, until the person zooms in far
+enough to see cells; then just the visible part (plus a margin) is drawn at full resolution.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -53,6 +58,8 @@ MODES = (("documents × documents", "docs"), ("queries × documents", "queries")
 MAX_LABELLED = 40
 MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
 BLOCK_GROUPS = 60
+MAX_DRAWN_SIDE = 1_200  # cells per side drawn at once: about a screen
+MAX_RANKED = 500  # rows of the ranked-documents table
 
 
 @dataclass
@@ -64,6 +71,8 @@ class HeatmapData:
     column_items: list[Item] = field(default_factory=list)
     block: BlockView | None = None
     note: str = ""
+    overview: np.ndarray | None = None  # block means of `matrix` for drawing it whole, when it is wider than a screen
+    overview_step: int = 1  # matrix cells per overview cell along each side
 
 
 def build_heatmap(
@@ -106,7 +115,19 @@ def build_heatmap(
         col_perm = row_perm if square else order_by_values([value(items[r]) for r in column_rows])
     row_rows, column_rows = row_rows[row_perm], column_rows[col_perm]
     matrix = cosine_matrix(vectors[row_rows], None if square else vectors[column_rows], progress, cancelled)
-    return HeatmapData(matrix, [items[r] for r in row_rows], [items[r] for r in column_rows], note=note)
+    data = HeatmapData(matrix, [items[r] for r in row_rows], [items[r] for r in column_rows], note=note)
+    if max(matrix.shape) > MAX_DRAWN_SIDE:
+        data.overview_step = -(-max(matrix.shape) // MAX_DRAWN_SIDE)
+        data.overview = block_mean_image(matrix, data.overview_step)
+    return data
+
+
+def block_mean_image(matrix: np.ndarray, step: int) -> np.ndarray:
+    """Means of step × step blocks (a partial block at an edge averages the cells it has)."""
+    rows, columns = -(-matrix.shape[0] // step), -(-matrix.shape[1] // step)
+    padded = np.full((rows * step, columns * step), np.nan, dtype=np.float32)
+    padded[: matrix.shape[0], : matrix.shape[1]] = matrix
+    return np.nanmean(padded.reshape(rows, step, columns, step), axis=(1, 3)).astype(np.float32)
 
 
 class SimilarityView(QWidget):
@@ -157,7 +178,8 @@ class SimilarityView(QWidget):
         ranked_box = QWidget()
         ranked_layout = QVBoxLayout(ranked_box)
         ranked_layout.setContentsMargins(0, 0, 0, 0)
-        ranked_layout.addWidget(QLabel("Documents for query"))
+        self.ranked_title = QLabel("Documents for query")
+        ranked_layout.addWidget(self.ranked_title)
         ranked_layout.addWidget(self.query_choice)
         ranked_layout.addWidget(self.ranked, 1)
         self.ranked_box = ranked_box
@@ -192,6 +214,10 @@ class SimilarityView(QWidget):
 
         self._threshold_timer = QTimer(self, singleShot=True, interval=80)
         self._threshold_timer.timeout.connect(self._draw_image)
+        self._drawn: tuple[bool, QRectF] | None = None  # (overview?, region of the matrix) now on screen
+        self._range_timer = QTimer(self, singleShot=True, interval=60)
+        self._range_timer.timeout.connect(self._draw_if_region_changed)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._range_timer.start())
         self._hover_timer = QTimer(self, singleShot=True, interval=30)
         self._hover_timer.timeout.connect(self._hover_now)
         self._pending_hover: QPointF | None = None
@@ -276,20 +302,58 @@ class SimilarityView(QWidget):
         self.data = data
         self.stack.setCurrentIndex(1)
         self.note.setText(data.note)
+        rows, columns = data.matrix.shape
+        self.plot.getViewBox().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         self._draw_image()
-        self.plot.getViewBox().autoRange(padding=0.02)
         self._label_axes()
         self._fill_queries()
 
     def _draw_image(self) -> None:
+        """Draw what the view shows: the overview when zoomed out, else the visible cells (with a margin)."""
         if self.data is None:
             return
-        threshold = self.threshold.value() / 100
-        matrix = self.data.matrix
+        use_overview, region = self._wanted_region()
+        if use_overview:
+            image = self.data.overview
+        else:
+            top, left = int(region.top()), int(region.left())
+            image = self.data.matrix[top : top + int(region.height()), left : left + int(region.width())]
         if self.threshold.value() > -100:
-            matrix = np.where(matrix >= threshold, matrix, np.nan).astype(np.float32)
-        self.image.setImage(matrix, levels=(self.low.value(), self.high.value()), autoLevels=False)
+            image = np.where(image >= self.threshold.value() / 100, image, np.nan).astype(np.float32)
+        self.image.setImage(image, levels=(self.low.value(), self.high.value()), autoLevels=False)
+        self.image.setRect(region)
         self.colour_bar.setLevels((self.low.value(), self.high.value()))
+        self._drawn = (use_overview, region)
+
+    def _wanted_region(self) -> tuple[bool, QRectF]:
+        """(draw the overview?, the matrix region in cells) for the current view range."""
+        data = self.data
+        assert data is not None
+        rows, columns = data.matrix.shape
+        if data.overview is None:
+            return False, QRectF(0, 0, columns, rows)
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        left, right = max(0, int(np.floor(x0))), min(columns, int(np.ceil(x1)))
+        top, bottom = max(0, int(np.floor(y0))), min(rows, int(np.ceil(y1)))
+        if max(right - left, bottom - top) > MAX_DRAWN_SIDE // 2:
+            step = data.overview_step
+            return True, QRectF(0, 0, data.overview.shape[1] * step, data.overview.shape[0] * step)
+        margin = MAX_DRAWN_SIDE // 4  # small pans stay inside what is drawn
+        left, top = max(0, left - margin), max(0, top - margin)
+        right, bottom = min(columns, right + margin), min(rows, bottom + margin)
+        return False, QRectF(left, top, right - left, bottom - top)
+
+    def _draw_if_region_changed(self) -> None:
+        """After a pan or zoom: redraw only when the overview/detail choice changes or the view leaves the region."""
+        if self.data is None or self.data.overview is None or self._drawn is None:
+            return
+        use_overview, _ = self._wanted_region()
+        drawn_overview, drawn = self._drawn
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        rows, columns = self.data.matrix.shape
+        visible = QRectF(max(0.0, x0), max(0.0, y0), min(columns, x1) - max(0.0, x0), min(rows, y1) - max(0.0, y0))
+        if use_overview != drawn_overview or (not use_overview and not drawn.contains(visible)):
+            self._draw_image()
 
     def _label_axes(self) -> None:
         data = self.data
@@ -350,6 +414,9 @@ class SimilarityView(QWidget):
         if self.data is None or index < 0 or self.data.block is not None:
             return
         ranked = self.ranked_documents(index)
+        shown = f" (top {MAX_RANKED} of {len(ranked)})" if len(ranked) > MAX_RANKED else ""
+        self.ranked_title.setText(f"Documents for query{shown}")
+        ranked = ranked[:MAX_RANKED]
         self.ranked.setRowCount(len(ranked))
         for row, (score, item) in enumerate(ranked):
             self.ranked.setItem(row, 0, QTableWidgetItem(f"{score:.3f}"))
