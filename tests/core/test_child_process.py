@@ -6,6 +6,7 @@ The functions sent to children live at module level here, so a spawned child can
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import time
 
@@ -35,6 +36,21 @@ def broken(*, progress, cancelled) -> None:
 
 def dies(*, progress, cancelled) -> None:
     os._exit(3)
+
+
+class OddError(InputError):
+    """Like importers.InvalidEncoding: our error type, but its __init__ takes other arguments (no plain pickle)."""
+
+    def __init__(self, path: str, encoding: str) -> None:
+        super().__init__(f"{path} is not {encoding}: save it as UTF-8.")
+
+
+def odd_failure(*, progress, cancelled) -> None:
+    raise OddError("notes.txt", "UTF-8")
+
+
+def unsendable(*, progress, cancelled):
+    return threading.Lock()  # cannot be pickled
 
 
 def sleeps(seconds: float, *, progress, cancelled) -> str:
@@ -133,9 +149,41 @@ def test_long_arguments_cross_in_chunks_and_arrive_whole(service) -> None:
     items = [Item.create(f"text {i}", metadata={"i": i}) for i in range(n)]
     rows = tuple(range(n))
     array = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
-    message, chunks = _prepare(("call", 1, echoed, (items, items[:10], array), {}))
+    payload, chunks = _prepare(("call", 1, echoed, (items, items[:10], array), {}))
+    message = pickle.loads(payload)
     assert message[3][0] == _Chunked("list", 3) and message[3][2] == _Chunked("array", 3) and len(chunks) == 6
     assert message[3][1] == items[:10]  # short ones travel inside the message
     back_items, back_rows, back_array = service.call(echoed, items, rows, array)
     assert back_items == items and back_rows == rows
     assert back_array.dtype == np.float32 and np.array_equal(back_array, array)
+
+
+def test_errors_that_do_not_pickle_and_results_that_cannot_be_sent_fail_only_their_call(service) -> None:
+    with pytest.raises(InputError, match=r"notes\.txt is not UTF-8: save it as UTF-8\."):
+        service.call(odd_failure)  # arrives as its base type with its sentence; nothing hangs
+    with pytest.raises(ServiceError, match="cannot be sent back"):
+        service.call(unsendable)
+    assert service.call(counted, 2)["steps"] == 2  # the same child goes on serving
+
+
+def test_close_lets_a_running_call_stop_at_its_next_step_and_refuses_new_calls() -> None:
+    service = ChildService("The closing process")
+    outcome: list[BaseException] = []
+
+    def long_call() -> None:
+        try:
+            service.call(counted, 10_000, progress=lambda done, total: started.set())
+        except BaseException as error:  # noqa: BLE001 - the test looks at what came back
+            outcome.append(error)
+
+    started = threading.Event()
+    thread = threading.Thread(target=long_call)
+    thread.start()
+    assert started.wait(30)
+    service.close()
+    thread.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)  # cancelled between steps, not cut off
+    assert "stopped after" in str(outcome[0])
+    assert not service.running
+    with pytest.raises(ServiceError, match="shut down"):
+        service.call(counted, 1)

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import Cancelled, ServiceError, WorkbenchError
+from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 log = logging.getLogger("workbench.core.child_process")
@@ -90,8 +90,12 @@ def _walk(message: tuple, swap: Callable[[Any], Any]) -> tuple:
     return tuple(fields)
 
 
-def _prepare(message: tuple) -> tuple[tuple, list[bytes]]:
-    """The message with long values swapped for placeholders, and their chunks in order (pickled here)."""
+def _prepare(message: tuple) -> tuple[bytes, list[bytes]]:
+    """The message, pickled with its long values swapped for placeholders, and their chunks in order.
+
+    All the pickling happens here, outside any lock, so a value that cannot be pickled fails here and not
+    halfway through a write.
+    """
     chunks: list[bytes] = []
 
     def swap(value: Any) -> Any:
@@ -99,26 +103,53 @@ def _prepare(message: tuple) -> tuple[tuple, list[bytes]]:
         chunks.extend(parts)
         return placeholder
 
-    return _walk(message, swap), chunks
+    return pickle.dumps(_walk(message, swap), pickle.HIGHEST_PROTOCOL), chunks
 
 
-def _write(connection: Connection, message: tuple, chunks: list[bytes]) -> None:
-    """One prepared message, then its chunks, each its own write (a write releases the GIL; pickling doesn't)."""
-    connection.send(message)
+class _Undecodable(Exception):
+    """A message arrived whole but could not be unpickled; `key` says which call it belonged to."""
+
+    def __init__(self, key: int | None, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.key = key
+
+
+def _write(connection: Connection, payload: bytes, chunks: list[bytes], key: int | None = None) -> None:
+    """One prepared message, then its chunks, each its own write (a write releases the GIL; pickling doesn't).
+
+    The message travels pickled inside an envelope of plain values (chunk count, call id), so the reader always
+    consumes exactly what was written and knows whose message it was, even when the message itself cannot be
+    unpickled there.
+    """
+    connection.send((len(chunks), key, payload))
     for chunk in chunks:
         connection.send_bytes(chunk)
 
 
 def _read(connection: Connection) -> tuple:
-    """A message from `_write`, with its long values put back together."""
-    message = connection.recv()
+    """A message from `_write`, with its long values put back together; `_Undecodable` when it cannot be."""
+    count, key, payload = connection.recv()
+    chunks = iter([connection.recv_bytes() for _ in range(count)])
 
     def swap(value: Any) -> Any:
         if isinstance(value, _Chunked):
-            return _join(value, [connection.recv_bytes() for _ in range(value.count)])
+            return _join(value, [next(chunks) for _ in range(value.count)])
         return value
 
-    return _walk(message, swap)
+    try:
+        return _walk(pickle.loads(payload), swap)
+    except Exception as error:
+        raise _Undecodable(key, error) from error
+
+
+def _portable(error: WorkbenchError) -> WorkbenchError:
+    """The error itself when it survives a pickle round trip, else its nearest base of ours with its sentence."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # noqa: BLE001 - e.g. a subclass whose __init__ takes other arguments
+        base = next(kind for kind in (Cancelled, InputError, ServiceError, WorkbenchError) if isinstance(error, kind))
+        return base(str(error))
+    return error
 
 
 def _outcome(
@@ -128,19 +159,35 @@ def _outcome(
     try:
         return ("ok", function(*args, progress=progress, cancelled=cancelled, **kwargs))
     except WorkbenchError as error:
-        return ("error", error)
+        return ("error", _portable(error))
     except Exception as error:  # noqa: BLE001 - reported to the parent as a service failure
         log.error("%s (%s) failed:\n%s", label, function.__name__, traceback.format_exc())
         return ("error", ServiceError(f"{label} failed: {type(error).__name__}: {error}"))
+
+
+def _answer(label: str, kind: str, value: Any, key: int | None = None) -> tuple[bytes, list[bytes]]:
+    """The prepared final message of a call, or an error saying its result cannot be sent (not picklable)."""
+    head = () if key is None else (key,)
+    try:
+        return _prepare((kind, *head, value))
+    except Exception as error:  # noqa: BLE001 - any pickling failure
+        return _prepare(("error", *head, ServiceError(f"{label} returned what cannot be sent back: {error}")))
 
 
 # -- one call, one child -----------------------------------------------------------------------------------------
 def _run_one(connection: Connection, label: str) -> None:
     """Entry point of a one-call child: read the call, send progress and the outcome back."""
     try:
-        function, args, kwargs = _read(connection)
-        progress = lambda done, total: connection.send(("progress", done, total))  # noqa: E731
-        _write(connection, *_prepare(_outcome(label, function, args, kwargs, progress, never_cancelled)))
+        try:
+            function, args, kwargs = _read(connection)
+        except _Undecodable as error:
+            _write(connection, *_prepare(("error", ServiceError(f"{label} could not read its work: {error}"))))
+            return
+
+        def progress(done: int, total: int) -> None:
+            _write(connection, *_prepare(("progress", done, total)))
+
+        _write(connection, *_answer(label, *_outcome(label, function, args, kwargs, progress, never_cancelled)))
     finally:
         connection.close()
 
@@ -162,22 +209,30 @@ def call_in_child(
     child = context.Process(target=_run_one, args=(theirs, label), daemon=True)
     child.start()
     theirs.close()
+
+    def stopped() -> ServiceError:
+        child.join(timeout=1)
+        code = f" (exit code {child.exitcode})" if child.exitcode is not None else ""
+        return ServiceError(f"{label} stopped unexpectedly{code}.")
+
     try:
         try:
             _write(mine, *_prepare((function, args, kwargs)))
         except (OSError, ValueError) as error:
-            raise ServiceError(f"{label} stopped before it got its work (exit code {child.exitcode}).") from error
+            raise stopped() from error
         while True:
             if cancelled():
                 raise Cancelled(f"{label} was cancelled.")
             if not mine.poll(POLL_SECONDS):
                 if not child.is_alive() and not mine.poll(0):
-                    raise ServiceError(f"{label} stopped unexpectedly (exit code {child.exitcode}).")
+                    raise stopped()
                 continue
             try:
                 message = _read(mine)
-            except EOFError as error:
-                raise ServiceError(f"{label} stopped unexpectedly (exit code {child.exitcode}).") from error
+            except (EOFError, OSError) as error:
+                raise stopped() from error
+            except _Undecodable as error:
+                raise ServiceError(f"{label} sent back what cannot be read here: {error}") from error
             if message[0] == "progress":
                 progress(message[1], message[2])
             elif message[0] == "ok":
@@ -192,39 +247,56 @@ def call_in_child(
 
 
 # -- many calls, one long-lived child ------------------------------------------------------------------------------
+STOP_GRACE_SECONDS = 10.0  # how long a stopping child lets cancelled calls finish their batch
+
+
 def _serve(connection: Connection, label: str) -> None:
-    """Entry point of a service child: run each call in a thread until the parent says stop or goes away."""
+    """Entry point of a service child: run each call in a thread until the parent says stop or goes away.
+
+    Every call gets exactly one final answer, whatever happens to it. On "stop", calls under way are cancelled
+    and given STOP_GRACE_SECONDS to end at their next batch boundary (a Milvus write is never cut mid-batch).
+    """
     send_lock = threading.Lock()
     flags: dict[int, threading.Event] = {}
+    threads: dict[int, threading.Thread] = {}
 
-    def send(message: tuple) -> None:
-        prepared = _prepare(message)  # pickled outside the lock: other calls may send meanwhile
+    def send(call_id: int, prepared: tuple[bytes, list[bytes]]) -> None:
         with send_lock:
-            _write(connection, *prepared)
+            _write(connection, *prepared, key=call_id)
 
     def run(call_id: int, function: Callable[..., Any], args: tuple, kwargs: dict, flag: threading.Event) -> None:
-        outcome = _outcome(
-            label, function, args, kwargs, lambda done, total: send(("progress", call_id, done, total)), flag.is_set
-        )
-        flags.pop(call_id, None)
+        outcome: tuple[str, Any] = ("error", ServiceError(f"{label} ended a call without an answer."))
         try:
-            send((outcome[0], call_id, outcome[1]))
-        except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be pickled
-            send(("error", call_id, ServiceError(f"{label} returned what cannot be sent back: {error}")))
+            progress = lambda done, total: send(call_id, _prepare(("progress", call_id, done, total)))  # noqa: E731
+            outcome = _outcome(label, function, args, kwargs, progress, flag.is_set)
+        finally:
+            flags.pop(call_id, None)
+            threads.pop(call_id, None)
+            send(call_id, _answer(label, outcome[0], outcome[1], key=call_id))
 
     while True:
         try:
             message = _read(connection)
         except (EOFError, OSError):
             return  # the parent is gone
+        except _Undecodable as error:  # e.g. a function this child cannot import: that call fails, not the child
+            if error.key is not None:
+                send(error.key, _prepare(("error", error.key, ServiceError(f"{label} could not read a call: {error}"))))
+            continue
         if message[0] == "call":
             _, call_id, function, args, kwargs = message
             flag = flags[call_id] = threading.Event()
-            threading.Thread(target=run, args=(call_id, function, args, kwargs, flag), daemon=True).start()
+            thread = threads[call_id] = threading.Thread(target=run, args=(call_id, function, args, kwargs, flag))
+            thread.daemon = True
+            thread.start()
         elif message[0] == "cancel":
             if flag := flags.get(message[1]):
                 flag.set()
         elif message[0] == "stop":
+            for flag in list(flags.values()):
+                flag.set()
+            for thread in list(threads.values()):
+                thread.join(STOP_GRACE_SECONDS)
             return
 
 
@@ -232,7 +304,7 @@ class ChildService:
     """One long-lived child process that runs calls for any thread of this process, concurrently.
 
     Started on the first call, started again after it died (its calls then fail with a ServiceError that says
-    so). `close` stops it; a daemon child also ends with this process.
+    so). `close` stops it for good; a daemon child also ends with this process.
     """
 
     def __init__(self, label: str) -> None:
@@ -242,6 +314,7 @@ class ChildService:
         self._connection: Connection | None = None
         self._calls: dict[int, tuple[Connection, queue.Queue]] = {}  # call id -> its child's pipe, its answers
         self._ids = itertools.count(1)
+        self._closed = False
 
     def call(
         self,
@@ -260,14 +333,16 @@ class ChildService:
         call_id = next(self._ids)
         prepared = _prepare(("call", call_id, function, args, kwargs))  # outside the lock: others may send
         with self._lock:
+            if self._closed:
+                raise ServiceError(f"{self.label} has been shut down.")
             self._start_if_needed()
             self._calls[call_id] = (self._connection, answers)
             try:
-                _write(self._connection, *prepared)
-            except (OSError, ValueError) as error:  # the child went away between the check and the send
+                _write(self._connection, *prepared, key=call_id)
+            except BaseException as error:
                 self._calls.pop(call_id, None)
                 raise ServiceError(f"{self.label} could not be reached: {error}") from error
-        cancel_sent = False
+        answered = cancel_sent = False
         try:
             while True:
                 if not cancel_sent and cancelled():  # checked every turn: progress may never let the queue idle
@@ -279,33 +354,37 @@ class ChildService:
                     continue
                 if message[0] == "progress":
                     progress(message[1], message[2])
-                elif message[0] == "ok":
+                    continue
+                answered = True
+                if message[0] == "ok":
                     return message[1]
-                elif message[0] == "error":
+                if message[0] == "error":
                     raise message[1]
-                else:  # "gone"
-                    raise ServiceError(f"{self.label} stopped unexpectedly; try again (it restarts by itself).")
+                raise ServiceError(f"{self.label} stopped unexpectedly; try again (it restarts by itself).")
         finally:
             self._calls.pop(call_id, None)
+            if not answered and not cancel_sent:  # e.g. `progress` raised: the child must not work on for nobody
+                self._send(("cancel", call_id))
 
     @property
     def running(self) -> bool:
         return self._child is not None and self._child.is_alive()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Ask the child to stop (calls under way end with it) and wait for it."""
+    def close(self, timeout: float = STOP_GRACE_SECONDS + 5) -> None:
+        """Stop the child for good: calls under way are cancelled and end at their next batch boundary."""
         with self._lock:
+            self._closed = True
             child, connection = self._child, self._connection
             self._child = self._connection = None
+            if child is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    _write(connection, *_prepare(("stop",)))
         if child is None:
             return
-        with contextlib.suppress(OSError, ValueError):
-            connection.send(("stop",))
         child.join(timeout)
         if child.is_alive():
             child.terminate()
             child.join(timeout)
-        connection.close()
 
     # -- inside ------------------------------------------------------------------------------------------------
     def _start_if_needed(self) -> None:
@@ -323,18 +402,35 @@ class ChildService:
         with self._lock:
             if self._connection is not None:
                 with contextlib.suppress(OSError, ValueError):  # the reader reports a child's end to its calls
-                    self._connection.send(message)
+                    _write(self._connection, *_prepare(message), key=message[1])
 
     def _dispatch(self, connection: Connection) -> None:
-        """Hand each message to the call it belongs to; when the child ends, tell every call still waiting."""
-        while True:
-            try:
-                message = _read(connection)
-            except (EOFError, OSError):
-                break
-            call = self._calls.get(message[1])
-            if call is not None:
-                call[1].put((message[0], *message[2:]))
-        for pipe, answers in list(self._calls.values()):
-            if pipe is connection:  # calls sent to a newer child are not this one's to end
-                answers.put(("gone",))
+        """Hand each message to the call it belongs to; when the pipe ends or breaks, end every call on it.
+
+        Nothing may stop this loop silently: a call whose answer cannot be read gets an error, and any other
+        failure is treated as the child's end, so no caller waits forever.
+        """
+        try:
+            while True:
+                try:
+                    key, message = None, _read(connection)
+                    key = message[1]
+                except _Undecodable as error:
+                    key, message = error.key, ("error", error.key, ServiceError(f"{self.label}: {error}"))
+                call = self._calls.get(key)
+                if call is not None:
+                    call[1].put((message[0], *message[2:]))
+        except (EOFError, OSError):
+            pass
+        except BaseException:  # noqa: BLE001 - logged; every waiting call is told below
+            log.error("%s: the reader stopped:\n%s", self.label, traceback.format_exc())
+        finally:
+            with self._lock:
+                if self._connection is connection:  # not yet replaced or closed: this child is of no more use
+                    if self._child is not None and self._child.is_alive():
+                        self._child.terminate()
+                    self._child = self._connection = None
+            connection.close()
+            for pipe, answers in list(self._calls.values()):
+                if pipe is connection:  # calls sent to a newer child are not this one's to end
+                    answers.put(("gone",))
