@@ -105,7 +105,7 @@ def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells
     result = _result(100, 0)
     _set(view, qtbot, result)
     data = view.data
-    assert data.matrix.shape == (100, 100) and data.overview_step == 3
+    assert data.matrix.shape == (100, 100) and data.overview_steps == (3, 3)
     full = result.vectors @ result.vectors.T
     assert data.overview.shape == (34, 34)
     np.testing.assert_allclose(data.overview[1, 2], full[3:6, 6:9].mean(), atol=1e-5)  # a block mean, exactly
@@ -125,3 +125,34 @@ def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells
     _hover(view, scene)
     qtbot.waitUntil(lambda: view.hovered_cell == (row, column), timeout=5_000)
     assert f"{full[row, column]:.3f}" in view.hover_label.text()
+
+
+def test_overview_keeps_short_axes_whole_shows_maxima_under_a_threshold_and_survives_panning_off_the_edge(
+    view, qtbot, monkeypatch
+) -> None:
+    import workbench.ui.panels.similarity_view as similarity
+
+    monkeypatch.setattr(similarity, "MAX_DRAWN_SIDE", 40)
+    result = _result(100, 5)
+    _set(view, qtbot, result)
+    view.mode.setCurrentIndex(1)  # queries × documents: 5 × 100
+    qtbot.waitUntil(lambda: view.data.matrix.shape == (5, 100) and not view.runner.is_running(TASK), timeout=10_000)
+    assert view.data.overview_steps == (1, 3) and view.image.image.shape == (5, 34)  # every query keeps its row
+    queries, documents = result.vectors[100:], result.vectors[:100]
+    full = queries @ documents.T
+    np.testing.assert_allclose(view.data.overview_max[2, 1], full[2, 3:6].max(), atol=1e-5)
+
+    view.threshold.setValue(int(full.max() * 100) - 1)  # only the best cell (or a few) stays above
+    view._draw_image()
+    drawn = view.image.image
+    best_row, best_column = np.unravel_index(full.argmax(), full.shape)
+    assert np.isfinite(drawn[best_row, best_column // 3])  # the block max keeps the best cell visible
+    assert np.isnan(drawn).sum() > drawn.size // 2
+
+    view.threshold.setValue(-100)
+    view._draw_image()
+    before = view.image.image.copy()
+    view.plot.getViewBox().setRange(xRange=(500, 600), yRange=(-50, -40), padding=0)  # nowhere near the matrix
+    view._draw_if_region_changed()
+    view._draw_image()
+    assert np.array_equal(view.image.image, before, equal_nan=True)  # nothing to draw: the last picture stays

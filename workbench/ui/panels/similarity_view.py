@@ -8,8 +8,10 @@ the documents by score: the heart of a semantic-search demo.
 
 Drawing stays cheap at any size: pyqtgraph maps every cell of an image through the colour table on the GUI
 thread (60 ms for 5 000 × 5 000), and a screen shows ~1 000 cells a side anyway. So a matrix wider than
-MAX_DRAWN_SIDE is drawn from an overview of block means made on the worker, until the person zooms in far
-enough to see cells; then just the visible part (plus a margin) is drawn at full resolution.
+MAX_DRAWN_SIDE is drawn from an overview made on the worker (block means; block maxima while a threshold is on,
+so a cell above it never vanishes into a mean), until the person zooms in far enough to see cells; then just
+the visible part (plus a margin) is drawn at full resolution. Each axis has its own block size, so 20 queries
+× 100 000 documents keeps its 20 rows.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ class HeatmapData:
     block: BlockView | None = None
     note: str = ""
     overview: np.ndarray | None = None  # block means of `matrix` for drawing it whole, when it is wider than a screen
-    overview_step: int = 1  # matrix cells per overview cell along each side
+    overview_max: np.ndarray | None = None  # block maxima, drawn instead while a threshold is on
+    overview_steps: tuple[int, int] = (1, 1)  # matrix rows, columns per overview cell
 
 
 def build_heatmap(
@@ -117,17 +120,22 @@ def build_heatmap(
     matrix = cosine_matrix(vectors[row_rows], None if square else vectors[column_rows], progress, cancelled)
     data = HeatmapData(matrix, [items[r] for r in row_rows], [items[r] for r in column_rows], note=note)
     if max(matrix.shape) > MAX_DRAWN_SIDE:
-        data.overview_step = -(-max(matrix.shape) // MAX_DRAWN_SIDE)
-        data.overview = block_mean_image(matrix, data.overview_step)
+        data.overview_steps = (-(-matrix.shape[0] // MAX_DRAWN_SIDE), -(-matrix.shape[1] // MAX_DRAWN_SIDE))
+        data.overview, data.overview_max = block_images(matrix, *data.overview_steps)
     return data
 
 
-def block_mean_image(matrix: np.ndarray, step: int) -> np.ndarray:
-    """Means of step × step blocks (a partial block at an edge averages the cells it has)."""
-    rows, columns = -(-matrix.shape[0] // step), -(-matrix.shape[1] // step)
-    padded = np.full((rows * step, columns * step), np.nan, dtype=np.float32)
-    padded[: matrix.shape[0], : matrix.shape[1]] = matrix
-    return np.nanmean(padded.reshape(rows, step, columns, step), axis=(1, 3)).astype(np.float32)
+def block_images(matrix: np.ndarray, row_step: int, column_step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means and maxima of row_step × column_step blocks (partial blocks at the edges use the cells they have).
+
+    `reduceat` sums block by block without a padded copy: memory stays near one row of blocks, not the matrix.
+    """
+    row_starts = np.arange(0, matrix.shape[0], row_step)
+    column_starts = np.arange(0, matrix.shape[1], column_step)
+    sums = np.add.reduceat(np.add.reduceat(matrix, row_starts, axis=0, dtype=np.float64), column_starts, axis=1)
+    counts = np.outer(np.diff(row_starts, append=matrix.shape[0]), np.diff(column_starts, append=matrix.shape[1]))
+    maxima = np.maximum.reduceat(np.maximum.reduceat(matrix, row_starts, axis=0), column_starts, axis=1)
+    return (sums / counts).astype(np.float32), maxima.astype(np.float32)
 
 
 class SimilarityView(QWidget):
@@ -312,47 +320,64 @@ class SimilarityView(QWidget):
         """Draw what the view shows: the overview when zoomed out, else the visible cells (with a margin)."""
         if self.data is None:
             return
-        use_overview, region = self._wanted_region()
+        wanted = self._wanted_region()
+        if wanted is None:  # the view shows no part of the matrix: keep what is drawn
+            return
+        use_overview, region = wanted
+        thresholded = self.threshold.value() > -100
         if use_overview:
-            image = self.data.overview
+            image = self.data.overview_max if thresholded else self.data.overview
         else:
             top, left = int(region.top()), int(region.left())
             image = self.data.matrix[top : top + int(region.height()), left : left + int(region.width())]
-        if self.threshold.value() > -100:
+        if thresholded:
             image = np.where(image >= self.threshold.value() / 100, image, np.nan).astype(np.float32)
         self.image.setImage(image, levels=(self.low.value(), self.high.value()), autoLevels=False)
         self.image.setRect(region)
         self.colour_bar.setLevels((self.low.value(), self.high.value()))
         self._drawn = (use_overview, region)
 
-    def _wanted_region(self) -> tuple[bool, QRectF]:
-        """(draw the overview?, the matrix region in cells) for the current view range."""
+    def _visible_cells(self) -> QRectF | None:
+        """The part of the matrix inside the view, in cells, or None when the view shows none of it."""
+        assert self.data is not None
+        rows, columns = self.data.matrix.shape
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        left, right = max(0, int(np.floor(x0))), min(columns, int(np.ceil(x1)))
+        top, bottom = max(0, int(np.floor(y0))), min(rows, int(np.ceil(y1)))
+        if right <= left or bottom <= top:
+            return None
+        return QRectF(left, top, right - left, bottom - top)
+
+    def _wanted_region(self) -> tuple[bool, QRectF] | None:
+        """(draw the overview?, the matrix region in cells) for the current view range; None: nothing visible."""
         data = self.data
         assert data is not None
         rows, columns = data.matrix.shape
         if data.overview is None:
             return False, QRectF(0, 0, columns, rows)
-        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
-        left, right = max(0, int(np.floor(x0))), min(columns, int(np.ceil(x1)))
-        top, bottom = max(0, int(np.floor(y0))), min(rows, int(np.ceil(y1)))
-        if max(right - left, bottom - top) > MAX_DRAWN_SIDE // 2:
-            step = data.overview_step
-            return True, QRectF(0, 0, data.overview.shape[1] * step, data.overview.shape[0] * step)
+        visible = self._visible_cells()
+        if visible is None:
+            return None
+        row_step, column_step = data.overview_steps
+        if (row_step > 1 and visible.height() > MAX_DRAWN_SIDE // 2) or (
+            column_step > 1 and visible.width() > MAX_DRAWN_SIDE // 2
+        ):
+            return True, QRectF(0, 0, data.overview.shape[1] * column_step, data.overview.shape[0] * row_step)
         margin = MAX_DRAWN_SIDE // 4  # small pans stay inside what is drawn
-        left, top = max(0, left - margin), max(0, top - margin)
-        right, bottom = min(columns, right + margin), min(rows, bottom + margin)
+        left, top = max(0, int(visible.left()) - margin), max(0, int(visible.top()) - margin)
+        right = min(columns, int(visible.right()) + margin)
+        bottom = min(rows, int(visible.bottom()) + margin)
         return False, QRectF(left, top, right - left, bottom - top)
 
     def _draw_if_region_changed(self) -> None:
         """After a pan or zoom: redraw only when the overview/detail choice changes or the view leaves the region."""
         if self.data is None or self.data.overview is None or self._drawn is None:
             return
-        use_overview, _ = self._wanted_region()
+        wanted, visible = self._wanted_region(), self._visible_cells()
+        if wanted is None or visible is None:
+            return
         drawn_overview, drawn = self._drawn
-        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
-        rows, columns = self.data.matrix.shape
-        visible = QRectF(max(0.0, x0), max(0.0, y0), min(columns, x1) - max(0.0, x0), min(rows, y1) - max(0.0, y0))
-        if use_overview != drawn_overview or (not use_overview and not drawn.contains(visible)):
+        if wanted[0] != drawn_overview or (not drawn_overview and not drawn.contains(visible)):
             self._draw_image()
 
     def _label_axes(self) -> None:
