@@ -186,6 +186,9 @@ def main() -> int:
 
     emit("GUI responsiveness (worst event-loop stall; budget 100 ms)", rows)
     window.close()
+    from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
+
+    MILVUS_PROCESS.close()  # as the app does on exit
     if trace is not None:
         trace.close()
     return 0

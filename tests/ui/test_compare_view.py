@@ -41,7 +41,8 @@ def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, 
     numbers = view.comparison.numbers
     assert 0 < numbers["knn_overlap"] <= 1 and numbers["items"] == 46
     assert numbers["knn_label_accuracy_a"] is not None and numbers["silhouette_b"] is not None
-    assert "128" in view.title_b.text() and view.scatter_b.ids == view.scatter_a.ids
+    assert "128" in view.title_b.text()
+    qtbot.waitUntil(lambda: view.scatter_b.ids == view.scatter_a.ids and len(view.scatter_a.ids) == 46, timeout=5_000)
 
     ids = window.state.embedding.items
     picked = [ids[i].id for i in (0, 5, 41)]
@@ -108,4 +109,5 @@ def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> 
     cluster = int(editor.table.item(0, 0).text())
     assert window.state.cluster_names[cluster] == "fire mountains"
     assert editor.table.item(0, 2).text() == "fire mountains"
-    assert "fire mountains" in [label.text for _, label in view.scatter_a.legend.items]  # the map's legend too
+    # the map's legend too, once the view has redrawn (on the next event-loop turn)
+    qtbot.waitUntil(lambda: "fire mountains" in [label.text for _, label in view.scatter_a.legend.items], timeout=5_000)

@@ -15,7 +15,7 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.projection import warm_up_umap_in_subprocess
 from workbench.ui.main_window import MainWindow
 from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
-from workbench.ui.state import AppState
+from workbench.ui.state import AppState, keep_out_of_collector_scans
 from workbench.ui.tasks import TaskRunner
 
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
@@ -30,6 +30,7 @@ def run_app(argv: list[str] | None = None) -> int:
     runner = TaskRunner()
     window = MainWindow(state, runner, EmbeddingCache())
     window.show()
+    keep_out_of_collector_scans()  # Qt, pyqtgraph and numpy: what start-up built stays for the session
     # umap's import and numba compile cost ~20 s cold: pay them in a child process while the person pastes texts.
     warm_up_umap_in_subprocess()
     code = int(app.exec())

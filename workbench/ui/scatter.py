@@ -317,10 +317,12 @@ class ScatterView(QWidget):
     def _fill_some(self) -> None:
         """Draw pending chunks for one time slice; come back on the next event-loop turn until all are drawn."""
         deadline = time.perf_counter() + SLICE_BUDGET_S
-        finished = [layer.fill(deadline) for layer in self._layers]
+        finished = self.base.fill(deadline)
+        if finished:  # matches and rings belong to the new base: never shown over the old one
+            finished = all([self.matches.fill(deadline), self.rings.fill(deadline)])
         if self.highlighted is not None and self.matches.done:
             self.base.set_opacity(DIM_OPACITY)  # only once the matches are there to stand out
-        if all(finished):
+        if finished:
             self.drawn.emit()
         else:
             self._fill_timer.start()

@@ -19,17 +19,17 @@ from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item, ItemKind
 
-LARGE_EMBEDDING = 20_000  # items from which a full garbage collection is a visible hitch
 
-
-def _out_of_collector_sight() -> None:
+def keep_out_of_collector_scans() -> None:
     """Move every object alive now out of the cyclic garbage collector's full scans (`gc.freeze`).
 
-    A full collection visits every tracked object: with 100 000 items that is 60-100 ms with the GIL held, a
-    hitch at a random moment (seen mid-draw). The items live until the next embedding replaces them and hold no
-    cycles, so reference counting still frees them; what is lost is only the collection of cyclic garbage that
-    exists at this instant, which is small because the young generations are collected often.
+    A full collection visits every tracked object, with the GIL held: once torch and the local model are loaded
+    that is ~400 ms, and with 100 000 items another 60-100 ms, a freeze at a random moment (seen mid-draw). What
+    is alive after an embedding arrives (modules, the model, the items) lives long and holds few cycles, and
+    reference counting still frees frozen objects (pyqtgraph items removed later were checked to go). The
+    young generations are collected first, so fresh cyclic garbage is not frozen with them.
     """
+    gc.collect(1)
     gc.freeze()
 
 
@@ -81,8 +81,6 @@ class AppState(QObject):
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
-        if result is not None and len(result.items) >= LARGE_EMBEDDING:
-            _out_of_collector_sight()
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
         self.clusters = None
@@ -92,6 +90,7 @@ class AppState(QObject):
         self.clusters_changed.emit()
         if self.selection:
             self.set_selection([i for i in self.selection if self.row_of(i) is not None])
+        keep_out_of_collector_scans()  # the model and the items are here to stay
 
     def set_projection(self, xy: np.ndarray | None, note: str = "") -> None:
         if xy is not None and (self.embedding is None or len(xy) != len(self.embedding.items)):

@@ -80,17 +80,19 @@ class OnScreenRefresher(QObject):
         super().__init__(widget)
         self._widget, self._refresh = widget, refresh
         self.stale = False
+        self._soon = QTimer(self, singleShot=True, interval=0)  # requests in one event-loop turn make one refresh
+        self._soon.timeout.connect(self._run)
         widget.installEventFilter(self)
 
     def request(self) -> None:
-        """Refresh now if the view is on screen; else remember to, at its next paint."""
+        """Refresh on the next event-loop turn if the view is on screen; else at its next paint."""
         self.stale = True
         if self._widget.isVisible() and not self._widget.visibleRegion().isEmpty():
-            self._run()
+            self._soon.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self.stale and event.type() == QEvent.Type.Paint:
-            QTimer.singleShot(0, self._run)
+            self._soon.start()
         return False
 
     def _run(self) -> None:
