@@ -2,7 +2,9 @@
 
 Covered: CLI embed -v (local and Gemini against the fake server), CLI push with --token to an unreachable server,
 the main window embedding with a key set, workspace save, autosave, every export format, a Milvus push with a
-token (it fails: the message must not carry it), and every log record at DEBUG from every logger.
+token (it fails: the message must not carry it), the app's log file (even a careless line that formats the key),
+a crash report for an exception whose message carries the key, the CLI's report for an unexpected error, and
+every log record at DEBUG from every logger.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from tests.conftest import REPO
 from tests.fakes.fake_gemini import FakeGemini
+from workbench.core.crash_report import configure_app_logging
 from workbench.core.errors import WorkbenchError
 from workbench.core.exports import export_vectors
 from workbench.core.milvus import MilvusTarget, open_milvus
@@ -51,9 +55,17 @@ def _cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_no_file_and_no_log_line_carries_the_key_or_the_token(
-    tmp_path: Path, workbench_home: Path, caplog: pytest.LogCaptureFixture, window, qtbot, local_embedder
+    tmp_path: Path,
+    workbench_home: Path,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+    window,
+    qtbot,
+    local_embedder,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    log_file = configure_app_logging()  # the app's own log, as `workbench` with no sub-command sets it up
+    request.addfinalizer(lambda: (logging.getLogger().removeHandler(log_file), log_file.close()))
     outputs: list[str] = []
     source = tmp_path / "in.txt"
     source.write_text("a first text\na second text\n")
@@ -90,6 +102,25 @@ def test_no_file_and_no_log_line_carries_the_key_or_the_token(
     for suffix in (".parquet", ".csv", ".npy", ".tsv"):
         export_vectors(tmp_path / f"export{suffix}", state.embedding.items, vectors, state.spec)
 
+    window.milvus_panel.token.setText(TOKEN)
+    assert window.milvus_panel.target().token == TOKEN  # the panel hands the token on (and registers it)
+    logging.getLogger("workbench.careless").warning("request failed with key=%s token=%s", KEY, TOKEN)
+    for earlier in workbench_home.rglob("autosave-*"):
+        earlier.unlink()  # so the check below sees the autosave the crash forces
+    try:
+        raise RuntimeError(f"the server said: bad key {KEY}")
+    except RuntimeError:
+        report = window.crash_handler.handle(*sys.exc_info())  # what an exception in a slot reaches
+    assert report is not None and report.is_relative_to(workbench_home)
+    text = report.read_text(encoding="utf-8")
+    assert "RuntimeError: the server said: bad key ***" in text and "request failed with key=***" in text
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in window.children()), timeout=5_000)
+    for box in [w for w in window.children() if isinstance(w, QMessageBox)]:
+        assert str(report) in box.informativeText() and KEY not in box.text()
+        box.close()
+    qtbot.waitUntil(lambda: not window.runner.running(), timeout=30_000)  # the forced autosave
+    assert list(workbench_home.rglob("autosave-*"))  # the crash autosaved the work
+
     canary = tmp_path / "canary.zip"  # the scan itself must be able to see a leak, zipped or not
     with zipfile.ZipFile(canary, "w") as archive:
         archive.writestr("inside.json", f'{{"k": "{KEY}"}}')
@@ -99,3 +130,24 @@ def test_no_file_and_no_log_line_carries_the_key_or_the_token(
     assert [o for o in outputs if KEY in o or TOKEN in o] == []
     leaked = [r.getMessage() for r in caplog.records if KEY in r.getMessage() or TOKEN in r.getMessage()]
     assert leaked == []
+
+
+def test_an_unexpected_cli_error_is_a_report_without_the_key_not_a_traceback(
+    workbench_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from workbench.cli.common import EXIT_SERVICE, run_guarded
+    from workbench.core.secrets import register_secret
+
+    register_secret(KEY)  # as api_key_from_env does when the key comes from the environment
+
+    def buggy(args: argparse.Namespace) -> int:
+        raise KeyError(f"no field for {KEY}")
+
+    assert run_guarded(buggy, argparse.Namespace(command="embed")) == EXIT_SERVICE
+    err = capsys.readouterr().err
+    assert "unexpected error (KeyError" in err and "Traceback" not in err and KEY not in err
+    reports = list((workbench_home / "data" / "crash-reports").glob("crash-*.txt"))
+    assert len(reports) == 1 and str(reports[0]) in err
+    assert "command: embed" in reports[0].read_text() and _files_with_secret(workbench_home) == []

@@ -18,6 +18,7 @@ from typing import TextIO
 from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
+from workbench.core.secrets import ScrubSecrets, register_secret, scrub
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -48,7 +49,9 @@ def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
 
 def api_key_from_env() -> str | None:
     """The Gemini key from GEMINI_API_KEY, else GOOGLE_API_KEY (the SDK's own order)."""
-    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
+    key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
+    register_secret(key)
+    return key
 
 
 def configure_logging(verbose: bool) -> None:
@@ -58,6 +61,8 @@ def configure_logging(verbose: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "google_genai", "urllib3", "pymilvus", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubSecrets())
 
 
 class ProgressBar:
@@ -100,4 +105,14 @@ def run_guarded(command: Callable[[argparse.Namespace], int], args: argparse.Nam
         return EXIT_CANCELLED
     except WorkbenchError as error:
         print(f"workbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_SERVICE
+    except Exception as error:  # noqa: BLE001 - a bug of ours: a report to send, not a traceback to read
+        from workbench.core.crash_report import write_crash_report
+
+        report = write_crash_report(type(error), error, error.__traceback__, context=[f"command: {args.command}"])
+        print(
+            f"workbench {args.command}: unexpected error ({scrub(f'{type(error).__name__}: {error}')[:200]}); "
+            f"a report without keys or tokens was written to {report}",
+            file=sys.stderr,
+        )
         return EXIT_SERVICE

@@ -56,8 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _target(args: argparse.Namespace):
     from workbench.core.milvus import MilvusTarget
+    from workbench.core.secrets import register_secret
 
-    return MilvusTarget(uri=args.uri or "", token=args.token or os.environ.get("MILVUS_TOKEN", ""))
+    token = args.token or os.environ.get("MILVUS_TOKEN", "")
+    register_secret(token)
+    return MilvusTarget(uri=args.uri or "", token=token)
 
 
 def run_push(args: argparse.Namespace) -> int:

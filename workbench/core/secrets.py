@@ -1,15 +1,56 @@
-"""Where an API key may live besides memory: the OS keyring (via `keyring`), and nowhere else.
+"""Where an API key may live besides memory: the OS keyring (via `keyring`), and nowhere else; and the scrubber
+that keeps every secret the app has seen out of log lines and crash reports.
 
 "Remember key" stores it there when a real backend exists (macOS Keychain, Windows Credential Locker, Secret
 Service); where none does (a bare Linux box, CI), `remember_key` says so instead of falling back to a file,
 because a key in a plain file is the leak this module exists to prevent.
+
+Secrets are never formatted into messages on purpose, but a library may echo a request or an exception may
+carry a header. So whoever takes a secret in (the key field, the token field, the environment) registers it,
+and `scrub` / `ScrubSecrets` replace it with *** wherever text leaves the process in a file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 
 SERVICE = "embedding-workbench"
+MIN_SECRET_LENGTH = 8  # shorter values (a test token "T") would scrub ordinary words
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a key or token for the session, so `scrub` hides it (never written anywhere)."""
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
+        with _secrets_lock:
+            _secrets.add(value.strip())
+
+
+def scrub(text: str) -> str:
+    """`text` with every registered secret replaced by ***."""
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, "***")
+    return text
+
+
+class ScrubSecrets(logging.Filter):
+    """A handler filter: the formatted message and any traceback of a record are scrubbed before they are written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        return True
 
 
 def keyring_available() -> bool:

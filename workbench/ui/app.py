@@ -12,6 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.cache import EmbeddingCache
+from workbench.core.crash_report import configure_app_logging
 from workbench.core.projection import warm_up_umap_in_subprocess
 from workbench.ui.main_window import MainWindow
 from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
@@ -22,6 +23,7 @@ ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
 
 
 def run_app(argv: list[str] | None = None) -> int:
+    configure_app_logging()  # a rotating, scrubbed log in the data dir; its tail goes into crash reports
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Embedding Workbench")
     app.setOrganizationName("embedding-workbench")
@@ -29,6 +31,7 @@ def run_app(argv: list[str] | None = None) -> int:
     state = AppState()
     runner = TaskRunner()
     window = MainWindow(state, runner, EmbeddingCache())
+    window.crash_handler.install()
     window.show()
     keep_out_of_collector_scans()  # Qt, pyqtgraph and numpy: what start-up built stays for the session
     # umap's import and numba compile cost ~20 s cold: pay them in a child process while the person pastes texts.

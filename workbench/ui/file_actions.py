@@ -238,9 +238,9 @@ class FileActions(QObject):
         )
 
     # -- autosave and recovery ---------------------------------------------------------------------------------
-    def autosave_now(self) -> None:
-        """Write this run's autosave when something changed since the last one (off the GUI thread)."""
-        if not self._dirty or self.runner.is_running(AUTOSAVE_TASK):
+    def autosave_now(self, force: bool = False) -> None:
+        """Write this run's autosave when something changed since the last one, or `force` (off the GUI thread)."""
+        if not (self._dirty or force) or self.runner.is_running(AUTOSAVE_TASK):
             return
         if not len(self.state.corpus) and self.state.embedding is None:
             return

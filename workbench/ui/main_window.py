@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QProgressBar, QP
 from workbench.core.cache import EmbeddingCache
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.importers import ImportOptions, read_items
+from workbench.ui.crash import CrashHandler
 from workbench.ui.file_actions import FileActions
 from workbench.ui.panels.compare_view import CompareView
 from workbench.ui.panels.corpus_panel import CorpusPanel
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.sample_action)
         # -- workspace open/save/export, autosave, recovery: workbench/ui/file_actions.py (issue 7) --
         self.file_actions = FileActions(self, file_menu)
+        self.crash_handler = CrashHandler(self)  # installed by the app (ui/app.py), not by tests
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         run_menu = self.menuBar().addMenu("&Run")

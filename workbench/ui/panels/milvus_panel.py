@@ -56,6 +56,7 @@ from workbench.core.milvus.operations import (
     search_beside_exact,
 )
 from workbench.core.paths import default_milvus_uri
+from workbench.core.secrets import register_secret
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip, OnScreenRefresher
@@ -204,7 +205,9 @@ class MilvusPanel(QWidget):
 
     # -- state -----------------------------------------------------------------------------------------------
     def target(self) -> MilvusTarget:
-        return MilvusTarget(uri=self.uri.text().strip() or default_milvus_uri(), token=self.token.text().strip())
+        token = self.token.text().strip()
+        register_secret(token)  # scrubbed from logs and crash reports from now on
+        return MilvusTarget(uri=self.uri.text().strip() or default_milvus_uri(), token=token)
 
     def _update_enabled(self) -> None:
         embedded = self.state.embedding is not None and len(self.state.embedding.items) > 0

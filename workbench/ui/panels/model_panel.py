@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedders.gemini import MODELS as GEMINI_MODELS
 from workbench.core.embedders.gemini import RETIRED_MODELS, TASK_TYPES
-from workbench.core.secrets import forget_key, recalled_key, remember_key
+from workbench.core.secrets import forget_key, recalled_key, register_secret, remember_key
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
@@ -128,6 +128,7 @@ class ModelPanel(QWidget):
         provider = self.provider.currentData()
         fallback = GEMINI_MODELS[0] if provider == "gemini" else LOCAL_MODELS[0]
         self.state.api_key = self.key.text().strip() or _env_key()
+        register_secret(self.state.api_key)  # scrubbed from logs and crash reports from now on
         self.state.base_url = self.base_url.text().strip() or None
         self.state.set_spec(
             EmbeddingSpec(
