@@ -170,7 +170,8 @@ def main() -> int:
     settle(busy, app)
     panel = window.milvus_panel
     panel.uri.setText(str(Path(os.environ["WORKBENCH_HOME"]) / "bench.db"))
-    window.docks["Milvus"].raise_()
+    # The first look at the tab starts the Milvus process and lists the collections; then the person pushes.
+    rows.append(row("open the Milvus tab (process start, listing)", 1, window.docks["Milvus"].raise_))
     rows.append(row("push to Milvus Lite", n_push, panel.push))
 
     n_map = 100_000 // scale

@@ -116,6 +116,10 @@ class MilvusPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumHeight(14)
         self.cancel_button = QPushButton("Cancel")
+        for appearing in (self.progress, self.cancel_button):  # showing them must not re-lay out the window:
+            policy = appearing.sizePolicy()  # that repaints every view, 20 000 map points included
+            policy.setRetainSizeWhenHidden(True)
+            appearing.setSizePolicy(policy)
         push_box = QGroupBox("Push embedded items")
         push_form = QFormLayout(push_box)
         options = QHBoxLayout()
