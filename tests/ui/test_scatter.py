@@ -1,0 +1,90 @@
+"""ScatterView draws big point sets a slice at a time, swaps layers whole, and leaves nothing behind in the scene."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from workbench.ui.scatter import CHUNK_POINTS, DIM_OPACITY, ScatterView
+
+
+@pytest.fixture
+def scatter(qtbot):
+    view = ScatterView()
+    view.resize(800, 600)
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+def _points(n: int, seed: int = 0, groups: int = 3) -> dict:
+    rng = np.random.default_rng(seed)
+    ids = [f"p{seed}-{i}" for i in range(n)]
+    return {
+        "xy": rng.normal(size=(n, 2)).astype(np.float32),
+        "ids": ids,
+        "texts": ids,
+        "symbols": np.where(np.arange(n) % 10 == 0, "star", "o"),
+        "categories": np.arange(n) % groups,
+        "category_names": [f"group {g}" for g in range(groups)],
+    }
+
+
+def _items_in_scene(view: ScatterView) -> list[pg.ScatterPlotItem]:
+    legend = {id(sample) for sample, _ in view.legend.items}
+    return [
+        item
+        for item in view.plot.getPlotItem().items
+        if isinstance(item, pg.ScatterPlotItem) and item is not view.hover_mark and id(item) not in legend
+    ]
+
+
+def test_a_big_set_arrives_over_several_turns_and_then_is_all_there(scatter, qtbot) -> None:
+    n = 12 * CHUNK_POINTS
+    scatter.set_points(**_points(n))
+    assert scatter.is_drawing and scatter.point_count() == 0  # set_points returned before drawing it all
+    with qtbot.waitSignal(scatter.drawn, timeout=30_000):
+        pass
+    assert not scatter.is_drawing and scatter.point_count() == n
+    assert len(_items_in_scene(scatter)) == 6  # one item per (colour, shape): 3 groups × 2 shapes
+
+
+def test_a_new_set_replaces_one_still_being_built_without_leaving_items_behind(scatter, qtbot) -> None:
+    scatter.set_points(**_points(8 * CHUNK_POINTS, seed=1))
+    qtbot.waitSignal(scatter.drawn, timeout=30_000).wait()
+    scatter.set_points(**_points(10 * CHUNK_POINTS, seed=2))  # starts building
+    assert scatter.point_count() == 8 * CHUNK_POINTS  # the old map stays on screen meanwhile
+    small = _points(50, seed=3, groups=2)
+    scatter.set_points(**small)  # supersedes the half-built one
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=30_000)
+    styles = set(zip(small["categories"].tolist(), small["symbols"].tolist(), strict=True))
+    assert scatter.point_count() == 50 and len(_items_in_scene(scatter)) == len(styles)  # nothing old is left
+    drawn = np.sort(np.concatenate([np.stack([i.data["x"], i.data["y"]], 1) for i in _items_in_scene(scatter)]), 0)
+    np.testing.assert_allclose(drawn, np.sort(small["xy"], 0))
+
+
+def test_highlight_dims_the_rest_once_the_matches_are_drawn_and_selection_rings_follow(scatter, qtbot) -> None:
+    data = _points(4 * CHUNK_POINTS)
+    scatter.set_points(**data)
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=30_000)
+    matches = np.arange(0, len(data["ids"]), 7)
+    scatter.highlight(matches)
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=30_000)
+    assert scatter.matches.point_count() == len(matches)
+    assert all(item.opacity() == pytest.approx(DIM_OPACITY) for item in scatter.base.items)
+    scatter.highlight(None)
+    assert scatter.matches.point_count() == 0 and all(item.opacity() == 1.0 for item in scatter.base.items)
+    scatter.set_selected([*data["ids"][:3], "not plotted"])
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=30_000)
+    np.testing.assert_allclose(np.sort(scatter.selected_positions(), 0), np.sort(data["xy"][:3], 0))
+
+
+def test_the_point_under_the_cursor_is_found_within_a_few_pixels_only(scatter) -> None:
+    data = _points(5_000)
+    scatter.set_points(**data)
+    target = 1234
+    scene = scatter.viewbox.mapViewToScene(pg.Point(*map(float, data["xy"][target])))
+    assert scatter.row_at_scene_pos(scene) == target
+    corner = scatter.viewbox.mapViewToScene(pg.Point(1e6, 1e6))
+    assert scatter.row_at_scene_pos(corner) is None
