@@ -156,9 +156,15 @@ def test_dim_without_a_network_call_and_spec_round_trip() -> None:
         GeminiEmbedder(api_key=FAKE_KEY, document_task="NOPE")
 
 
-def test_same_request_body_as_pymilvus_model_and_a_drop_in_for_it(server) -> None:
+def test_same_request_body_as_pymilvus_model_and_a_drop_in_for_it(server, monkeypatch) -> None:
     """The seed class and ours, same model and config, ≤100 documents: the server sees the same body."""
+    import pymilvus.model.utils as model_utils
     from google.genai import types
+
+    # pymilvus.model looks for google-genai with find_spec("google-genai") (a hyphen: never found) and then runs
+    # `pip install -q google-genai>=1.7.0` through a shell, which reaches the package index on every run and
+    # leaves a file named "=1.7.0" behind. google-genai is installed; its installer is not wanted.
+    monkeypatch.setattr(model_utils, "prompt_install", lambda package, warn=False: None)
     from pymilvus.model.dense import GeminiEmbeddingFunction
 
     texts = [f"document {i}" for i in range(40)]
