@@ -33,7 +33,7 @@ PALETTE = (
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
 HOVER_RADIUS_PX = 8
 POINT_SIZE, RING_SIZE = 9, 14
-CHUNK_POINTS = 2_500  # points per ScatterPlotItem: ~12 ms of pyqtgraph's per-point styling
+CHUNK_POINTS = 2_500  # points added to a layer per step: ~12 ms of pyqtgraph's per-point styling
 SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
 SELECT_MODES = ("pan", "rect", "lasso")
 
@@ -166,7 +166,7 @@ class _PointLayer:
                 self.items[-1].addPoints(pos=positions)
                 continue
             item = pg.ScatterPlotItem(pxMode=True, size=self.size, pen=self.pen, brush=brush, symbol=symbol)
-            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through the k-d tree instead
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through row_at_scene_pos instead
             item.setZValue(self.z)
             item.setOpacity(self._opacity)
             item.setData(pos=positions)
