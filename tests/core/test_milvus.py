@@ -24,6 +24,7 @@ from workbench.core.milvus import (
     batch_bounds,
     field_equals,
     open_milvus,
+    other_model_message,
     recall_at_k,
     render_filter,
 )
@@ -257,6 +258,16 @@ def test_pushing_another_models_vectors_warns(target: MilvusTarget) -> None:
         warnings = db.push("docs", items, vectors, other, index_type="HNSW").warnings
     assert any("local · test-model" in w and "gemini · gemini-embedding-001" in w for w in warnings)
     assert any("keeps its AUTOINDEX index" in w for w in warnings)
+
+
+def test_the_other_model_message_names_both_models_and_only_when_they_differ() -> None:
+    message = other_model_message("docs", ("local", "test-model", 16), EmbeddingSpec("gemini", "g-1", 16))
+    assert message == (
+        "Collection 'docs' holds vectors from local · test-model, not from gemini · g-1: "
+        "scores between the two models mean nothing."
+    )
+    assert other_model_message("docs", None, SPEC) is None  # an empty collection
+    assert other_model_message("docs", ("local", "test-model", 8), SPEC) is None  # a dim differs: an error elsewhere
 
 
 def test_batches_stay_under_the_request_budget() -> None:

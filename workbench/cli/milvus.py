@@ -90,7 +90,7 @@ def run_search(args: argparse.Namespace) -> int:
     from workbench.core.cache import EmbeddingCache
     from workbench.core.embedders import make_embedder
     from workbench.core.errors import InputError
-    from workbench.core.milvus import embed_query, open_milvus
+    from workbench.core.milvus import embed_query, open_milvus, other_model_message
     from workbench.core.milvus.operations import prepare_search
 
     if args.k < 1:
@@ -98,12 +98,8 @@ def run_search(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     target = _target(args)
     stored = prepare_search(target, args.collection, args.filter)  # a typo fails before the query is paid for
-    if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
-        print(
-            f"workbench search: warning: '{args.collection}' holds vectors from {stored[0]} · {stored[1]}; "
-            f"the query is embedded with {spec.provider} · {spec.model}.",
-            file=sys.stderr,
-        )
+    if warning := other_model_message(args.collection, stored, spec):
+        print(f"workbench search: warning: {warning}", file=sys.stderr)
     embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
     cache = EmbeddingCache()
     try:

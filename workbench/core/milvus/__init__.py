@@ -24,6 +24,7 @@ from workbench.core.milvus.store import (
     MilvusStore,
     PushReport,
     embed_query,
+    other_model_message,
     recall_at_k,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "embed_query",
     "field_equals",
     "open_milvus",
+    "other_model_message",
     "recall_at_k",
     "render_filter",
 ]

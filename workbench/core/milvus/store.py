@@ -88,6 +88,20 @@ def recall_at_k(found: Sequence[str], exact: Sequence[str], k: int) -> float | N
     return len(set(list(found)[:k]) & set(truth)) / len(truth)
 
 
+def other_model_message(collection: str, stored: tuple[str, str, int] | None, spec: EmbeddingSpec) -> str | None:
+    """The warning for vectors of `spec` meeting a collection whose rows came from another model, else None.
+
+    `stored` is (provider, model, dim) of one stored row (`MilvusStore.stored_spec`); None (an empty collection)
+    and a different dim of the same model say nothing here: a dim mismatch is an error of its own.
+    """
+    if not stored or (stored[0], stored[1]) == (spec.provider, spec.model):
+        return None
+    return (
+        f"Collection '{collection}' holds vectors from {stored[0]} · {stored[1]}, not from {spec.provider} · "
+        f"{spec.model}: scores between the two models mean nothing."
+    )
+
+
 def embed_query(text: str, embedder: Embedder, cache: Any = None) -> np.ndarray:
     """The query's vector, encoded as a query (through the cache when given)."""
     from workbench.core.embedding import embed_items
@@ -255,11 +269,8 @@ class MilvusStore:
         if not created and info.index_type != index_type.upper():
             report.warnings.append(f"Collection '{name}' keeps its {info.index_type} index ({index_type} was chosen).")
         stored = None if created else self.stored_spec(name)
-        if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
-            report.warnings.append(
-                f"Collection '{name}' holds vectors from {stored[0]} · {stored[1]}; these come from "
-                f"{spec.provider} · {spec.model}. Scores between the two models mean nothing."
-            )
+        if warning := other_model_message(name, stored, spec):
+            report.warnings.append(warning)
         rows, row_bytes, truncated_ids, warnings = build_rows(items, spec, dim)
         report.truncated_ids.extend(truncated_ids)
         report.warnings.extend(warnings)

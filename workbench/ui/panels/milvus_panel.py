@@ -46,6 +46,7 @@ from workbench.core.milvus import (
     PushReport,
     embed_query,
     field_equals,
+    other_model_message,
 )
 from workbench.core.milvus.operations import (
     SearchOutcome,
@@ -70,7 +71,7 @@ MILVUS_PROCESS = ChildService("The Milvus process")  # started on the first Milv
 @dataclass
 class SearchResult:
     outcome: SearchOutcome
-    stored: tuple[str, str, int] | None  # provider, model, dim of the collection's rows
+    other_model: str | None  # the warning when the collection's rows come from another model than the query
 
 
 class MilvusPanel(QWidget):
@@ -399,19 +400,16 @@ class MilvusPanel(QWidget):
                 progress=progress,
                 cancelled=cancelled,
             )
-            return SearchResult(outcome, stored)
+            return SearchResult(outcome, other_model_message(name, stored, spec))
 
         self.messages.clear()
         self.recall_label.setText("Searching…")
         self.runner.start(SEARCH_TASK, f"Searching '{name}'", run_search, self._searched, self._search_failed)
 
     def _searched(self, result: SearchResult) -> None:
-        spec, outcome, stored = self.state.spec, result.outcome, result.stored
-        if stored and (stored[0], stored[1]) != (spec.provider, spec.model):
-            self.messages.show_warning(
-                f"The collection holds vectors from {stored[0]} · {stored[1]}; the query was "
-                f"embedded with {spec.provider} · {spec.model}, so the scores mean little."
-            )
+        outcome = result.outcome
+        if result.other_model:
+            self.messages.show_warning(result.other_model)
         k = self.top_k.value()
         recall = "n/a (no row matches)" if outcome.recall is None else f"{outcome.recall:.2f}"
         self.recall_label.setText(
