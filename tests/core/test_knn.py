@@ -5,7 +5,7 @@ import pytest
 
 from workbench.core.embedders.base import l2_normalise
 from workbench.core.errors import Cancelled
-from workbench.core.knn import top_k_neighbours
+from workbench.core.knn import cosine_similarities, top_k_neighbours
 
 
 def _brute_force(base: np.ndarray, probe: np.ndarray, k: int, exclude_self: bool) -> np.ndarray:
@@ -52,3 +52,16 @@ def test_cancel_stops_between_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(Cancelled):
         top_k_neighbours(vectors, 3, progress=lambda d, t: reports.append(d), cancelled=lambda: len(reports) >= 2)
     assert 0 < reports[-1] < 100
+
+
+def test_cosine_similarities_of_raw_rows_with_one_query() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(50, 8)).astype(np.float32) * rng.uniform(0.1, 10, size=(50, 1)).astype(np.float32)
+    rows[7] = 0.0
+    query = rng.normal(size=8).astype(np.float32) * 3
+    scores = cosine_similarities(rows, query)
+    expected = l2_normalise(rows) @ l2_normalise(query)[0]
+    assert scores.dtype == np.float32 and scores.shape == (50,)
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+    assert scores[7] == 0.0  # a zero row scores 0, not NaN
+    assert not cosine_similarities(rows, np.zeros(8, np.float32)).any()

@@ -1,4 +1,4 @@
-"""Exact top-k neighbours by cosine similarity, in row blocks, never materialising an n × n matrix.
+"""Exact cosine similarity: top-k neighbours in row blocks (never an n × n matrix), and one query's scores.
 
 Exact rather than approximate (pynndescent, FAISS): the app promises honest numbers, and for the sizes a desktop
 holds a blocked float32 matmul is fast (20 000 × 768 takes a few seconds on 2 cores) with memory bounded by
@@ -55,3 +55,15 @@ def top_k_neighbours(
         scores[start:stop] = np.take_along_axis(part_scores, order, axis=1)
         progress(stop, m)
     return indices, scores
+
+
+def cosine_similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The cosine of each row of `vectors` with one `query` vector, as float32; neither need be normalised.
+
+    For rows read back from a store (a collection made elsewhere may hold raw vectors): a zero row, or a zero
+    query, scores 0 rather than NaN.
+    """
+    rows = np.asarray(vectors, dtype=np.float32)
+    probe = np.asarray(query, dtype=np.float32).reshape(-1)
+    norms = np.linalg.norm(rows, axis=1) * (np.linalg.norm(probe) or 1.0)
+    return (rows @ probe / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)

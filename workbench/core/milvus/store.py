@@ -18,6 +18,7 @@ import numpy as np
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
+from workbench.core.knn import cosine_similarities
 from workbench.core.milvus.connection import MilvusTarget, service_errors
 from workbench.core.milvus.filters import render_filter
 from workbench.core.milvus.rows import (
@@ -405,8 +406,7 @@ class MilvusStore:
                     if info.metric == "L2":
                         scores = ((vectors - query) ** 2).sum(axis=1)
                     elif info.metric == "COSINE":
-                        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
-                        scores = vectors @ query / np.where(norms == 0, 1.0, norms)
+                        scores = cosine_similarities(vectors, query)
                     else:
                         scores = vectors @ query
                     ids = best_ids + [str(row["id"]) for row in batch]
