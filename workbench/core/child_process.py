@@ -6,7 +6,8 @@ thread of the GUI's process they freeze the window; in a child process they cann
 
 Why our own and not `concurrent.futures.ProcessPoolExecutor`: an executor returns one result per call, but a
 progress bar needs progress while the call runs, and Cancel must reach a call that is already running. Two
-shapes, one message format (`("progress", done, total)`, then `("ok", result)` or `("error", exception)`):
+shapes, one set of messages (small frozen dataclasses: a `_Call` goes in, `_Progress` comes back while it runs,
+then one `_Returned` or `_Raised`):
 
 - `call_in_child` starts a child for one call; Cancel ends the child at once. For work that cannot stop
   between batches and loses nothing when killed (a UMAP fit).
@@ -35,7 +36,7 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -48,6 +49,62 @@ log = logging.getLogger("workbench.core.child_process")
 POLL_SECONDS = 0.05  # how often a waiting caller looks at its cancel flag
 CHUNK_ROWS = 2_000  # rows of a long argument per pickle call (~5 ms for 2 000 items)
 CHILD_NICENESS = 5
+
+
+# -- messages ----------------------------------------------------------------------------------------------------
+# `call_id` says which call of a `ChildService` a message belongs to; a one-call child leaves it None.
+@dataclass(frozen=True)
+class _Call:
+    """Run `function(*args, progress=, cancelled=, **kwargs)`."""
+
+    function: Callable[..., Any]
+    args: tuple
+    kwargs: dict
+    call_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Cancel:
+    """Set the cancel flag of a call under way (it stops at its next check)."""
+
+    call_id: int
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """End the service child: cancel every call under way and let it finish its batch."""
+
+
+@dataclass(frozen=True)
+class _Progress:
+    done: int
+    total: int
+    call_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Returned:
+    """A call's final answer when it returned."""
+
+    value: Any
+    call_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """A call's final answer when it raised (one of our exceptions, with its sentence)."""
+
+    error: WorkbenchError
+    call_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """Never sent: what a waiting call is handed when its child ended before answering."""
+
+
+_Message = _Call | _Cancel | _Stop | _Progress | _Returned | _Raised
+_Answer = _Returned | _Raised
 
 
 @dataclass(frozen=True)
@@ -78,21 +135,22 @@ def _join(placeholder: _Chunked, parts: list[bytes]) -> Any:
     return joined if placeholder.kind == "list" else tuple(joined)
 
 
-def _walk(message: tuple, swap: Callable[[Any], Any]) -> tuple:
+def _walk(message: _Message, swap: Callable[[Any], Any]) -> _Message:
     """The message with `swap` applied to each field, and to each item of a field that is a tuple or dict
     (arguments, keyword arguments, a result pair): where long values sit in every message we send."""
-    fields = []
-    for field in message:
-        if type(field) is tuple:
-            fields.append(tuple(swap(value) for value in field))
-        elif type(field) is dict:
-            fields.append({key: swap(value) for key, value in field.items()})
+    changes: dict[str, Any] = {}
+    for name in (f.name for f in fields(message)):
+        value = getattr(message, name)
+        if type(value) is tuple:
+            changes[name] = tuple(swap(item) for item in value)
+        elif type(value) is dict:
+            changes[name] = {key: swap(item) for key, item in value.items()}
         else:
-            fields.append(swap(field))
-    return tuple(fields)
+            changes[name] = swap(value)
+    return replace(message, **changes)
 
 
-def _prepare(message: tuple) -> tuple[bytes, list[bytes]]:
+def _prepare(message: _Message) -> tuple[bytes, list[bytes]]:
     """The message, pickled with its long values swapped for placeholders, and their chunks in order.
 
     All the pickling happens here, outside any lock, so a value that cannot be pickled fails here and not
@@ -128,7 +186,7 @@ def _write(connection: Connection, payload: bytes, chunks: list[bytes], key: int
         connection.send_bytes(chunk)
 
 
-def _read(connection: Connection) -> tuple:
+def _read(connection: Connection) -> _Message:
     """A message from `_write`, with its long values put back together; `_Undecodable` when it cannot be."""
     count, key, payload = connection.recv()
     chunks = iter([connection.recv_bytes() for _ in range(count)])
@@ -154,26 +212,24 @@ def _portable(error: WorkbenchError) -> WorkbenchError:
     return error
 
 
-def _outcome(
-    label: str, function: Callable[..., Any], args: tuple, kwargs: dict, progress: ProgressFn, cancelled: CancelledFn
-) -> tuple[str, Any]:
-    """("ok", result) or ("error", exception) of one call, run in the child."""
+def _outcome(label: str, call: _Call, progress: ProgressFn, cancelled: CancelledFn) -> _Answer:
+    """The answer to one call, run in the child, for the same call id."""
     try:
-        return ("ok", function(*args, progress=progress, cancelled=cancelled, **kwargs))
+        value = call.function(*call.args, progress=progress, cancelled=cancelled, **call.kwargs)
+        return _Returned(value, call.call_id)
     except WorkbenchError as error:
-        return ("error", _portable(error))
+        return _Raised(_portable(error), call.call_id)
     except Exception as error:  # noqa: BLE001 - reported to the parent as a service failure
-        log.error("%s (%s) failed:\n%s", label, function.__name__, traceback.format_exc())
-        return ("error", ServiceError(f"{label} failed: {type(error).__name__}: {error}"))
+        log.error("%s (%s) failed:\n%s", label, call.function.__name__, traceback.format_exc())
+        return _Raised(ServiceError(f"{label} failed: {type(error).__name__}: {error}"), call.call_id)
 
 
-def _answer(label: str, kind: str, value: Any, key: int | None = None) -> tuple[bytes, list[bytes]]:
+def _answer(label: str, answer: _Answer) -> tuple[bytes, list[bytes]]:
     """The prepared final message of a call, or an error saying its result cannot be sent (not picklable)."""
-    head = () if key is None else (key,)
     try:
-        return _prepare((kind, *head, value))
+        return _prepare(answer)
     except Exception as error:  # noqa: BLE001 - any pickling failure
-        return _prepare(("error", *head, ServiceError(f"{label} returned what cannot be sent back: {error}")))
+        return _prepare(_Raised(ServiceError(f"{label} returned what cannot be sent back: {error}"), answer.call_id))
 
 
 def _yield_the_cpu() -> None:
@@ -190,15 +246,15 @@ def _run_one(connection: Connection, label: str) -> None:
     _yield_the_cpu()
     try:
         try:
-            function, args, kwargs = _read(connection)
+            call = _read(connection)
         except _Undecodable as error:
-            _write(connection, *_prepare(("error", ServiceError(f"{label} could not read its work: {error}"))))
+            _write(connection, *_prepare(_Raised(ServiceError(f"{label} could not read its work: {error}"))))
             return
 
         def progress(done: int, total: int) -> None:
-            _write(connection, *_prepare(("progress", done, total)))
+            _write(connection, *_prepare(_Progress(done, total)))
 
-        _write(connection, *_answer(label, *_outcome(label, function, args, kwargs, progress, never_cancelled)))
+        _write(connection, *_answer(label, _outcome(label, call, progress, never_cancelled)))
     finally:
         connection.close()
 
@@ -228,7 +284,7 @@ def call_in_child(
 
     try:
         try:
-            _write(mine, *_prepare((function, args, kwargs)))
+            _write(mine, *_prepare(_Call(function, args, kwargs)))
         except (OSError, ValueError) as error:
             raise stopped() from error
         while True:
@@ -244,12 +300,13 @@ def call_in_child(
                 raise stopped() from error
             except _Undecodable as error:
                 raise ServiceError(f"{label} sent back what cannot be read here: {error}") from error
-            if message[0] == "progress":
-                progress(message[1], message[2])
-            elif message[0] == "ok":
-                return message[1]
-            else:
-                raise message[1]
+            match message:
+                case _Progress(done=done, total=total):
+                    progress(done, total)
+                case _Returned(value=value):
+                    return value
+                case _Raised(error=error):
+                    raise error
     finally:
         if child.is_alive():
             child.terminate()
@@ -276,15 +333,16 @@ def _serve(connection: Connection, label: str) -> None:
         with send_lock:
             _write(connection, *prepared, key=call_id)
 
-    def run(call_id: int, function: Callable[..., Any], args: tuple, kwargs: dict, flag: threading.Event) -> None:
-        outcome: tuple[str, Any] = ("error", ServiceError(f"{label} ended a call without an answer."))
+    def run(call: _Call, flag: threading.Event) -> None:
+        call_id = call.call_id
+        answer: _Answer = _Raised(ServiceError(f"{label} ended a call without an answer."), call_id)
         try:
-            progress = lambda done, total: send(call_id, _prepare(("progress", call_id, done, total)))  # noqa: E731
-            outcome = _outcome(label, function, args, kwargs, progress, flag.is_set)
+            progress = lambda done, total: send(call_id, _prepare(_Progress(done, total, call_id)))  # noqa: E731
+            answer = _outcome(label, call, progress, flag.is_set)
         finally:
             flags.pop(call_id, None)
             threads.pop(call_id, None)
-            send(call_id, _answer(label, outcome[0], outcome[1], key=call_id))
+            send(call_id, _answer(label, answer))
 
     while True:
         try:
@@ -293,23 +351,23 @@ def _serve(connection: Connection, label: str) -> None:
             return  # the parent is gone
         except _Undecodable as error:  # e.g. a function this child cannot import: that call fails, not the child
             if error.key is not None:
-                send(error.key, _prepare(("error", error.key, ServiceError(f"{label} could not read a call: {error}"))))
+                send(error.key, _prepare(_Raised(ServiceError(f"{label} could not read a call: {error}"), error.key)))
             continue
-        if message[0] == "call":
-            _, call_id, function, args, kwargs = message
-            flag = flags[call_id] = threading.Event()
-            thread = threads[call_id] = threading.Thread(target=run, args=(call_id, function, args, kwargs, flag))
-            thread.daemon = True
-            thread.start()
-        elif message[0] == "cancel":
-            if flag := flags.get(message[1]):
-                flag.set()
-        elif message[0] == "stop":
-            for flag in list(flags.values()):
-                flag.set()
-            for thread in list(threads.values()):
-                thread.join(STOP_GRACE_SECONDS)
-            return
+        match message:
+            case _Call(call_id=call_id):
+                flag = flags[call_id] = threading.Event()
+                thread = threads[call_id] = threading.Thread(target=run, args=(message, flag))
+                thread.daemon = True
+                thread.start()
+            case _Cancel(call_id=call_id):
+                if flag := flags.get(call_id):
+                    flag.set()
+            case _Stop():
+                for flag in list(flags.values()):
+                    flag.set()
+                for thread in list(threads.values()):
+                    thread.join(STOP_GRACE_SECONDS)
+                return
 
 
 class ChildService:
@@ -324,7 +382,7 @@ class ChildService:
         self._lock = threading.Lock()  # starting, stopping and sending
         self._child: Any = None
         self._connection: Connection | None = None
-        self._calls: dict[int, tuple[Connection, queue.Queue]] = {}  # call id -> its child's pipe, its answers
+        self._calls: dict[int, tuple[Connection, queue.Queue]] = {}  # call id -> its child's pipe, its messages
         self._ids = itertools.count(1)
         self._closed = False
 
@@ -343,7 +401,7 @@ class ChildService:
         """
         answers: queue.Queue = queue.Queue()
         call_id = next(self._ids)
-        prepared = _prepare(("call", call_id, function, args, kwargs))  # outside the lock: others may send
+        prepared = _prepare(_Call(function, args, kwargs, call_id))  # outside the lock: others may send
         with self._lock:
             if self._closed:
                 raise ServiceError(f"{self.label} has been shut down.")
@@ -359,24 +417,24 @@ class ChildService:
             while True:
                 if not cancel_sent and cancelled():  # checked every turn: progress may never let the queue idle
                     cancel_sent = True
-                    self._send(("cancel", call_id))
+                    self._send(_Cancel(call_id))
                 try:
                     message = answers.get(timeout=POLL_SECONDS)
                 except queue.Empty:
                     continue
-                if message[0] == "progress":
-                    progress(message[1], message[2])
+                if isinstance(message, _Progress):
+                    progress(message.done, message.total)
                     continue
                 answered = True
-                if message[0] == "ok":
-                    return message[1]
-                if message[0] == "error":
-                    raise message[1]
+                if isinstance(message, _Returned):
+                    return message.value
+                if isinstance(message, _Raised):
+                    raise message.error
                 raise ServiceError(f"{self.label} stopped unexpectedly; try again (it restarts by itself).")
         finally:
             self._calls.pop(call_id, None)
             if not answered and not cancel_sent:  # e.g. `progress` raised: the child must not work on for nobody
-                self._send(("cancel", call_id))
+                self._send(_Cancel(call_id))
 
     @property
     def running(self) -> bool:
@@ -390,7 +448,7 @@ class ChildService:
             self._child = self._connection = None
             if child is not None:
                 with contextlib.suppress(OSError, ValueError):
-                    _write(connection, *_prepare(("stop",)))
+                    _write(connection, *_prepare(_Stop()))
         if child is None:
             return
         child.join(timeout)
@@ -410,11 +468,11 @@ class ChildService:
         self._connection = mine
         threading.Thread(target=self._dispatch, args=(mine,), name=f"{self.label} reader", daemon=True).start()
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: _Cancel) -> None:
         with self._lock:
             if self._connection is not None:
                 with contextlib.suppress(OSError, ValueError):  # the reader reports a child's end to its calls
-                    _write(self._connection, *_prepare(message), key=message[1])
+                    _write(self._connection, *_prepare(message), key=message.call_id)
 
     def _dispatch(self, connection: Connection) -> None:
         """Hand each message to the call it belongs to; when the pipe ends or breaks, end every call on it.
@@ -425,13 +483,13 @@ class ChildService:
         try:
             while True:
                 try:
-                    key, message = None, _read(connection)
-                    key = message[1]
+                    message = _read(connection)
+                    key = message.call_id
                 except _Undecodable as error:
-                    key, message = error.key, ("error", error.key, ServiceError(f"{self.label}: {error}"))
+                    key, message = error.key, _Raised(ServiceError(f"{self.label}: {error}"), error.key)
                 call = self._calls.get(key)
                 if call is not None:
-                    call[1].put((message[0], *message[2:]))
+                    call[1].put(message)
         except (EOFError, OSError):
             pass
         except BaseException:  # noqa: BLE001 - logged; every waiting call is told below
@@ -445,4 +503,4 @@ class ChildService:
             connection.close()
             for pipe, answers in list(self._calls.values()):
                 if pipe is connection:  # calls sent to a newer child are not this one's to end
-                    answers.put(("gone",))
+                    answers.put(_Gone())
