@@ -1,8 +1,9 @@
 """Milvus (a Lite file or a server) through pymilvus' `MilvusClient`: collections, upserts, searches.
 
 Why a package that does more than call pymilvus, module by module:
+- `target`: where Milvus is, and every failure as one sentence a person can act on; tokens never show.
 - `connection`: one process at a time may hold a Lite database, so each operation opens it and lets it go;
-  third-party error logs are silenced in favour of one sentence a person can act on; tokens never show.
+  third-party error logs are silenced in favour of `target`'s sentences.
 - `filters`: user values reach an expression as escaped literals (Lite) or `filter_params` (server), never by
   string concatenation.
 - `rows`: what Milvus would reject (NaN, bad ids, oversized texts) is refused or cut before anything is sent,
@@ -13,7 +14,7 @@ Why a package that does more than call pymilvus, module by module:
 pymilvus itself is imported only inside functions, so importing this package costs nothing.
 """
 
-from workbench.core.milvus.connection import MilvusTarget, open_milvus
+from workbench.core.milvus.connection import open_milvus
 from workbench.core.milvus.filters import field_equals, render_filter
 from workbench.core.milvus.rows import REQUEST_BUDGET_BYTES, batch_bounds, check_vectors
 from workbench.core.milvus.store import (
@@ -27,6 +28,7 @@ from workbench.core.milvus.store import (
     other_model_message,
     recall_at_k,
 )
+from workbench.core.milvus.target import MilvusTarget
 
 __all__ = [
     "INDEX_TYPES",

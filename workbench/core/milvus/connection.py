@@ -1,77 +1,25 @@
-"""Where Milvus is and how one operation opens it: targets, connections, and errors a person can act on.
+"""How one operation opens Milvus: a connection per operation, so the app and the CLI can take turns on a file.
 
 - Milvus Lite lets one process at a time hold a database (a `.db` folder with a LOCK file), and pymilvus keeps
   the in-process Lite server running after `MilvusClient.close()`. `open_milvus` therefore opens the database
   for one operation and stops the Lite server when the last user in this process is done, so the app and the
   CLI can take turns on the same file; a locked file is a `ServiceError` that says so.
 - pymilvus logs an ERROR with a traceback for every failed call, and Milvus Lite logs one when a database is
-  locked. We raise our own sentence instead, so their loggers go to a NullHandler; detail goes to our logger at
-  DEBUG level (tokens scrubbed).
+  locked. We raise our own sentence instead (`target.service_errors`), so their loggers go to a NullHandler.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from workbench.core.errors import Cancelled, InputError, ServiceError
-from workbench.core.paths import default_milvus_uri
-
-if TYPE_CHECKING:
-    from workbench.core.milvus.store import MilvusStore
-
-log = logging.getLogger("workbench.core.milvus")
-
-_SERVER_SCHEMES = ("http", "https", "tcp", "unix", "grpc")
-_AUTH_FAILURE = re.compile(r"unauthenticated|authenticat\w* fail|auth failed|permission denied|invalid token", re.I)
-
-
-@dataclass(frozen=True)
-class MilvusTarget:
-    """Where the vectors live: a Milvus Lite `.db` path, or a server URI with an optional token.
-
-    The token is kept out of `repr` and `display`, and is scrubbed from every message we raise.
-    """
-
-    uri: str = ""
-    token: str = field(default="", repr=False)
-    timeout: float = 10.0
-
-    @classmethod
-    def default(cls) -> MilvusTarget:
-        return cls(default_milvus_uri())
-
-    @property
-    def resolved_uri(self) -> str:
-        uri = self.uri or default_milvus_uri()
-        return uri if self.is_server else str(Path(uri).expanduser().resolve())
-
-    @property
-    def is_server(self) -> bool:
-        return urlsplit(self.uri).scheme.lower() in _SERVER_SCHEMES
-
-    @property
-    def display(self) -> str:
-        """The URI as shown to people: credentials in a server URI are masked."""
-        if not self.is_server:
-            return self.resolved_uri
-        parts = urlsplit(self.uri)
-        host = parts.hostname or ""
-        netloc = f"***@{host}" if parts.username or parts.password else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-
-    def scrub(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
+from workbench.core.errors import InputError, ServiceError
+from workbench.core.milvus.store import MilvusStore
+from workbench.core.milvus.target import MilvusTarget, service_error
 
 
 def _quiet_third_party_logs() -> None:
@@ -106,36 +54,11 @@ def _lite_is_locked(path: str) -> bool:
     return False
 
 
-def _service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError:
-    message = getattr(error, "message", None) or str(error)
-    message = target.scrub(str(message)).strip().splitlines()[0] if message else type(error).__name__
-    log.debug("Milvus %s failed at %s: %s", action, target.display, message)
-    code = getattr(error, "code", None)
-    if code == 2 or "Fail connecting" in message:
-        return ServiceError(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
-    if _AUTH_FAILURE.search(message):
-        return ServiceError(f"Milvus at {target.display} refused the credentials: check the token.")
-    return ServiceError(f"Milvus could not {action}: {message}")
-
-
-@contextmanager
-def service_errors(target: MilvusTarget, action: str) -> Iterator[None]:
-    """Turn pymilvus' and gRPC's exceptions into our one-sentence ServiceError."""
-    try:
-        yield
-    except (InputError, ServiceError, Cancelled):
-        raise
-    except Exception as error:
-        raise _service_error(target, action, error) from error
-
-
 @contextmanager
 def open_milvus(target: MilvusTarget | None = None) -> Iterator[MilvusStore]:
     """A connection for one operation. For Milvus Lite the database is released when the last user is done."""
     target = target or MilvusTarget.default()
     from pymilvus import MilvusClient
-
-    from workbench.core.milvus.store import MilvusStore  # the store module imports this one
 
     _quiet_third_party_logs()
     uri = target.resolved_uri
@@ -165,7 +88,7 @@ def open_milvus(target: MilvusTarget | None = None) -> Iterator[MilvusStore]:
                     f"Could not open the Milvus Lite database {uri}; it may be damaged or from another Milvus "
                     "Lite version."
                 ) from error
-            raise _service_error(target, "connect", error) from error
+            raise service_error(target, "connect", error) from error
         try:
             yield MilvusStore(client, target)
         finally:

@@ -19,7 +19,6 @@ from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
 from workbench.core.knn import cosine_similarities
-from workbench.core.milvus.connection import MilvusTarget, service_errors
 from workbench.core.milvus.filters import render_filter
 from workbench.core.milvus.rows import (
     FIELDS,
@@ -30,6 +29,7 @@ from workbench.core.milvus.rows import (
     build_rows,
     check_vectors,
 )
+from workbench.core.milvus.target import MilvusTarget, service_errors
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Milvus Lite 3.2 (FAISS) and servers
