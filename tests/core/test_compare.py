@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.core.test_clusters import planted
-from workbench.core.compare import compare, knn_overlap, report_html, similarity_rank_correlation
+from workbench.core.compare import compare, report_html, similarity_rank_correlation
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.errors import Cancelled, InputError
 from workbench.core.exchange import ExchangeTable
@@ -82,8 +82,11 @@ def test_identical_models_agree_and_a_monotone_change_keeps_the_rank_correlation
 def test_unrelated_models_overlap_at_chance() -> None:
     vectors, _, _ = planted(n_per=30)
     other = l2_normalise(np.random.default_rng(5).normal(size=vectors.shape))
+    texts = [f"item {i}" for i in range(len(vectors))]
+    unlabelled = [None] * len(vectors)
+    numbers = compare(table(vectors, unlabelled, texts, "a"), table(other, unlabelled, texts, "b"), k=5).numbers
     # With unrelated neighbours, each of the k picks lands in the other's k of n-1 by chance: k/(n-1) = 5/89.
-    assert knn_overlap(vectors, other, 5) == pytest.approx(5 / 89, abs=0.05)
+    assert numbers["knn_overlap"] == pytest.approx(5 / 89, abs=0.05)
     rho, _ = similarity_rank_correlation(vectors, other)
     assert abs(rho) < 0.1
 

@@ -82,13 +82,6 @@ def neighbour_overlap(neighbours_a: np.ndarray, neighbours_b: np.ndarray) -> np.
     return np.array([len(set(x) & set(y)) / k for x, y in pairs])
 
 
-def knn_overlap(vectors_a: np.ndarray, vectors_b: np.ndarray, k: int) -> float:
-    """Mean share of each row's k nearest neighbours (by cosine) that the two embeddings agree on."""
-    neighbours_a, _ = top_k_neighbours(vectors_a, k)
-    neighbours_b, _ = top_k_neighbours(vectors_b, k)
-    return float(neighbour_overlap(neighbours_a, neighbours_b).mean())
-
-
 def similarity_rank_correlation(
     vectors_a: np.ndarray,
     vectors_b: np.ndarray,

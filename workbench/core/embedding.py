@@ -8,7 +8,6 @@ texts of the same kind are encoded once even when they are different items (othe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -164,8 +163,3 @@ def embed_items(
 
     vectors = np.stack([known[i.kind][i.text] for i in items]).astype(np.float32, copy=False)
     return EmbeddingResult(items, vectors, spec, dim, encoded=total - from_cache, from_cache=from_cache)
-
-
-def batch_count(n_texts: int, batch_size: int) -> int:
-    """How many requests `n_texts` need at `batch_size` per request."""
-    return math.ceil(n_texts / max(1, batch_size))

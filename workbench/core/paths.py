@@ -1,4 +1,4 @@
-"""Where the app keeps its files: the user's cache, data and config dirs (platformdirs), overridable for tests.
+"""Where the app keeps its files: the user's cache and data dirs (platformdirs), overridable for tests.
 
 WORKBENCH_HOME, when set, puts every directory under one folder: the tests and CI use it so a run never touches
 the real user dirs.
@@ -29,13 +29,6 @@ def cache_dir() -> Path:
 def data_dir() -> Path:
     root = _root_override()
     path = root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def config_dir() -> Path:
-    root = _root_override()
-    path = root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

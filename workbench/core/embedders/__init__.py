@@ -29,10 +29,8 @@ def make_embedder(spec: EmbeddingSpec, api_key: str | None = None, base_url: str
 
         return LocalEmbedder(model=spec.model, dim=spec.dim)
     if spec.provider == "gemini":
-        try:
-            from workbench.core.embedders.gemini import GeminiEmbedder
-        except ImportError as error:  # the Gemini provider lands with its own issue
-            raise InputError("The Gemini provider is not available in this build.") from error
+        from workbench.core.embedders.gemini import GeminiEmbedder
+
         return GeminiEmbedder.from_spec(spec, api_key=api_key, base_url=base_url)
     raise InputError(f"Unknown provider '{spec.provider}': choose one of {', '.join(PROVIDERS)}.")
 

@@ -33,11 +33,6 @@ class EmbeddingSpec:
     def task_for(self, kind: ItemKind) -> str:
         return self.document_task if kind == "document" else self.query_task
 
-    def label(self) -> str:
-        """Short human label: 'local · all-MiniLM-L6-v2 · 384-d'."""
-        dim = f"{self.dim}-d" if self.dim else "native dim"
-        return f"{self.provider} · {self.model} · {dim}"
-
 
 @runtime_checkable
 class Embedder(Protocol):

@@ -47,9 +47,6 @@ class CollectionInfo:
     index_type: str
     ours: bool  # has the fields Workbench writes (a collection made elsewhere can still be searched)
 
-    def label(self) -> str:
-        return f"{self.name} · {self.rows} rows · {self.dim}-d · {self.metric} · {self.index_type}"
-
 
 @dataclass
 class PushReport:
