@@ -8,26 +8,19 @@ Why a package that does more than call pymilvus, module by module:
   string concatenation.
 - `rows`: what Milvus would reject (NaN, bad ids, oversized texts) is refused or cut before anything is sent,
   and requests stay under the gRPC limit.
-- `store`: a connection's collections, upserts by stable id, approximate search and the exact ranking beside it.
+- `store`: a connection's collections, upserts by stable id, approximate search and the exact ranking beside it;
+  `results` holds what its calls return, `exact` the numpy ranking an index's recall is judged by.
 - `operations`: whole operations, one connection each, that the app runs in its Milvus process (`ui` never
   imports pymilvus: Milvus Lite's server is Python threads that would take the GUI's GIL).
 pymilvus itself is imported only inside functions, so importing this package costs nothing.
 """
 
 from workbench.core.milvus.connection import open_milvus
+from workbench.core.milvus.exact import recall_at_k
 from workbench.core.milvus.filters import field_equals, render_filter
+from workbench.core.milvus.results import CollectionInfo, Hit, PushReport, other_model_message
 from workbench.core.milvus.rows import REQUEST_BUDGET_BYTES, batch_bounds, check_vectors
-from workbench.core.milvus.store import (
-    INDEX_TYPES,
-    METRICS,
-    CollectionInfo,
-    Hit,
-    MilvusStore,
-    PushReport,
-    embed_query,
-    other_model_message,
-    recall_at_k,
-)
+from workbench.core.milvus.store import INDEX_TYPES, METRICS, MilvusStore, embed_query
 from workbench.core.milvus.target import MilvusTarget
 
 __all__ = [

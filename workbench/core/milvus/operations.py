@@ -18,7 +18,8 @@ import numpy as np
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.items import Item
 from workbench.core.milvus.connection import open_milvus
-from workbench.core.milvus.store import CollectionInfo, Hit, PushReport, recall_at_k
+from workbench.core.milvus.exact import recall_at_k
+from workbench.core.milvus.results import CollectionInfo, Hit, PushReport
 from workbench.core.milvus.target import MilvusTarget
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 

@@ -4,13 +4,15 @@
 - Upserts are keyed by the items' stable ids, so pushing the same items twice changes no count, and a cancelled
   push completes without duplicates when pushed again.
 - `exact_search` ranks the same filtered rows with numpy: the ground truth an index's recall is judged by.
+What the calls return (`CollectionInfo`, `PushReport`, `Hit`) is in `results`, and the exact ranking's numpy in
+`exact`: this module is only the talk with Milvus.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,8 +20,9 @@ import numpy as np
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
-from workbench.core.knn import cosine_similarities
+from workbench.core.milvus.exact import RunningTopK, metric_scores
 from workbench.core.milvus.filters import render_filter
+from workbench.core.milvus.results import CollectionInfo, Hit, PushReport, other_model_message
 from workbench.core.milvus.rows import (
     FIELDS,
     ID_MAX_BYTES,
@@ -36,68 +39,6 @@ INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Mil
 METRICS = ("COSINE", "IP", "L2")
 INDEX_PARAMS: dict[str, dict[str, int]] = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 128}}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    name: str
-    rows: int
-    dim: int
-    metric: str
-    index_type: str
-    ours: bool  # has the fields Workbench writes (a collection made elsewhere can still be searched)
-
-
-@dataclass
-class PushReport:
-    collection: str
-    pushed: int
-    rows_after: int
-    batches: int
-    created: bool
-    truncated_ids: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        made = "created" if self.created else "updated"
-        return (
-            f"Pushed {self.pushed} item{'s' if self.pushed != 1 else ''} to collection '{self.collection}' "
-            f"({made}; {self.rows_after} rows now)."
-        )
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    score: float  # as Milvus reports it: similarity for COSINE/IP (higher is nearer), squared distance for L2
-    text: str = ""
-    kind: str = ""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "score": self.score, "text": self.text, "metadata": dict(self.metadata)}
-
-
-def recall_at_k(found: Sequence[str], exact: Sequence[str], k: int) -> float | None:
-    """Share of the exact top-k that the approximate top-k found; None when there is nothing to find."""
-    truth = list(exact)[:k]
-    if not truth:
-        return None
-    return len(set(list(found)[:k]) & set(truth)) / len(truth)
-
-
-def other_model_message(collection: str, stored: tuple[str, str, int] | None, spec: EmbeddingSpec) -> str | None:
-    """The warning for vectors of `spec` meeting a collection whose rows came from another model, else None.
-
-    `stored` is (provider, model, dim) of one stored row (`MilvusStore.stored_spec`); None (an empty collection)
-    and a different dim of the same model say nothing here: a dim mismatch is an error of its own.
-    """
-    if not stored or (stored[0], stored[1]) == (spec.provider, spec.model):
-        return None
-    return (
-        f"Collection '{collection}' holds vectors from {stored[0]} · {stored[1]}, not from {spec.provider} · "
-        f"{spec.model}: scores between the two models mean nothing."
-    )
 
 
 def embed_query(text: str, embedder: Embedder, cache: Any = None) -> np.ndarray:
@@ -366,7 +307,7 @@ class MilvusStore:
             )
 
         results = self._run_filtered(f"search '{name}'", call, expression)
-        return [[_hit(h) for h in hits] for hits in results]
+        return [[Hit.from_milvus(h) for h in hits] for hits in results]
 
     def exact_search(
         self,
@@ -386,53 +327,31 @@ class MilvusStore:
         info, output = self._reading(name)
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         filters = self._filter_args(expression, params)
-        best_ids: list[str] = []
-        best_scores = np.zeros(0, dtype=np.float32)
+        best = RunningTopK(k, info.metric)
         scanned = 0
-        sign = -1.0 if info.metric == "L2" else 1.0  # L2: smaller is nearer
         total = self.count(name)  # all rows: the progress bound when a filter keeps fewer
 
         def scan() -> None:
-            nonlocal best_ids, best_scores, scanned
+            nonlocal scanned
             iterator = self.client.query_iterator(name, batch_size=batch_size, output_fields=["vector"], **filters)
             try:
                 while batch := iterator.next():
                     if cancelled():
                         raise Cancelled("Cancelled the exact ranking.")
                     vectors = np.asarray([row["vector"] for row in batch], dtype=np.float32)
-                    if info.metric == "L2":
-                        scores = ((vectors - query) ** 2).sum(axis=1)
-                    elif info.metric == "COSINE":
-                        scores = cosine_similarities(vectors, query)
-                    else:
-                        scores = vectors @ query
-                    ids = best_ids + [str(row["id"]) for row in batch]
-                    merged = np.concatenate([best_scores, scores.astype(np.float32)])
-                    order = np.argsort(-sign * merged, kind="stable")[:k]
-                    best_ids, best_scores = [ids[i] for i in order], merged[order]
+                    best.add([str(row["id"]) for row in batch], metric_scores(info.metric, vectors, query))
                     scanned += len(batch)
                     progress(scanned, max(scanned, total))
             finally:
                 iterator.close()
 
         self._run_filtered(f"read '{name}'", scan, expression)
-        if not best_ids:
+        if not best.ids:
             return [], scanned
         with service_errors(self.target, f"read '{name}'"):
-            rows = {str(r["id"]): r for r in self.client.get(name, ids=best_ids, output_fields=output)}
+            rows = {str(r["id"]): r for r in self.client.get(name, ids=best.ids, output_fields=output)}
         hits = [
-            _hit({"id": i, "distance": float(s), "entity": rows.get(i, {})})
-            for i, s in zip(best_ids, best_scores, strict=True)
+            Hit.from_milvus({"id": i, "distance": float(s), "entity": rows.get(i, {})})
+            for i, s in zip(best.ids, best.scores, strict=True)
         ]
         return hits, scanned
-
-
-def _hit(raw: Mapping[str, Any]) -> Hit:
-    entity = raw.get("entity") or {}
-    return Hit(
-        id=str(raw.get("id", entity.get("id", ""))),
-        score=float(raw.get("distance", 0.0)),
-        text=str(entity.get("text") or ""),
-        kind=str(entity.get("kind") or ""),
-        metadata=dict(entity.get("metadata") or {}),
-    )
