@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from workbench.ui.panels.milvus_panel import PUSH_TASK, SEARCH_TASK
-from workbench.ui.panels.projection_view import UMAP_TASK
+from workbench.ui.pipeline import UMAP_TASK
 
 
 def test_sample_corpus_embed_project_push_search_and_a_screenshot(window, qtbot, local_embedder, tmp_path) -> None:

@@ -8,8 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item
-from workbench.ui.panels.cluster_editor import CLUSTER_TASK
-from workbench.ui.panels.compare_view import COMPARE_TASK
+from workbench.ui.pipeline import CLUSTER_TASK, COMPARE_TASK
 
 
 def _embedded(window, local_embedder, qtbot) -> None:
@@ -37,8 +36,8 @@ def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, 
     view.dim.setValue(128)  # B: the same model truncated to 128 dims (Matryoshka-style), through the cache
     view.layout_method.setCurrentIndex(1)  # PCA for B too: fast, and this test is about linking
     view.run_button.click()
-    qtbot.waitUntil(lambda: view.comparison is not None and not window.runner.is_running(COMPARE_TASK), timeout=90_000)
-    numbers = view.comparison.numbers
+    qtbot.waitUntil(lambda: view.outcome is not None and not window.runner.is_running(COMPARE_TASK), timeout=90_000)
+    numbers = view.outcome.comparison.numbers
     assert 0 < numbers["knn_overlap"] <= 1 and numbers["items"] == 46
     assert numbers["knn_label_accuracy_a"] is not None and numbers["silhouette_b"] is not None
     assert "128" in view.title_b.text()
@@ -67,8 +66,8 @@ def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, 
     assert len(view.scatter_a.hover_mark.data) == 0
 
     # each query's top documents side by side; a click on one selects the query and that document
-    assert view.query.count() == len(view.comparison.query_tops) > 0
-    tops = view.comparison.query_tops[0]
+    assert view.query.count() == len(view.outcome.comparison.query_tops) > 0
+    tops = view.outcome.comparison.query_tops[0]
     assert view.query_table.rowCount() == len(tops["top_a"])
     first_a = window.state.embedding.items[window.state.row_of(tops["top_a"][0])].text
     assert view.query_table.item(0, 1).text() == first_a

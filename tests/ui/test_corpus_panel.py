@@ -185,7 +185,7 @@ def _fill(window) -> None:
     window.state.set_embedding(EmbeddingResult(items, vectors, spec, 384, len(items), 0), layout, "PCA (test)")
     window.state.set_clusters(np.arange(len(items)) % 3, {0: "zero", 1: "one", 2: "two"})
     window.state.set_selection([items[2].id])
-    window.state.api_key = "AIza-NEVER-WRITTEN"
+    window.state.set_credentials("AIza-NEVER-WRITTEN", None)
 
 
 def test_save_then_open_restores_the_view_without_embedding_or_projecting(qtbot, window, tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_save_then_open_restores_the_view_without_embedding_or_projecting(qtbot,
     with qtbot.waitSignal(state.projection_changed, timeout=20_000):
         other.file_actions.open(path)
     runner.wait_for_done(10_000)
-    assert started == ["workspace-open"]  # no embed, no projection task
+    assert started == ["workspace-open", "query-neighbours"]  # no embed, no layout: only the query lines' ends
     original = window.state
     assert state.corpus.items == original.corpus.items
     assert state.embedding.items == original.embedding.items

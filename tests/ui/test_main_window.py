@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 
 from workbench.core.errors import Cancelled
-from workbench.ui.main_window import EMBED_TASK
+from workbench.ui.pipeline import EMBED_TASK
 
 
 def _paste(qtbot, panel, text: str) -> None:
@@ -63,15 +63,16 @@ def test_cancel_during_a_run_stops_it_and_leaves_the_window_usable(window, qtbot
     _paste(qtbot, window.documents_panel, "\n".join(f"doc {i}" for i in range(10)))
     window.embed_action.trigger()
     assert started.wait(10)
-    assert window.cancel_button.isVisible()
-    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    entry = window.task_bar.entries[EMBED_TASK]
+    assert entry.isVisible() and entry.label.text() == "Embedding 10 items"
+    qtbot.mouseClick(entry.cancel, Qt.MouseButton.LeftButton)
     release.set()
     qtbot.waitUntil(lambda: not window.runner.is_running(EMBED_TASK), timeout=10_000)
     assert slow.calls == 1  # cancel took effect between batches
     assert window.state.embedding is None
     assert "Cancelled" in window.statusBar().currentMessage()
     assert window.embed_action.isEnabled()
-    assert not window.cancel_button.isVisible()
+    assert EMBED_TASK not in window.task_bar.entries
 
 
 def test_a_model_that_does_not_exist_is_a_clear_message_and_the_app_keeps_running(window, qtbot) -> None:

@@ -29,12 +29,14 @@ def _wait(condition, timeout_s: float) -> None:
 @pytest.fixture(scope="module")
 def projected(qapp, local_embedder):
     """One embedded and UMAP-projected view for the module: a UMAP child process costs seconds."""
+    from workbench.core.cache import EmbeddingCache
     from workbench.ui.panels.projection_view import ProjectionView
+    from workbench.ui.pipeline import Pipeline
     from workbench.ui.state import AppState
     from workbench.ui.tasks import TaskRunner
 
     state, runner = AppState(), TaskRunner()
-    widget = ProjectionView(state, runner)
+    widget = ProjectionView(state, runner, Pipeline(state, runner, EmbeddingCache()))
     widget.resize(900, 700)
     widget.show()
     items = [Item.create(t) for t in DOCS] + [Item.create(q, "query") for q in QUERIES]
@@ -159,5 +161,5 @@ def test_the_colour_choice_survives_a_new_layout(view) -> None:
     view.colour_by.setCurrentIndex(view.colour_by.findText("cluster"))
     view.state.set_projection(view.state.projection.copy(), "moved")
     assert view.colour_by.currentText() == "cluster"
-    assert view.categories()[1] == ["even", "odd"]
+    assert view.state.encoding().names == ["even", "odd"]
     view.state.set_clusters(None)

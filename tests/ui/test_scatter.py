@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
+from workbench.core.encoding import CategoryColours, encode
+from workbench.core.items import Item
 from workbench.ui.scatter import CHUNK_POINTS, DIM_OPACITY, ScatterView
 
 
@@ -21,13 +23,16 @@ def scatter(qtbot):
 def _points(n: int, seed: int = 0, groups: int = 3) -> dict:
     rng = np.random.default_rng(seed)
     ids = [f"p{seed}-{i}" for i in range(n)]
+    kinds = np.where(np.arange(n) % 10 == 0, "query", "document")
+    items = [
+        Item(i, i, str(kind), {"group": f"group {k % groups}"})
+        for k, (i, kind) in enumerate(zip(ids, kinds, strict=True))
+    ]
     return {
         "xy": rng.normal(size=(n, 2)).astype(np.float32),
         "ids": ids,
         "texts": ids,
-        "symbols": np.where(np.arange(n) % 10 == 0, "star", "o"),
-        "categories": np.arange(n) % groups,
-        "category_names": [f"group {g}" for g in range(groups)],
+        "encoding": encode(items, kinds, "meta:group", CategoryColours()),
     }
 
 
@@ -58,7 +63,8 @@ def test_a_new_set_replaces_one_still_being_built_without_leaving_items_behind(s
     small = _points(50, seed=3, groups=2)
     scatter.set_points(**small)  # supersedes the half-built one
     qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=30_000)
-    styles = set(zip(small["categories"].tolist(), small["symbols"].tolist(), strict=True))
+    encoding = small["encoding"]
+    styles = set(zip(encoding.categories.tolist(), encoding.symbols.tolist(), strict=True))
     assert scatter.point_count() == 50 and len(_items_in_scene(scatter)) == len(styles)  # nothing old is left
     drawn = np.sort(np.concatenate([np.stack([i.data["x"], i.data["y"]], 1) for i in _items_in_scene(scatter)]), 0)
     np.testing.assert_allclose(drawn, np.sort(small["xy"], 0))

@@ -8,7 +8,7 @@ from tests.ui.mouse import move_mouse
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item
-from workbench.ui.panels.similarity_view import TASK
+from workbench.ui.pipeline import HEATMAP_TASK as TASK
 
 
 def _result(n_docs: int, n_queries: int, dim: int = 16, seed: int = 0) -> EmbeddingResult:
@@ -21,12 +21,14 @@ def _result(n_docs: int, n_queries: int, dim: int = 16, seed: int = 0) -> Embedd
 
 @pytest.fixture
 def view(qtbot):
+    from workbench.core.cache import EmbeddingCache
     from workbench.ui.panels.similarity_view import SimilarityView
+    from workbench.ui.pipeline import Pipeline
     from workbench.ui.state import AppState
     from workbench.ui.tasks import TaskRunner
 
     state, runner = AppState(), TaskRunner()
-    widget = SimilarityView(state, runner)
+    widget = SimilarityView(state, runner, Pipeline(state, runner, EmbeddingCache()))
     widget.resize(900, 700)
     qtbot.addWidget(widget)
     widget.show()
@@ -99,9 +101,11 @@ def test_threshold_greys_out_low_cells_and_exports(view, qtbot, tmp_path) -> Non
 def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells_when_zoomed(
     view, qtbot, monkeypatch
 ) -> None:
+    import workbench.core.heatmap as heatmap
     import workbench.ui.panels.similarity_view as similarity
 
-    monkeypatch.setattr(similarity, "MAX_DRAWN_SIDE", 40)  # 100 items stand for 5 000: the same logic, faster
+    for module in (heatmap, similarity):
+        monkeypatch.setattr(module, "MAX_DRAWN_SIDE", 40)  # 100 items stand for 5 000: the same logic, faster
     result = _result(100, 0)
     _set(view, qtbot, result)
     data = view.data
@@ -130,9 +134,11 @@ def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells
 def test_overview_keeps_short_axes_whole_shows_maxima_under_a_threshold_and_survives_panning_off_the_edge(
     view, qtbot, monkeypatch
 ) -> None:
+    import workbench.core.heatmap as heatmap
     import workbench.ui.panels.similarity_view as similarity
 
-    monkeypatch.setattr(similarity, "MAX_DRAWN_SIDE", 40)
+    for module in (heatmap, similarity):
+        monkeypatch.setattr(module, "MAX_DRAWN_SIDE", 40)
     result = _result(100, 5)
     _set(view, qtbot, result)
     view.mode.setCurrentIndex(1)  # queries × documents: 5 × 100

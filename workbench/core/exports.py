@@ -362,3 +362,34 @@ def export_items(
     with atomic_path(path) as tmp:
         _write_jsonl(tmp, table, cancelled)
     return [path]
+
+
+def export_matrix(
+    path: str | Path,
+    matrix: np.ndarray,
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    cancelled: CancelledFn = never_cancelled,
+) -> Path:
+    """A similarity matrix as `.npy` (the numbers alone) or `.csv` (a header of column labels, a label per row).
+
+    The CSV goes through the `csv` module, so an id or a cluster name holding a comma, a quote or a newline
+    stays one field.
+    """
+    path = Path(path)
+    if matrix.shape != (len(row_labels), len(column_labels)):
+        raise InputError(f"{path.name}: {matrix.shape} matrix with {len(row_labels)} × {len(column_labels)} labels.")
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".npy":
+            with open(tmp, "wb") as handle:
+                np.save(handle, matrix)
+            return path
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["", *column_labels])
+            for start in range(0, len(row_labels), _CHUNK):
+                raise_if_cancelled(cancelled)
+                for label, values in zip(row_labels[start : start + _CHUNK], matrix[start : start + _CHUNK],
+                                         strict=True):  # fmt: skip
+                    writer.writerow([label, *(f"{v:.6f}" for v in values)])
+    return path

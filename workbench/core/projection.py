@@ -183,3 +183,32 @@ def warm_up_umap() -> None:
         vectors = rng.normal(size=(64, 8)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         project_2d(vectors, method="umap", seed=0, n_neighbors=5)
+
+
+MAX_QUERY_NEIGHBOURS = 20
+
+
+@dataclass
+class QueryNeighbours:
+    """Each query's nearest documents by cosine in the original space (what the map's query lines join)."""
+
+    query_rows: np.ndarray  # rows of the queries, in embedding order
+    neighbours: np.ndarray  # (queries, ≤ MAX_QUERY_NEIGHBOURS) rows of their nearest documents, best first
+
+    @classmethod
+    def none(cls) -> QueryNeighbours:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64))
+
+
+def query_neighbours(
+    vectors: np.ndarray, kinds: np.ndarray, cancelled: CancelledFn = never_cancelled
+) -> QueryNeighbours:
+    """Exact cosine neighbours of every query among the documents (queries × documents: cheap next to a layout)."""
+    query_rows = np.flatnonzero(kinds == "query")
+    document_rows = np.flatnonzero(kinds == "document")
+    if not (len(query_rows) and len(document_rows)):
+        return QueryNeighbours(query_rows, np.zeros((len(query_rows), 0), dtype=np.int64))
+    local, _ = top_k_neighbours(
+        vectors[document_rows], MAX_QUERY_NEIGHBOURS, queries=vectors[query_rows], cancelled=cancelled
+    )
+    return QueryNeighbours(query_rows, document_rows[local])

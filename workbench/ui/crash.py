@@ -11,19 +11,16 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from workbench.core.crash_report import write_crash_report
 from workbench.core.secrets import scrub
-
-if TYPE_CHECKING:
-    from workbench.ui.main_window import MainWindow
 
 log = logging.getLogger("workbench.ui.crash")
 
@@ -33,9 +30,9 @@ class CrashHandler(QObject):
 
     crashed = Signal(str, str)  # the one-line error (scrubbed), the report's path
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, autosave: Callable[[], None]) -> None:
         super().__init__(window)
-        self.window = window
+        self.window, self.autosave = window, autosave  # autosave: write the workspace now, whatever changed
         self.reports: list[Path] = []
         self._handling = threading.local()
         self.crashed.connect(self._tell_the_person)  # queued when emitted from another thread
@@ -62,7 +59,7 @@ class CrashHandler(QObject):
             self._handling.active = False
 
     def _tell_the_person(self, summary: str, report: str) -> None:
-        self.window.file_actions.autosave_now(force=True)
+        self.autosave()
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Something went wrong")

@@ -1,10 +1,11 @@
 """The File menu's workspace actions: Open, Save, Save As, Export…, autosave every minute, recovery at start.
 
-Reading AppState into a `Workspace` (a cheap snapshot of references) happens on the GUI thread; every file read
-or write runs through the TaskRunner. Opening validates the whole file before AppState is touched, so a bad file
-is a message and what is loaded stays. Opening restores vectors, the 2-D layout and clusters as they were saved:
-nothing is re-embedded or re-projected. No secret is ever put into a workspace (core/session.py drops any
-settings key that looks like one; the API key lives only in AppState.api_key, which is never read here).
+Reading AppState into a `Workspace` (a cheap snapshot of references) happens on the GUI thread; every file read or write
+runs through the TaskRunner. Opening validates the whole file before AppState is touched, so a bad file is a message and
+what is loaded stays. Opening restores vectors, the 2-D layout and clusters as they were saved: nothing is re-embedded
+or re-projected. View settings are AppState's (`ViewSettings` and the remembered category colours), with the window's
+dock arrangement beside them; no widget is asked for anything. No secret is ever put into a workspace (core/session.py
+drops any settings key that looks like one; the API key lives only in AppState.api_key, which is never read here).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QMessageBox
 
+from workbench.core.encoding import CategoryColours
 from workbench.core.exports import EXPORT_FORMATS, export_vectors
 from workbench.core.session import (
     AUTOSAVE_INTERVAL_S,
@@ -34,22 +36,21 @@ from workbench.core.session import (
     save_workspace,
     write_autosave,
 )
-
-if TYPE_CHECKING:
-    from workbench.ui.main_window import MainWindow
+from workbench.core.view_settings import ViewSettings
+from workbench.ui.state import AppState
+from workbench.ui.tasks import TaskRunner
 
 log = logging.getLogger("workbench.ui.files")
 WORKSPACE_FILTER = f"Embedding Workbench workspace (*{WORKSPACE_SUFFIX})"
-PANELS = ("model_panel", "documents_panel", "queries_panel", "projection_view", "similarity_view", "milvus_panel")
 OPEN_TASK, SAVE_TASK, AUTOSAVE_TASK, EXPORT_TASK = "workspace-open", "workspace-save", "autosave", "export"
 
 
 class FileActions(QObject):
-    """Builds the workspace actions into `menu` and runs them for `window` (its AppState and TaskRunner)."""
+    """Builds the workspace actions into `menu` and runs them over `state` for `window` (titles, dock layout)."""
 
-    def __init__(self, window: MainWindow, menu: QMenu) -> None:
+    def __init__(self, window: QMainWindow, state: AppState, runner: TaskRunner, menu: QMenu) -> None:
         super().__init__(window)
-        self.window, self.state, self.runner = window, window.state, window.runner
+        self.window, self.state, self.runner = window, state, runner
         self.path: Path | None = None
         self.last_message = ""
         self._dirty = False
@@ -72,6 +73,7 @@ class FileActions(QObject):
             self.state.projection_changed,
             self.state.clusters_changed,
             self.state.selection_changed,
+            self.state.view_changed,
         ):
             signal.connect(self._changed)
         self.state.vectors_changed.connect(self._update_enabled)
@@ -109,11 +111,11 @@ class FileActions(QObject):
     def snapshot(self) -> Workspace:
         """What AppState holds now, as a Workspace (references, not copies: AppState replaces, never mutates)."""
         state = self.state
-        view: dict[str, Any] = {"window_state": base64.b64encode(bytes(self.window.saveState().data())).decode()}
-        for name in PANELS:
-            panel = getattr(self.window, name, None)
-            if panel is not None and hasattr(panel, "view_settings"):
-                view[name] = panel.view_settings()
+        view: dict[str, Any] = {
+            "window_state": base64.b64encode(bytes(self.window.saveState().data())).decode(),
+            "settings": state.view.to_dict(),
+            "colours": state.colours.to_rows(),
+        }
         return Workspace(
             items=list(state.corpus.items),
             spec=state.spec,
@@ -131,20 +133,18 @@ class FileActions(QObject):
         state = self.state
         self._loading = True
         try:
+            view = workspace.view
             state.set_spec(workspace.spec)
+            state.set_colours(CategoryColours.from_rows(view.get("colours")))
+            state.replace_view(ViewSettings.from_dict(view.get("settings")))
             state.set_items("document", [i for i in workspace.items if i.kind == "document"])
             state.set_items("query", [i for i in workspace.items if i.kind == "query"])
             state.set_embedding(workspace.embedding, workspace.projection, workspace.projection_note)
             if workspace.clusters is not None:
                 state.set_clusters(workspace.clusters, workspace.cluster_names)
             state.set_selection(workspace.selection)
-            view = workspace.view
             if isinstance(view.get("window_state"), str):
                 self.window.restoreState(QByteArray(base64.b64decode(view["window_state"])))
-            for name in PANELS:
-                panel = getattr(self.window, name, None)
-                if panel is not None and hasattr(panel, "apply_view_settings") and isinstance(view.get(name), dict):
-                    panel.apply_view_settings(view[name])
         finally:
             self._loading = False
         self._dirty = False

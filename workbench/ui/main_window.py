@@ -1,4 +1,5 @@
-"""The main window: docks the panels, holds the Embed action, and shows running tasks in the status bar."""
+"""The main window: docks the panels over one AppState and one Pipeline, holds the Embed action, and lists the
+running tasks in the status bar, each with its own Cancel."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QProgressBar, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.importers import ImportOptions, read_items
 from workbench.ui.crash import CrashHandler
 from workbench.ui.file_actions import FileActions
@@ -20,11 +20,12 @@ from workbench.ui.panels.milvus_panel import MilvusPanel
 from workbench.ui.panels.model_panel import ModelPanel
 from workbench.ui.panels.projection_view import ProjectionView
 from workbench.ui.panels.similarity_view import SimilarityView
+from workbench.ui.pipeline import EMBED_TASK, Pipeline
 from workbench.ui.state import AppState
+from workbench.ui.task_bar import TaskBar
 from workbench.ui.tasks import TaskRunner
 
 log = logging.getLogger("workbench.ui")
-EMBED_TASK = "embed"
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
 
@@ -32,17 +33,18 @@ class MainWindow(QMainWindow):
     def __init__(self, state: AppState, runner: TaskRunner, cache: EmbeddingCache, parent: QWidget | None = None):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
+        self.pipeline = Pipeline(state, runner, cache, self)
         self.setWindowTitle("Embedding Workbench")
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
 
-        self.model_panel = ModelPanel(state, runner)
+        self.model_panel = ModelPanel(state, runner, self.pipeline)
         self.documents_panel = CorpusPanel(state, runner, "document")
         self.queries_panel = CorpusPanel(state, runner, "query")
-        self.projection_view = ProjectionView(state, runner)
-        self.similarity_view = SimilarityView(state, runner)
+        self.projection_view = ProjectionView(state, runner, self.pipeline)
+        self.similarity_view = SimilarityView(state, runner, self.pipeline)
         self.milvus_panel = MilvusPanel(state, runner)
-        self.compare_view = CompareView(state, runner, cache=cache)
+        self.compare_view = CompareView(state, self.pipeline)
         self.setCentralWidget(self.projection_view)
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -60,6 +62,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         state.corpus_changed.connect(self._update_embed_enabled)
+        runner.task_started.connect(self._update_embed_enabled)
+        runner.task_finished.connect(self._update_embed_enabled)
         state.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self._update_embed_enabled()
 
@@ -86,8 +90,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.sample_action)
         # -- workspace open/save/export, autosave, recovery: workbench/ui/file_actions.py (issue 7) --
-        self.file_actions = FileActions(self, file_menu)
-        self.crash_handler = CrashHandler(self)  # installed by the app (ui/app.py), not by tests
+        self.file_actions = FileActions(self, self.state, self.runner, file_menu)
+        # installed by the app (ui/app.py), not by tests:
+        self.crash_handler = CrashHandler(self, lambda: self.file_actions.autosave_now(force=True))
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         run_menu = self.menuBar().addMenu("&Run")
@@ -98,41 +103,12 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.task_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.runner.cancel_all)
-        for widget in (self.task_label, self.progress, self.cancel_button):
-            bar.addPermanentWidget(widget)
-            widget.hide()
-        self.runner.task_started.connect(self._on_task_started)
-        self.runner.task_progress.connect(self._on_task_progress)
-        self.runner.task_finished.connect(self._on_task_finished)
+        self.task_bar = TaskBar(self.runner)
+        bar.addPermanentWidget(self.task_bar)
         self.runner.task_failed.connect(lambda key, message: bar.showMessage(message, 15_000))
 
-    # -- running tasks in the status bar -----------------------------------------------------------------------
-    def _on_task_started(self, key: str, label: str) -> None:
-        self.task_label.setText(label)
-        self.progress.setRange(0, 0)
-        for widget in (self.task_label, self.progress, self.cancel_button):
-            widget.show()
-
-    def _on_task_progress(self, key: str, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-
-    def _on_task_finished(self, key: str) -> None:
-        running = self.runner.running()
-        if running:
-            self.task_label.setText(next(iter(running.values())))
-            return
-        for widget in (self.task_label, self.progress, self.cancel_button):
-            widget.hide()
-        self._update_embed_enabled()
-
     # -- embedding ---------------------------------------------------------------------------------------------
-    def _update_embed_enabled(self) -> None:
+    def _update_embed_enabled(self, *_: object) -> None:
         has_items = len(self.state.corpus) > 0
         running = self.runner.is_running(EMBED_TASK)
         self.embed_action.setEnabled(has_items and not running)
@@ -141,37 +117,7 @@ class MainWindow(QMainWindow):
         )
 
     def start_embedding(self) -> None:
-        items = list(self.state.corpus.items)
-        if not items:
-            return
-        try:
-            embedder = self.state.embedder()
-        except Exception as error:  # noqa: BLE001 - shown to the user, app keeps running
-            self.model_panel.messages.show_error(str(error))
-            return
-        self.model_panel.messages.clear()
-        cache = self.cache
-
-        def embed(progress, cancelled) -> EmbeddingResult:
-            return embed_items(items, embedder, cache, progress, cancelled).warm()  # the views' columns, here
-
-        self.runner.start(
-            EMBED_TASK,
-            f"Embedding {len(items)} items",
-            embed,
-            on_done=self._embedded,
-            on_error=self._embed_failed,
-            on_cancelled=lambda message: self.statusBar().showMessage(message, 15_000),
-        )
-        self._update_embed_enabled()
-
-    def _embedded(self, result: EmbeddingResult) -> None:
-        self.state.set_embedding(result)
-        self.statusBar().showMessage(result.summary())
-
-    def _embed_failed(self, message: str) -> None:
-        self.state.embedders.forget(self.state.spec)  # a failed load must not be reused
-        self.model_panel.messages.show_error(message)
+        self.pipeline.embed()
 
     # -- sample corpus -----------------------------------------------------------------------------------------
     def load_sample_corpus(self) -> None:

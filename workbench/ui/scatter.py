@@ -23,13 +23,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-)  # fmt: skip
+from workbench.core.encoding import LAYER_TOP, QUERY_SYMBOL, Encoding
+
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
 HOVER_RADIUS_PX = 8
 POINT_SIZE, RING_SIZE = 9, 14
@@ -38,9 +37,7 @@ SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a f
 SELECT_MODES = ("pan", "rect", "lasso")
 
 
-def colour_for(index: int) -> QColor:
-    """A qualitative colour per category; beyond the palette, pyqtgraph's evenly spaced hues."""
-    return QColor(PALETTE[index]) if index < len(PALETTE) else pg.intColor(index, hues=24)
+Style = tuple[str, QBrush | None, int]  # symbol, brush, drawing layer (core.encoding's LAYER_*)
 
 
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -128,10 +125,11 @@ class _PointLayer:
         self._groups: list[int] = []  # the style group of each item being built
         self._opacity = 1.0
 
-    def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[tuple[str, object]]):
-        """Draw `xy[rows]`; `styles[i]` indexes `table` ((symbol, brush) pairs) for `rows[i]`.
+    def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[Style]):
+        """Draw `xy[rows]`; `styles[i]` indexes `table` ((symbol, brush, layer) triples) for `rows[i]`.
 
-        Bigger groups are drawn first, so small categories and queries stay visible on top of big ones.
+        Lower layers are drawn first (cluster noise under everything, queries over everything); within a layer
+        bigger groups go first, so small categories stay visible on top of big ones.
         """
         if self.items is not self._shown:  # a replacement still being built is dropped; the shown one stays
             self._remove(self.items)
@@ -141,10 +139,9 @@ class _PointLayer:
         if len(rows):
             order = np.argsort(styles, kind="stable")
             codes, starts, counts = np.unique(styles[order], return_index=True, return_counts=True)
-            symbols = [table[code][0] for code in codes]
-            for group in sorted(range(len(codes)), key=lambda g: (symbols[g] != "o", -counts[g])):
+            for group in sorted(range(len(codes)), key=lambda g: (table[codes[g]][2], -counts[g])):
                 members = rows[order[starts[group] : starts[group] + counts[group]]]
-                symbol, brush = table[codes[group]]
+                symbol, brush, _ = table[codes[group]]
                 for chunk in range(0, len(members), CHUNK_POINTS):
                     self._pending.append((group, xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
         if not self._pending:
@@ -256,7 +253,7 @@ class ScatterView(QWidget):
         self._row_of: dict[str, int] | None = None  # built on first use (57 ms for 100 000 ids)
         self._row_lookup: Callable[[str], int | None] | None = None
         self._styles = np.zeros(0, dtype=np.int64)
-        self._style_table: list[tuple[str, QBrush]] = []
+        self._style_table: list[Style] = []
         self.highlighted: np.ndarray | None = None
         self.hovered_row: int | None = None
         self._pending_hover: QPointF | None = None
@@ -273,13 +270,10 @@ class ScatterView(QWidget):
         xy: np.ndarray,
         ids: Sequence[str],
         texts: Sequence[str],
-        symbols: Sequence[str],
-        categories: np.ndarray,
-        category_names: Sequence[str],
-        symbol_names: dict[str, str] | None = None,
+        encoding: Encoding | None,
         row_of: Callable[[str], int | None] | None = None,
     ) -> None:
-        """Replace every point. `categories` indexes `category_names` (colour); `symbols` per point (shape).
+        """Replace every point, drawn as `encoding` says (core.encoding: colour, marker and layer per item).
 
         `row_of` maps an id to its row when the caller already has that index (AppState does), so the view does
         not build a second one. Returns at once; a big set arrives over a few event-loop turns (`drawn` then).
@@ -288,21 +282,29 @@ class ScatterView(QWidget):
         self.ids = ids if isinstance(ids, list) else list(ids)  # not copied: callers hand over fresh or cached lists
         self.texts = texts if isinstance(texts, list) else list(texts)
         self._row_of, self._row_lookup = None, row_of
-        shapes, shape_of_row = np.unique(np.asarray(symbols, dtype=str), return_inverse=True)
-        shapes, shape_of_row = [str(shape) for shape in shapes], shape_of_row.reshape(-1)
-        brushes = [pg.mkBrush(colour_for(i)) for i in range(len(category_names))]
-        self._style_table = [(str(shape), brush) for brush in brushes for shape in shapes]
-        self._styles = np.asarray(categories, dtype=np.int64).reshape(-1) * len(shapes) + shape_of_row
+        self.legend.clear()
+        if encoding is None or len(self.xy) == 0:
+            self._style_table, self._styles = [], np.zeros(len(self.xy), dtype=np.int64)
+        else:
+            shapes, shape_of_row = np.unique(np.asarray(encoding.symbols, dtype=str), return_inverse=True)
+            shapes = [str(shape) for shape in shapes]
+            brushes = [pg.mkBrush(QColor(colour)) for colour in encoding.colours]
+            self._style_table = [
+                (shape, brush, LAYER_TOP if shape == QUERY_SYMBOL else layer)
+                for brush, layer in zip(brushes, encoding.layers, strict=True)
+                for shape in shapes
+            ]
+            categories = np.asarray(encoding.categories, dtype=np.int64).reshape(-1)
+            self._styles = categories * len(shapes) + shape_of_row.reshape(-1)
+            for brush, name in zip(brushes, encoding.names, strict=True):
+                self.legend.addItem(pg.ScatterPlotItem(size=9, brush=brush, pen=None, symbol="o"), name)
+            for symbol, name in encoding.symbol_names.items():
+                self.legend.addItem(pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#888"), pen=None, symbol=symbol), name)
         self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)
         self.base.set_opacity(1.0)
         self.matches.clear()
         self.rings.clear()
         self.highlighted = None
-        self.legend.clear()
-        for index, name in enumerate(category_names):
-            self.legend.addItem(pg.ScatterPlotItem(size=9, brush=brushes[index], pen=None, symbol="o"), name)
-        for symbol, name in (symbol_names or {}).items():
-            self.legend.addItem(pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#888"), pen=None, symbol=symbol), name)
         self.mark("")
         self.fit_view()
         self._schedule_fill()
@@ -365,7 +367,7 @@ class ScatterView(QWidget):
         """Ring the selected points (the selection itself lives in AppState)."""
         found = (self.row_of(i) for i in ids)
         rows = np.array([row for row in found if row is not None], dtype=np.int64)
-        self.rings.replace(self.xy, rows, np.zeros(len(rows), dtype=np.int64), [("o", None)])
+        self.rings.replace(self.xy, rows, np.zeros(len(rows), dtype=np.int64), [("o", None, LAYER_TOP)])
         self._schedule_fill()
 
     def row_of(self, item_id: str) -> int | None:
@@ -444,11 +446,6 @@ class ScatterView(QWidget):
         ids = [self.ids[r] for r in rows]
         self.selection_made.emit(ids, additive)
         return ids
-
-    def select_rect(self, rect: QRectF) -> list[str]:
-        corners = np.array([[rect.left(), rect.top()], [rect.right(), rect.top()], [rect.right(), rect.bottom()],
-                            [rect.left(), rect.bottom()]])  # fmt: skip
-        return self.select_polygon(corners)
 
 
 def shorten(text: str, limit: int = 280, width: int = 60) -> str:

@@ -1,14 +1,19 @@
-"""AppState: the one QObject that holds what the app knows, and says what changed through named signals.
+"""AppState: the one QObject that holds every fact and every user choice, and says what changed by named signals.
 
-Widgets never call each other: they read AppState and send it intents (`set_items`, `set_embedding`, ...).
-The core objects it holds (Corpus, EmbeddingResult, numpy arrays) are Qt-free, so a workspace file, a test or
-the CLI can produce them. Derived state is not stored twice: the row of an id is looked up from the embedding.
+Widgets never call each other and never keep a choice of their own: they show AppState, send it intents
+(`set_items`, `set_spec`, `set_credentials`, `set_view`, `set_selection`, ...) and follow its signals, also when
+the change came from elsewhere (a workspace, another panel). Derived data (vectors, layout, query neighbours,
+heatmap, clusters, the comparison) is written only by the pipeline (`ui/pipeline.py`). The core objects held here
+are Qt-free, so a workspace file, a test or the CLI can produce them. `vectors_stale` says when the corpus no
+longer matches the vectors on screen, so every view can say so in place.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -17,7 +22,12 @@ from workbench.core.corpus import Corpus, ParseReport
 from workbench.core.embedders import Embedder, EmbedderPool
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
+from workbench.core.encoding import CategoryColours, Encoding, encode
+from workbench.core.heatmap import HeatmapData
 from workbench.core.items import Item, ItemKind
+from workbench.core.projection import QueryNeighbours
+from workbench.core.secrets import register_secret
+from workbench.core.view_settings import ViewSettings
 
 
 def keep_out_of_collector_scans() -> None:
@@ -34,35 +44,48 @@ def keep_out_of_collector_scans() -> None:
 
 
 class AppState(QObject):
-    """Corpus, model choice, vectors, 2-D layout, selection and clusters of the open workspace."""
+    """Corpus, model choice and key, vectors, layout, clusters, selection and view settings of the workspace."""
 
     corpus_changed = Signal()
     spec_changed = Signal()
+    credentials_changed = Signal()
     vectors_changed = Signal()
     projection_changed = Signal()
+    neighbours_changed = Signal()
     selection_changed = Signal()
     clusters_changed = Signal()
+    heatmap_changed = Signal()
+    comparison_changed = Signal()
+    view_changed = Signal(object)  # frozenset of the ViewSettings fields that changed
+    stale_changed = Signal()
     status_message = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.corpus = Corpus()
         self.spec = EmbeddingSpec()
-        self.api_key: str | None = None  # held in memory only; never persisted
-        self.base_url: str | None = None
+        self._api_key: str | None = None  # held in memory only; never persisted
+        self._base_url: str | None = None
         self.embedding: EmbeddingResult | None = None
         self.projection: np.ndarray | None = None
         self.projection_note = ""
+        self.neighbours = QueryNeighbours.none()
         self.selection: list[str] = []
         self.clusters: np.ndarray | None = None
         self.cluster_names: dict[int, str] = {}
+        self.heatmap: HeatmapData | None = None
+        self.comparison: Any = None  # ui.pipeline.ComparisonOutcome, for the embedding it was made from
+        self.view = ViewSettings()
+        self.colours = CategoryColours()
+        self.vectors_stale = False
         self.embedders = EmbedderPool()
 
-    # -- intents -----------------------------------------------------------------------------------------------
+    # -- intents: the user's choices ---------------------------------------------------------------------------
     def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
-        """Replace the documents or the queries. Vectors stay until the next Embed (they may be stale)."""
+        """Replace the documents or the queries. Vectors stay until the next Embed, marked stale if they differ."""
         report = self.corpus.replace_kind(kind, items)
         self.corpus_changed.emit()
+        self._update_stale()
         return report
 
     def set_spec(self, spec: EmbeddingSpec) -> None:
@@ -70,26 +93,71 @@ class AppState(QObject):
             self.spec = spec
             self.spec_changed.emit()
 
+    def set_credentials(self, api_key: str | None, base_url: str | None) -> None:
+        """The provider key and endpoint for this session (memory only; every view that needs them asks here)."""
+        api_key, base_url = (api_key or "").strip() or None, (base_url or "").strip() or None
+        if (api_key, base_url) != (self._api_key, self._base_url):
+            register_secret(api_key)  # scrubbed from logs and crash reports from now on
+            self._api_key, self._base_url = api_key, base_url
+            self.credentials_changed.emit()
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    def set_view(self, **changes: Any) -> None:
+        """Change view settings by field name; `view_changed` names the fields that really changed."""
+        self.replace_view(replace(self.view, **changes))
+
+    def replace_view(self, view: ViewSettings) -> None:
+        changed = view.changed_fields(self.view)
+        if changed:
+            self.view = view
+            self.view_changed.emit(changed)
+
+    def set_colours(self, colours: CategoryColours) -> None:
+        """The remembered category colours (a workspace brings its own); views redraw through `view_changed`."""
+        self.colours = colours
+        self.view_changed.emit(frozenset({"colour_by"}))
+
+    def set_selection(self, ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(ids))
+        if ids != self.selection:
+            self.selection = ids
+            self.selection_changed.emit()
+
+    # -- derived data: written by the pipeline ------------------------------------------------------------------
     def set_embedding(
         self, result: EmbeddingResult | None, projection: np.ndarray | None = None, projection_note: str = ""
     ) -> None:
-        """New vectors: the old layout, selection and clusters belonged to the old rows, so they go.
+        """New vectors: the old layout, neighbours, heatmap, clusters and comparison belonged to the old rows.
 
-        A layout that belongs to these vectors (an opened workspace) comes in the same call, so views that lay
-        out new vectors see it already there and do not recompute it.
+        A layout that belongs to these vectors (an opened workspace) comes in the same call, so the pipeline sees
+        it already there and does not recompute it.
         """
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
+        self.neighbours = QueryNeighbours.none()
         self.clusters = None
         self.cluster_names = {}
+        self.heatmap = None
+        self.comparison = None
         self.vectors_changed.emit()
         self.projection_changed.emit()
+        self.neighbours_changed.emit()
         self.clusters_changed.emit()
+        self.heatmap_changed.emit()
+        self.comparison_changed.emit()
         if self.selection:
             self.set_selection([i for i in self.selection if self.row_of(i) is not None])
+        self._update_stale()
         keep_out_of_collector_scans()  # the model and the items are here to stay
 
     def set_projection(self, xy: np.ndarray | None, note: str = "") -> None:
@@ -99,11 +167,9 @@ class AppState(QObject):
         self.projection_note = note
         self.projection_changed.emit()
 
-    def set_selection(self, ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(ids))
-        if ids != self.selection:
-            self.selection = ids
-            self.selection_changed.emit()
+    def set_neighbours(self, neighbours: QueryNeighbours) -> None:
+        self.neighbours = neighbours
+        self.neighbours_changed.emit()
 
     def set_clusters(self, labels: np.ndarray | None, names: dict[int, str] | None = None) -> None:
         if labels is not None and (self.embedding is None or len(labels) != len(self.embedding.items)):
@@ -111,6 +177,30 @@ class AppState(QObject):
         self.clusters = None if labels is None else np.asarray(labels, dtype=np.int64)
         self.cluster_names = dict(names or {})
         self.clusters_changed.emit()
+
+    def rename_cluster(self, cluster: int, name: str) -> None:
+        if self.clusters is not None:
+            self.set_clusters(self.clusters, {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"})
+
+    def set_heatmap(self, data: HeatmapData | None) -> None:
+        self.heatmap = data
+        self.heatmap_changed.emit()
+
+    def set_comparison(self, outcome: Any) -> None:
+        self.comparison = outcome
+        self.comparison_changed.emit()
+
+    def _update_stale(self) -> None:
+        """Stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
+        embedding, items = self.embedding, self.corpus.items
+        stale = embedding is not None and (
+            len(items) != len(embedding.items)
+            or [i.id for i in items] != embedding.ids
+            or [i.text for i in items] != embedding.texts
+        )
+        if stale != self.vectors_stale:
+            self.vectors_stale = stale
+            self.stale_changed.emit()
 
     # -- reads -------------------------------------------------------------------------------------------------
     def row_of(self, item_id: str) -> int | None:
@@ -124,8 +214,15 @@ class AppState(QObject):
 
     def embedder(self, spec: EmbeddingSpec | None = None) -> Embedder:
         """The shared embedder for `spec` (default: the current one), with the current key and endpoint."""
-        return self.embedders.get(spec or self.spec, api_key=self.api_key, base_url=self.base_url)
+        return self.embedders.get(spec or self.spec, api_key=self._api_key, base_url=self._base_url)
 
     def embedded_item(self, row: int) -> Item:
         assert self.embedding is not None
         return self.embedding.items[row]
+
+    def encoding(self, colour_by: str | None = None) -> Encoding:
+        """How every embedded item is drawn for `colour_by` (default: the chosen one): the one visual encoding."""
+        embedding = self.embedding
+        assert embedding is not None
+        return encode(embedding.items, embedding.kinds, colour_by or self.view.colour_by, self.colours,
+                      self.clusters, self.cluster_names)  # fmt: skip

@@ -1,18 +1,32 @@
-"""Small pieces every panel uses: the message strip (Orange-style in-panel messages), a placeholder label, and
-the refresher that keeps a hidden view from working for nobody."""
+"""Small pieces every panel uses: the message strip (Orange-style in-panel messages), the stale-vectors note, a
+placeholder label, and the refresher that keeps a hidden view from working for nobody."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+from workbench.ui.state import AppState
 
 _STYLES = {
     "error": "background:#fde2e1; color:#8a1c17; border:1px solid #f2b8b5;",
     "warning": "background:#fff4d6; color:#6b4e00; border:1px solid #f0d68a;",
     "info": "background:#e3f0fd; color:#0b4a7a; border:1px solid #b5d3f2;",
 }
+
+
+@contextmanager
+def synced(*widgets: QObject) -> Iterator[None]:
+    """Signals of `widgets` blocked while a view shows state in them, so showing a value never sends it back."""
+    before = [widget.blockSignals(True) for widget in widgets]
+    try:
+        yield
+    finally:
+        for widget, blocked in zip(widgets, before, strict=True):
+            widget.blockSignals(blocked)
 
 
 class MessageStrip(QWidget):
@@ -34,20 +48,28 @@ class MessageStrip(QWidget):
         self.level = ""
         self.hide()
 
-    def _show(self, level: str, text: str) -> None:
+    def show_message(self, level: str, text: str) -> None:
+        """Show `text` at `level` ("error", "warning", "info"); an empty level clears the strip."""
+        if not level:
+            self.clear()
+            return
         self.level = level
         self.label.setText(text)
         self.setStyleSheet(f"QLabel {{ {_STYLES[level]} padding:4px; border-radius:3px; }}")
         self.show()
 
     def show_error(self, text: str) -> None:
-        self._show("error", text)
+        self.show_message("error", text)
 
     def show_warning(self, text: str) -> None:
-        self._show("warning", text)
+        self.show_message("warning", text)
 
     def show_info(self, text: str) -> None:
-        self._show("info", text)
+        self.show_message("info", text)
+
+    def follow(self, notice: SignalInstance, topic: str) -> None:
+        """Show here the pipeline's notices (topic, level, text) about `topic`."""
+        notice.connect(lambda about, level, text: about == topic and self.show_message(level, text))
 
     def clear(self) -> None:
         self.level = ""
@@ -56,6 +78,28 @@ class MessageStrip(QWidget):
 
     def text(self) -> str:
         return self.label.text()
+
+
+class StaleNote(QLabel):
+    """A line over a view that says, in place, when what it shows was made from vectors the corpus no longer has.
+
+    Every view that draws vectors carries one, so none can show an old embedding as if it were current.
+    """
+
+    TEXT = "Shows the previous embedding: the documents or queries changed since. Embed to refresh."
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(self.TEXT, parent)
+        self.state = state
+        self.setWordWrap(True)
+        self.setStyleSheet(f"QLabel {{ {_STYLES['warning']} padding:3px; border-radius:3px; }}")
+        state.stale_changed.connect(self._update)
+        state.vectors_changed.connect(self._update)
+        self.hide()
+
+    def _update(self) -> None:
+        if self.parent() is not None:  # never a window of its own
+            self.setVisible(self.state.vectors_stale)
 
 
 def placeholder_label(text: str) -> QLabel:

@@ -1,13 +1,15 @@
-"""Clusters of the current vectors: find them off the GUI thread, list them with sizes, let the user rename them.
+"""Clusters of the current vectors: ask the pipeline to find them, list them with sizes, let the user rename them.
 
-The labels and names live in AppState (`set_clusters`), so every view colours by them and exports, workspaces and
-Milvus carry them; this widget only starts the work and edits the names. The work is core.clusters.
+The labels and names live in AppState, so every view colours by them and exports, workspaces and Milvus carry
+them; the method and its parameters are AppState's view settings. This widget only sends intents (cluster,
+rename) and shows the table, each cluster with the colour the map gives it (AppState.encoding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,12 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.clusters import NOISE, cluster_vectors, name_clusters
+from workbench.core.clusters import NOISE
+from workbench.ui.pipeline import Pipeline
 from workbench.ui.state import AppState
-from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip
-
-CLUSTER_TASK = "cluster"
+from workbench.ui.widgets import MessageStrip, StaleNote, synced
 
 
 def make_table(columns: list[str]) -> QTableWidget:
@@ -51,18 +51,19 @@ def make_cell(text: str, editable: bool = False) -> QTableWidgetItem:
 class ClusterEditor(QWidget):
     """HDBSCAN or k-means over AppState's vectors; a table of clusters whose names the user may edit."""
 
-    def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, pipeline: Pipeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state, self.runner = state, runner
+        self.state = state
         self.method = QComboBox()
         self.method.addItem("HDBSCAN", "hdbscan")
         self.method.addItem("k-means", "kmeans")
-        self.clusters_k = QSpinBox(minimum=2, maximum=200, value=8)
-        self.min_size = QSpinBox(minimum=2, maximum=1000, value=5)
+        self.clusters_k = QSpinBox(minimum=2, maximum=200)
+        self.min_size = QSpinBox(minimum=2, maximum=1000)
         self.cluster_button = QPushButton("Cluster")
         self.cluster_button.setToolTip("Cluster the current embedding; names are each cluster's distinctive words")
         self.table = make_table(["cluster", "size", "name (double-click to rename)"])
         self.messages = MessageStrip()
+        self.messages.follow(pipeline.notice, "clusters")
         row = QHBoxLayout()
         for widget in (self.method, QLabel("k"), self.clusters_k, QLabel("min size"), self.min_size,
                        self.cluster_button):  # fmt: skip
@@ -71,58 +72,45 @@ class ClusterEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
         layout.addWidget(self.table, 1)
 
-        self.method.currentIndexChanged.connect(self._method_changed)
-        self.cluster_button.clicked.connect(self.start_clustering)
+        self._show_view_settings()
+        self.method.currentIndexChanged.connect(lambda: state.set_view(cluster_method=self.method.currentData()))
+        self.clusters_k.valueChanged.connect(lambda value: state.set_view(cluster_count=value))
+        self.min_size.valueChanged.connect(lambda value: state.set_view(cluster_min_size=value))
+        self.cluster_button.clicked.connect(pipeline.cluster)
         self.table.itemChanged.connect(self._renamed)
+        state.view_changed.connect(self._show_view_settings)
         state.clusters_changed.connect(self._fill)
-        self._method_changed()
 
-    def _method_changed(self) -> None:
-        kmeans = self.method.currentData() == "kmeans"
+    def _show_view_settings(self, *_: object) -> None:
+        view = self.state.view
+        with synced(self.method, self.clusters_k, self.min_size):
+            self.method.setCurrentIndex(max(0, self.method.findData(view.cluster_method)))
+            self.clusters_k.setValue(view.cluster_count)
+            self.min_size.setValue(view.cluster_min_size)
+        kmeans = view.cluster_method == "kmeans"
         self.clusters_k.setEnabled(kmeans)
         self.min_size.setEnabled(not kmeans)
 
-    def start_clustering(self) -> None:
-        embedding = self.state.embedding
-        if embedding is None:
-            self.messages.show_warning("Embed the corpus first.")
-            return
-        self.messages.clear()
-        vectors, texts = embedding.vectors, [item.text for item in embedding.items]
-        method, k, size = self.method.currentData(), self.clusters_k.value(), self.min_size.value()
-
-        def find(progress, cancelled):
-            labels = cluster_vectors(vectors, method, k, size, progress=progress, cancelled=cancelled)
-            return embedding, labels, name_clusters(texts, labels)
-
-        self.runner.start(CLUSTER_TASK, "Clustering", find, self._clustered, self.messages.show_error)
-
-    def _clustered(self, outcome) -> None:
-        embedding, labels, names = outcome
-        if embedding is not self.state.embedding:  # new vectors since: these labels belong to the old rows
-            return
-        self.state.set_clusters(labels, names)
-        found = len(set(labels.tolist()) - {NOISE})
-        self.messages.show_info(f"{found} clusters, {int((labels == NOISE).sum())} items as noise.")
-
     def _fill(self) -> None:
-        self.table.blockSignals(True)
-        labels = self.state.clusters
-        ids, counts = np.unique(labels, return_counts=True) if labels is not None else ([], [])
-        self.table.setRowCount(len(ids))
-        for row, (cluster, count) in enumerate(zip(ids, counts, strict=True)):
-            name = self.state.cluster_names.get(int(cluster), "")
-            cells = (make_cell(str(cluster)), make_cell(str(count)), make_cell(name, int(cluster) != NOISE))
-            for column, cell in enumerate(cells):
-                self.table.setItem(row, column, cell)
-        self.table.blockSignals(False)
+        labels, ids, first, counts, encoding = self.state.clusters, [], [], [], None
+        if labels is not None:
+            ids, first, counts = np.unique(labels, return_index=True, return_counts=True)
+            encoding = self.state.encoding("cluster")
+        with synced(self.table):
+            self.table.setRowCount(len(ids))
+            for row, (cluster, at, count) in enumerate(zip(ids, first, counts, strict=True)):
+                cluster = int(cluster)
+                name = self.state.cluster_names.get(cluster, "")
+                cells = (make_cell(str(cluster)), make_cell(str(count)), make_cell(name, cluster != NOISE))
+                if encoding is not None:  # the colour the map gives this cluster, as a swatch
+                    cells[0].setData(Qt.ItemDataRole.DecorationRole, QColor(encoding.colours[encoding.categories[at]]))
+                for column, cell in enumerate(cells):
+                    self.table.setItem(row, column, cell)
 
     def _renamed(self, cell: QTableWidgetItem) -> None:
-        if cell.column() != 2 or self.state.clusters is None:
-            return
-        cluster = int(self.table.item(cell.row(), 0).text())
-        names = {**self.state.cluster_names, cluster: cell.text().strip() or f"cluster {cluster}"}
-        self.state.set_clusters(self.state.clusters, names)
+        if cell.column() == 2:
+            self.state.rename_cluster(int(self.table.item(cell.row(), 0).text()), cell.text())

@@ -1,15 +1,15 @@
 """Compare panel: the same corpus under a second model configuration, side by side, and clusters with names.
 
-Configuration A is the app's current embedding (and its layout); B is chosen here (provider, model, dim, task),
-embedded through the shared cache and embedder pool, and laid out off the GUI thread. The two scatters share
-AppState's selection (select in one, the same ids are ringed in the other) and ring the item hovered in the other.
-The numbers come from core.compare, the report page from core.compare.report_html. The Clusters tab is the
-ClusterEditor (cluster_editor.py); both maps colour by AppState's clusters when there are any.
+Configuration A is the app's current embedding (and its layout); B is chosen here (provider, model, dim, task:
+AppState's view settings, like k, the label column and B's layout method). The pipeline embeds B through the
+shared cache, lays it out and compares it into AppState.comparison; this view draws it. Both maps use the one
+visual encoding (AppState's colour-by), share AppState's selection (select in one, the same ids are ringed in
+the other) and ring the item hovered in the other. The numbers come from core.compare, the report page from
+core.compare.report_html. The Clusters tab is the ClusterEditor (cluster_editor.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +28,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.cache import EmbeddingCache
-from workbench.core.compare import EXPLANATIONS, Comparison, compare, report_html
+from workbench.core.compare import EXPLANATIONS, report_html
 from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedders.gemini import TASK_TYPES
-from workbench.core.embedding import EmbeddingResult, embed_items
-from workbench.core.exchange import ExchangeTable
+from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import metadata_keys
-from workbench.core.projection import project_2d_in_subprocess
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
+from workbench.ui.pipeline import ComparisonOutcome, Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
-from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, OnScreenRefresher
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, synced
 
-COMPARE_TASK = "compare-b"
+COMPARE_FIELDS = frozenset({"compare_provider", "compare_model", "compare_dim", "compare_task", "compare_k",
+                            "compare_label_column", "compare_layout_method"})  # fmt: skip
 SAME = QColor("#e6f4ea")  # a document both models put in a query's top k
 PAIRED = {"knn_label_accuracy": "k-NN label accuracy", "silhouette": "silhouette (cosine)"}
 
@@ -53,14 +51,9 @@ def _shown(value: object) -> str:
 
 
 class CompareView(QWidget):
-    def __init__(
-        self, state: AppState, runner: TaskRunner, parent: QWidget | None = None, cache: EmbeddingCache | None = None
-    ) -> None:
+    def __init__(self, state: AppState, pipeline: Pipeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state, self.runner, self.cache = state, runner, cache
-        self.result_b: EmbeddingResult | None = None
-        self.xy_b: np.ndarray | None = None
-        self.comparison: Comparison | None = None
+        self.state, self.pipeline = state, pipeline
 
         self.provider = QComboBox()
         self.provider.addItem("Local", "local")
@@ -71,7 +64,7 @@ class CompareView(QWidget):
         self.layout_method = QComboBox()
         self.layout_method.addItem("UMAP", "umap")
         self.layout_method.addItem("PCA", "pca")
-        self.k = QSpinBox(minimum=1, maximum=100, value=10)
+        self.k = QSpinBox(minimum=1, maximum=100)
         self.labels = QComboBox()
         self.labels.setToolTip("A metadata column holding class labels: adds k-NN label accuracy and silhouette")
         self.run_button = QPushButton("Embed B and compare")
@@ -109,7 +102,7 @@ class CompareView(QWidget):
         query_layout.addWidget(self.query)
         query_layout.addWidget(self.query_table, 1)
 
-        self.cluster_editor = ClusterEditor(state, runner)
+        self.cluster_editor = ClusterEditor(state, pipeline)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.numbers, "Numbers")
@@ -117,38 +110,64 @@ class CompareView(QWidget):
         self.tabs.addTab(self.cluster_editor, "Clusters")
         self.tabs.setMaximumHeight(240)
         self.messages = MessageStrip()
+        self.messages.follow(pipeline.notice, "compare")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(second)
+        layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
         layout.addLayout(pair, 1)
         layout.addWidget(self.tabs)
 
-        self.provider.currentIndexChanged.connect(self._provider_changed)
-        self.run_button.clicked.connect(self.start_compare)
+        self._show_view_settings(COMPARE_FIELDS)
+        self.provider.currentIndexChanged.connect(
+            lambda: state.set_view(compare_provider=self.provider.currentData(), compare_model="", compare_task=None)
+        )
+        self.model.currentTextChanged.connect(lambda text: state.set_view(compare_model=text.strip()))
+        self.dim.valueChanged.connect(lambda value: state.set_view(compare_dim=value))
+        self.task.currentIndexChanged.connect(lambda: state.set_view(compare_task=self.task.currentData()))
+        self.layout_method.currentIndexChanged.connect(
+            lambda: state.set_view(compare_layout_method=self.layout_method.currentData())
+        )
+        self.k.valueChanged.connect(lambda value: state.set_view(compare_k=value))
+        self.labels.currentIndexChanged.connect(lambda: state.set_view(compare_label_column=self.labels.currentData()))
+        self.run_button.clicked.connect(lambda: pipeline.compare(self.spec_b(), state.view.compare_task))
         self.html_button.clicked.connect(lambda: self.export_report())
         self.png_button.clicked.connect(lambda: self.export_png())
         self.query.currentIndexChanged.connect(self._fill_query)
         self.query_table.cellClicked.connect(self._query_cell_clicked)
-        self._chosen_labels: str | None = ""  # "": the user has not chosen; None: chose "(none)"
-        self.labels.activated.connect(lambda: setattr(self, "_chosen_labels", self.labels.currentData()))
         self.on_screen = OnScreenRefresher(self, self._redraw_both)  # two maps of every point: only when seen
-        self.labels.currentIndexChanged.connect(self.on_screen.request)
         for mine, other in ((self.scatter_a, self.scatter_b), (self.scatter_b, self.scatter_a)):
             mine.selection_made.connect(self._selected)
             mine.hovered.connect(other.mark)
+        state.view_changed.connect(self._show_view_settings)
         state.projection_changed.connect(self.on_screen.request)
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self.on_screen.request)
-        state.vectors_changed.connect(self._forget_b)
+        state.comparison_changed.connect(self._show_comparison)
+        state.vectors_changed.connect(self._fill_label_columns)
         state.corpus_changed.connect(self._fill_label_columns)
-        self._provider_changed()
-        self._fill_label_columns()
-        self._forget_b()
+        self._show_comparison()
 
     # -- configuration B ---------------------------------------------------------------------------------------
-    def _provider_changed(self) -> None:
-        provider = self.provider.currentData()
+    def _show_view_settings(self, changed: frozenset[str]) -> None:
+        """Show AppState's Compare settings without sending them back; redraw the maps on a new colouring."""
+        view = self.state.view
+        with synced(self.provider, self.model, self.dim, self.task, self.layout_method, self.k):
+            if "compare_provider" in changed:
+                self._fill_for_provider(view.compare_provider)
+            self.model.setCurrentText(view.compare_model or DEFAULT_MODELS[view.compare_provider])
+            self.dim.setValue(view.compare_dim)
+            self.task.setCurrentIndex(max(0, self.task.findData(view.compare_task)))
+            self.layout_method.setCurrentIndex(max(0, self.layout_method.findData(view.compare_layout_method)))
+            self.k.setValue(view.compare_k)
+        if "compare_label_column" in changed:
+            self._fill_label_columns()
+        if "colour_by" in changed:
+            self.on_screen.request()
+
+    def _fill_for_provider(self, provider: str) -> None:
+        self.provider.setCurrentIndex(max(0, self.provider.findData(provider)))
         self.model.clear()
         self.model.addItem(DEFAULT_MODELS[provider])
         if provider == "gemini":
@@ -160,86 +179,48 @@ class CompareView(QWidget):
                 self.task.addItem(task, task)
 
     def _fill_label_columns(self) -> None:
-        """Offer the metadata columns; keep the user's choice, else take the first column (often the labels)."""
+        """Offer the metadata columns; the chosen one, else (nothing chosen yet) the first: often the labels."""
         embedding = self.state.embedding
         columns = embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.documents)
-        self.labels.blockSignals(True)
-        self.labels.clear()
-        self.labels.addItem("(none)", None)
-        for column in columns:
-            self.labels.addItem(column, column)
-        index = self.labels.findData(self._chosen_labels) if self._chosen_labels != "" else -1
-        self.labels.setCurrentIndex(index if index >= 0 else min(1, self.labels.count() - 1))
-        self.labels.blockSignals(False)
+        chosen = self.state.view.compare_label_column
+        with synced(self.labels):
+            self.labels.clear()
+            self.labels.addItem("(none)", None)
+            for column in columns:
+                self.labels.addItem(column, column)
+            index = self.labels.findData(chosen) if chosen else (-1 if chosen is None else 0)
+            self.labels.setCurrentIndex(index if index > 0 or chosen is None else min(1, self.labels.count() - 1))
 
     def spec_b(self) -> EmbeddingSpec:
-        model = self.model.currentText().strip() or None
-        spec = default_spec(self.provider.currentData(), model, self.dim.value() or None)
-        task = self.task.currentData()
-        return replace(spec, document_task=task, query_task=task) if task else spec
+        view = self.state.view
+        return default_spec(view.compare_provider, view.compare_model or None, view.compare_dim or None)
 
-    # -- embed, lay out, compare -------------------------------------------------------------------------------
-    def start_compare(self) -> None:
-        embedding = self.state.embedding
-        if embedding is None:
-            self.messages.show_warning("Embed the corpus first: B is compared with the current embedding.")
-            return
-        try:
-            embedder = self.state.embedder(self.spec_b())
-        except Exception as error:  # noqa: BLE001 - the sentence is for the user
-            self.messages.show_error(str(error))
-            return
-        self.messages.clear()
-        cache, k, label = self.cache, self.k.value(), self.labels.currentData()
-        method, xy_a = self.layout_method.currentData(), self.state.projection
+    # -- the comparison ----------------------------------------------------------------------------------------
+    @property
+    def outcome(self) -> ComparisonOutcome | None:
+        return self.state.comparison
 
-        def embed_project_compare(progress, cancelled):
-            result_b = embed_items(embedding.items, embedder, cache, progress, cancelled)
-            xy_b = project_2d_in_subprocess(result_b.vectors, method, cancelled=cancelled).xy
-            layout_a = xy_a  # A has no layout yet (rare: the projection view lays out new vectors): make one
-            if layout_a is None:
-                layout_a = project_2d_in_subprocess(embedding.vectors, method, cancelled=cancelled).xy
-            table_a = ExchangeTable(embedding.items, embedding.vectors, embedding.spec)
-            table_b = ExchangeTable(result_b.items, result_b.vectors, result_b.spec)
-            comparison = compare(table_a, table_b, k=k, label_column=label, progress=progress, cancelled=cancelled)
-            return embedding, result_b, xy_b, layout_a, comparison
-
-        self.runner.start(COMPARE_TASK, "Embedding and comparing B", embed_project_compare, self._compared,
-                          self.messages.show_error)  # fmt: skip
-
-    def _compared(self, outcome) -> None:
-        embedding, result_b, xy_b, xy_a, comparison = outcome
-        if embedding is not self.state.embedding:  # new vectors since: B was compared with the old A
-            return
-        self.result_b, self.xy_b, self.comparison = result_b, xy_b, comparison
-        if self.state.projection is None:
-            self.state.set_projection(xy_a, "Layout from the Compare panel.")
-        self.title_b.setText(f"B: {_label(result_b)}")
+    def _show_comparison(self) -> None:
+        outcome = self.outcome
+        self.title_b.setText(f"B: {_label(outcome.result_b)}" if outcome else "B: not embedded yet")
+        if outcome is None:
+            self.scatter_b.set_points(np.zeros((0, 2)), [], [], None)
         self.on_screen.request()
         self._fill_numbers()
         self._fill_queries()
         for button in (self.html_button, self.png_button):
-            button.setEnabled(True)
-
-    def _forget_b(self) -> None:
-        self.runner.cancel(COMPARE_TASK)
-        self.result_b = self.xy_b = self.comparison = None
-        self.title_b.setText("B: not embedded yet")
-        self.scatter_b.set_points(np.zeros((0, 2)), [], [], [], np.zeros(0), [])
-        self.numbers.setRowCount(0)
-        self.query.clear()
-        self.query_table.setRowCount(0)
-        for button in (self.html_button, self.png_button):
-            button.setEnabled(False)
-        self._fill_label_columns()
+            button.setEnabled(outcome is not None)
 
     def _fill_numbers(self) -> None:
         """One row per measure: paired ones (…_a, …_b) in the A and B columns, shared ones across both."""
-        assert self.comparison is not None
-        numbers = dict(self.comparison.numbers)
+        if self.outcome is None:
+            self.numbers.setRowCount(0)
+            return
+        comparison = self.outcome.comparison
+        numbers = dict(comparison.numbers)
         rows: list[tuple[str, str, str | None, str]] = [
             ("model", str(numbers.pop("model_a")), str(numbers.pop("model_b")), ""),
-            ("ids only in one file", str(self.comparison.only_in_a), str(self.comparison.only_in_b),
+            ("ids only in one file", str(comparison.only_in_a), str(comparison.only_in_b),
              "items compared are those in both"),
         ]  # fmt: skip
         pairs = numbers.pop("pairs", "")
@@ -267,18 +248,18 @@ class CompareView(QWidget):
     def _fill_queries(self) -> None:
         self.query.blockSignals(True)
         self.query.clear()
-        for tops in self.comparison.query_tops if self.comparison else []:
+        for tops in self.outcome.comparison.query_tops if self.outcome else []:
             self.query.addItem(f"{tops['text'][:80]}  (overlap {tops['overlap']:.2f})", tops["id"])
         self.query.blockSignals(False)
         self._fill_query()
 
     def _fill_query(self) -> None:
-        tops = next((q for q in (self.comparison.query_tops if self.comparison else [])
+        tops = next((q for q in (self.outcome.comparison.query_tops if self.outcome else [])
                      if q["id"] == self.query.currentData()), None)  # fmt: skip
         self.query_table.setRowCount(0 if tops is None else len(tops["top_a"]))
         if tops is None:
             return
-        texts = {item.id: item.text for item in self.state.embedding.items} if self.state.embedding else {}
+        texts = dict(zip(self.outcome.embedding.ids, self.outcome.embedding.texts, strict=True))
         pairs = zip(tops["top_a"], tops["scores_a"], tops["top_b"], tops["scores_b"], strict=True)
         for row, (ida, sa, idb, sb) in enumerate(pairs):
             values = (str(row + 1), texts.get(ida, ida), f"{sa:.3f}", texts.get(idb, idb), f"{sb:.3f}")
@@ -304,34 +285,19 @@ class CompareView(QWidget):
         if self.state.projection is not None:
             self._draw(self.scatter_a, self.state.projection)
         else:
-            self.scatter_a.set_points(np.zeros((0, 2)), [], [], [], np.zeros(0), [])
+            self.scatter_a.set_points(np.zeros((0, 2)), [], [], None)
 
     def _redraw_both(self) -> None:
         self._draw_a()
-        if self.xy_b is not None:
-            self._draw(self.scatter_b, self.xy_b)
+        if self.outcome is not None:
+            self._draw(self.scatter_b, self.outcome.xy_b)
 
     def _draw(self, scatter: ScatterView, xy: np.ndarray) -> None:
-        """Colour by cluster when there are clusters, else by the chosen label column, else by kind."""
+        """Points as every view draws them (AppState.encoding: the chosen colour-by, noise under, queries on top)."""
         embedding = self.state.embedding
         if embedding is None or len(xy) != len(embedding.items):
             return
-        items, column, clusters = embedding.items, self.labels.currentData(), self.state.clusters
-        if clusters is not None:  # one colour per cluster id (names may repeat), largest first, noise last
-            keys: list = [int(c) for c in clusters]
-            order = sorted(set(keys), key=lambda c: (c == -1, c))
-            names = [self.state.cluster_names.get(c, f"cluster {c}") for c in order]
-        else:
-            if column:
-                keys = [str(item.metadata.get(column, "—")) for item in items]
-            else:
-                keys = ["documents" if item.kind == "document" else "queries" for item in items]
-            order = names = list(dict.fromkeys(keys))
-        index = {key: i for i, key in enumerate(order)}
-        values = [index[key] for key in keys]
-        symbols = ["o" if item.kind == "document" else "star" for item in items]
-        scatter.set_points(xy, [i.id for i in items], [i.text for i in items], symbols,
-                           np.array(values), names, row_of=self.state.row_of)  # fmt: skip
+        scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
         scatter.set_selected(self.state.selection)
 
     def _selected(self, ids: list[str], additive: bool) -> None:
@@ -344,15 +310,15 @@ class CompareView(QWidget):
     # -- exports -----------------------------------------------------------------------------------------------
     def export_report(self, path: str | None = None) -> Path | None:
         """A self-contained HTML page: both maps as embedded PNGs, the numbers, each query's tops side by side."""
-        if self.comparison is None:
+        if self.outcome is None:
             return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export comparison report", "comparison.html", "*.html")
             if not path:
                 return None
-        texts = {item.id: item.text for item in self.state.embedding.items} if self.state.embedding else {}
+        texts = dict(zip(self.outcome.embedding.ids, self.outcome.embedding.texts, strict=True))
         images = [(self.title_a.text(), _png(self.scatter_a)), (self.title_b.text(), _png(self.scatter_b))]
-        return self._write(Path(path), report_html(self.comparison, texts, images).encode("utf-8"))
+        return self._write(Path(path), report_html(self.outcome.comparison, texts, images).encode("utf-8"))
 
     def export_png(self, path: str | None = None) -> Path | None:
         """The whole panel as it is on screen (both maps and the open table) as one PNG."""

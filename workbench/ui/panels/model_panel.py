@@ -1,8 +1,11 @@
 """Model & key panel: provider, model, output dimension, task types, the Gemini key and endpoint.
 
-The key field is masked (with a show/hide toggle); the key lives in AppState.api_key for the session and, only on
-"Remember key", in the OS keyring (core.secrets) — never in a settings file. "Refresh models" asks the API which
-models support embedContent, through the TaskRunner.
+The panel shows AppState.spec and sends every edit as `set_spec` / `set_credentials`; when the spec changes
+elsewhere (an opened workspace) it shows that spec without sending it back. The key field is masked (with a
+show/hide toggle); the key lives in AppState for the session and, only on "Remember key", in the OS keyring
+(core.secrets) — never in a settings file. "Refresh models" asks the API which models support embedContent,
+through the TaskRunner. Embedding errors arrive from the pipeline; a message about one provider goes when the
+provider changes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from PySide6.QtWidgets import (
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedders.gemini import MODELS as GEMINI_MODELS
 from workbench.core.embedders.gemini import RETIRED_MODELS, TASK_TYPES
-from workbench.core.secrets import forget_key, recalled_key, register_secret, remember_key
+from workbench.core.secrets import forget_key, recalled_key, remember_key
+from workbench.ui.pipeline import Pipeline
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
@@ -36,7 +40,7 @@ RECALL_TASK = "recall-key"
 
 
 class ModelPanel(QWidget):
-    def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, runner: TaskRunner, pipeline: Pipeline, parent: QWidget | None = None):
         super().__init__(parent)
         self.state, self.runner = state, runner
         self.provider = QComboBox()
@@ -77,17 +81,21 @@ class ModelPanel(QWidget):
         layout.addStretch(1)
 
         self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
-        self._fill_for_provider()
-        self.provider.currentIndexChanged.connect(self._fill_for_provider)
-        for signal in (self.model.currentTextChanged, self.dim.valueChanged, self.key.textChanged,
-                       self.base_url.textChanged, self.document_task.currentIndexChanged,
+        self._fill_for_provider("local")
+        self._show_spec()
+        self.provider.currentIndexChanged.connect(self._provider_chosen)
+        for signal in (self.model.currentTextChanged, self.dim.valueChanged, self.document_task.currentIndexChanged,
                        self.query_task.currentIndexChanged):  # fmt: skip
             signal.connect(self._apply)
+        for signal in (self.key.textChanged, self.base_url.textChanged):
+            signal.connect(self._apply_credentials)
+        state.spec_changed.connect(self._show_spec)
+        self.messages.follow(pipeline.notice, "embed")  # embedding errors belong next to the model
         self.show_key.toggled.connect(self._toggle_key_visible)
         self.remember.toggled.connect(self._remember_toggled)
         self.key.editingFinished.connect(self._key_entered)
         self.refresh.clicked.connect(self.refresh_models)
-        self._apply()
+        self._apply_credentials()
         # Asking the OS keyring loads its backends (~0.3 s, more over D-Bus): not before the window is up.
         runner.start(RECALL_TASK, "Reading the system keyring", lambda p, c: recalled_key(KEY_NAME), self._recalled)
 
@@ -99,11 +107,13 @@ class ModelPanel(QWidget):
             self.remember.blockSignals(False)
             self.key.setText(stored)
 
-    def _fill_for_provider(self) -> None:
-        provider = self.provider.currentData()
+    def _fill_for_provider(self, provider: str) -> None:
+        """The model and task choices of a provider (signals blocked: the caller decides what to send)."""
         gemini = provider == "gemini"
-        for widget in (self.model, self.document_task, self.query_task):
+        widgets = (self.provider, self.model, self.document_task, self.query_task)
+        for widget in widgets:
             widget.blockSignals(True)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(provider)))
         self.model.clear()
         if gemini:
             self.model.addItems(list(GEMINI_MODELS))
@@ -118,18 +128,38 @@ class ModelPanel(QWidget):
             combo.addItems(tasks)
             combo.setCurrentText(default)
             combo.setEnabled(gemini)
-        for widget in (self.model, self.document_task, self.query_task):
+        for widget in widgets:
             widget.blockSignals(False)
         for widget in self.gemini_only:
             widget.setEnabled(gemini)
+
+    def _provider_chosen(self) -> None:
+        """The person picked another provider: its defaults become the spec, and the old provider's message goes."""
+        self._fill_for_provider(self.provider.currentData())
+        self.messages.clear()
         self._apply()
+
+    def _show_spec(self) -> None:
+        """Show AppState.spec in the fields without sending it back (it may come from a workspace)."""
+        spec = self.state.spec
+        if spec.provider != self.provider.currentData():
+            self._fill_for_provider(spec.provider)
+            self.messages.clear()
+        widgets = (self.model, self.dim, self.document_task, self.query_task)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.model.setCurrentText(spec.model)
+        self.dim.setValue(spec.dim or 0)
+        for combo, task in ((self.document_task, spec.document_task), (self.query_task, spec.query_task)):
+            if combo.findText(task) < 0:
+                combo.addItem(task)
+            combo.setCurrentText(task)
+        for widget in widgets:
+            widget.blockSignals(False)
 
     def _apply(self) -> None:
         provider = self.provider.currentData()
         fallback = GEMINI_MODELS[0] if provider == "gemini" else LOCAL_MODELS[0]
-        self.state.api_key = self.key.text().strip() or _env_key()
-        register_secret(self.state.api_key)  # scrubbed from logs and crash reports from now on
-        self.state.base_url = self.base_url.text().strip() or None
         self.state.set_spec(
             EmbeddingSpec(
                 provider=provider,
@@ -139,6 +169,9 @@ class ModelPanel(QWidget):
                 query_task=self.query_task.currentText() or "query",
             )
         )
+
+    def _apply_credentials(self) -> None:
+        self.state.set_credentials(self.key.text().strip() or _env_key(), self.base_url.text())
 
     def _key_entered(self) -> None:
         """A key was typed or pasted: remember it if asked, and list the models it can use."""
@@ -161,7 +194,6 @@ class ModelPanel(QWidget):
 
     def refresh_models(self) -> None:
         """Ask the API for the models that support embedContent (needs a key)."""
-        self._apply()
         try:
             embedder = self.state.embedder()
         except Exception as error:  # noqa: BLE001 - shown to the user

@@ -1,10 +1,11 @@
 """Similarity view: cosine heatmaps (documents × documents, queries × documents, selection × selection).
 
-The matrix and its ordering come from core.similarity on a worker (a newer request supersedes an older one);
-this view only applies the permutation and draws. Above the core's full-matrix limit it shows the mean
-similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a big corpus never
-allocates an n × n matrix. For queries × documents a ranked list beside the heatmap gives, for the chosen query,
-the documents by score: the heart of a semantic-search demo.
+The matrix and its ordering are made by the pipeline (core.heatmap on a worker) into AppState.heatmap; this view
+asks for it when it is on screen (`Pipeline.ensure_heatmap`) and draws it. Mode, order, colour range and
+threshold are AppState's view settings, shown and set by the controls. Above the core's full-matrix limit it
+shows the mean similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a
+big corpus never allocates an n × n matrix. For queries × documents a ranked list beside the heatmap gives, for
+the chosen query, the documents by score: the heart of a semantic-search demo.
 
 Drawing stays cheap at any size: pyqtgraph maps every cell of an image through the colour table on the GUI
 thread (60 ms for 5 000 × 5 000), and a screen shows ~1 000 cells a side anyway. So a matrix wider than
@@ -16,7 +17,6 @@ the visible part (plus a margin) is drawn at full resolution. Each axis has its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,109 +39,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.exports import export_matrix
+from workbench.core.heatmap import MAX_DRAWN_SIDE, HeatmapData
 from workbench.core.items import Item
-from workbench.core.similarity import (
-    LEAF_ORDER_MAX,
-    BlockView,
-    block_means,
-    contiguous_groups,
-    cosine_matrix,
-    fits_full_matrix,
-    order_by_clustering,
-    order_by_values,
-)
+from workbench.core.view_settings import HEATMAP_FIELDS
+from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, OnScreenRefresher, placeholder_label
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, placeholder_label, synced
 
-TASK = "similarity"
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
 MAX_LABELLED = 40
 MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
-BLOCK_GROUPS = 60
-MAX_DRAWN_SIDE = 1_200  # cells per side drawn at once: about a screen
 MAX_RANKED = 500  # rows of the ranked-documents table
 
 
-@dataclass
-class HeatmapData:
-    """What the view draws: a matrix (or block means) with the items along each axis, in display order."""
-
-    matrix: np.ndarray
-    row_items: list[Item] = field(default_factory=list)
-    column_items: list[Item] = field(default_factory=list)
-    block: BlockView | None = None
-    note: str = ""
-    overview: np.ndarray | None = None  # block means of `matrix` for drawing it whole, when it is wider than a screen
-    overview_max: np.ndarray | None = None  # block maxima, drawn instead while a threshold is on
-    overview_steps: tuple[int, int] = (1, 1)  # matrix rows, columns per overview cell
-
-
-def build_heatmap(
-    vectors: np.ndarray,
-    items: list[Item],
-    row_rows: np.ndarray,
-    column_rows: np.ndarray,
-    order: str,
-    clusters: np.ndarray | None,
-    progress,
-    cancelled,
-) -> HeatmapData:
-    """The matrix for rows × columns of the embedding (or block means when too big), ordered as asked."""
-    square = np.array_equal(row_rows, column_rows)
-    if not fits_full_matrix(len(row_rows), len(column_rows)):
-        groups_r = clusters[row_rows] if clusters is not None else contiguous_groups(len(row_rows), BLOCK_GROUPS)
-        groups_c = clusters[column_rows] if clusters is not None else contiguous_groups(len(column_rows), BLOCK_GROUPS)
-        block = block_means(
-            vectors[row_rows],
-            groups_r,
-            None if square else vectors[column_rows],
-            None if square else groups_c,
-            progress=progress,
-            cancelled=cancelled,
-        )
-        return HeatmapData(block.means, block=block, note=block.note)
-    rows_v, cols_v = vectors[row_rows], vectors[column_rows]
-    row_perm, col_perm = np.arange(len(row_rows)), np.arange(len(column_rows))
-    note = ""
-    if order == "cluster":
-        if len(row_rows) <= LEAF_ORDER_MAX:
-            row_perm = order_by_clustering(rows_v, cancelled)
-            col_perm = row_perm if square else order_by_clustering(cols_v, cancelled)
-        else:
-            note = f"Clustering order is limited to {LEAF_ORDER_MAX} items; showing input order."
-    elif order.startswith("meta:") or order == "kind":
-        key = order[5:]
-        value = (lambda i: i.kind) if order == "kind" else (lambda i: i.metadata.get(key))
-        row_perm = order_by_values([value(items[r]) for r in row_rows])
-        col_perm = row_perm if square else order_by_values([value(items[r]) for r in column_rows])
-    row_rows, column_rows = row_rows[row_perm], column_rows[col_perm]
-    matrix = cosine_matrix(vectors[row_rows], None if square else vectors[column_rows], progress, cancelled)
-    data = HeatmapData(matrix, [items[r] for r in row_rows], [items[r] for r in column_rows], note=note)
-    if max(matrix.shape) > MAX_DRAWN_SIDE:
-        data.overview_steps = (-(-matrix.shape[0] // MAX_DRAWN_SIDE), -(-matrix.shape[1] // MAX_DRAWN_SIDE))
-        data.overview, data.overview_max = block_images(matrix, *data.overview_steps)
-    return data
-
-
-def block_images(matrix: np.ndarray, row_step: int, column_step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Means and maxima of row_step × column_step blocks (partial blocks at the edges use the cells they have).
-
-    `reduceat` sums block by block without a padded copy: memory stays near one row of blocks, not the matrix.
-    """
-    row_starts = np.arange(0, matrix.shape[0], row_step)
-    column_starts = np.arange(0, matrix.shape[1], column_step)
-    sums = np.add.reduceat(np.add.reduceat(matrix, row_starts, axis=0, dtype=np.float64), column_starts, axis=1)
-    counts = np.outer(np.diff(row_starts, append=matrix.shape[0]), np.diff(column_starts, append=matrix.shape[1]))
-    maxima = np.maximum.reduceat(np.maximum.reduceat(matrix, row_starts, axis=0), column_starts, axis=1)
-    return (sums / counts).astype(np.float32), maxima.astype(np.float32)
-
-
 class SimilarityView(QWidget):
-    def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, runner: TaskRunner, pipeline: Pipeline, parent: QWidget | None = None):
         super().__init__(parent)
-        self.state, self.runner = state, runner
+        self.state, self.runner, self.pipeline = state, runner, pipeline
         self.data: HeatmapData | None = None
         self.hovered_cell: tuple[int, int] | None = None
         self.on_screen = OnScreenRefresher(self, self.refresh)
@@ -150,9 +67,9 @@ class SimilarityView(QWidget):
         for label, key in MODES:
             self.mode.addItem(label, key)
         self.order = QComboBox()
-        self.low = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, value=0.0, decimals=2)
-        self.high = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, value=1.0, decimals=2)
-        self.threshold = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=100, value=-100)
+        self.low = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, decimals=2)
+        self.high = QDoubleSpinBox(minimum=-1.0, maximum=1.0, singleStep=0.05, decimals=2)
+        self.threshold = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=100)
         self.threshold.setToolTip("grey out cells below this similarity")
         self.threshold_label = QLabel("threshold off")
         self.export = QToolButton(text="Export ▾", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -213,8 +130,10 @@ class SimilarityView(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color:#555;")
         self.messages = MessageStrip()
+        self.stale = StaleNote(state, self)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.stale)
         layout.addWidget(self.messages)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.note)
@@ -229,85 +148,81 @@ class SimilarityView(QWidget):
         self._hover_timer = QTimer(self, singleShot=True, interval=30)
         self._hover_timer.timeout.connect(self._hover_now)
         self._pending_hover: QPointF | None = None
+        self._show_view_settings(HEATMAP_FIELDS | {"heatmap_low", "heatmap_high", "heatmap_threshold"})
         state.vectors_changed.connect(self._on_vectors_changed)
         state.selection_changed.connect(self._on_selection_changed)
         state.clusters_changed.connect(self._fill_orders)
-        self.mode.currentIndexChanged.connect(self.on_screen.request)
-        self.order.currentIndexChanged.connect(self.on_screen.request)
-        self.low.valueChanged.connect(self._levels_from_spins)
-        self.high.valueChanged.connect(self._levels_from_spins)
+        state.clusters_changed.connect(self.on_screen.request)
+        state.heatmap_changed.connect(self._show)
+        state.view_changed.connect(self._show_view_settings)
+        self.messages.follow(pipeline.notice, "heatmap")
+        self.mode.currentIndexChanged.connect(lambda: state.set_view(heatmap_mode=self.mode.currentData()))
+        self.order.currentIndexChanged.connect(lambda: state.set_view(heatmap_order=self.order.currentData()))
+        self.low.valueChanged.connect(lambda value: state.set_view(heatmap_low=round(value, 2)))
+        self.high.valueChanged.connect(lambda value: state.set_view(heatmap_high=round(value, 2)))
         self.threshold.valueChanged.connect(self._threshold_moved)
         self.query_choice.currentIndexChanged.connect(self._fill_ranked)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         self._fill_orders()
 
+    # -- view settings -----------------------------------------------------------------------------------------
+    def _show_view_settings(self, changed: frozenset[str]) -> None:
+        """Show AppState's heatmap settings without sending them back; recompute or redraw what they change."""
+        view = self.state.view
+        with synced(self.mode, self.order, self.low, self.high, self.threshold):
+            self.mode.setCurrentIndex(max(0, self.mode.findData(view.heatmap_mode)))
+            self.order.setCurrentIndex(max(0, self.order.findData(view.heatmap_order)))
+            self.low.setValue(view.heatmap_low)
+            self.high.setValue(view.heatmap_high)
+            threshold = view.heatmap_threshold
+            self.threshold.setValue(-100 if threshold is None else round(threshold * 100))
+        self.threshold_label.setText("threshold off" if threshold is None else f"below {threshold:.2f} greyed")
+        if changed & HEATMAP_FIELDS:
+            self.on_screen.request()
+        if changed & {"heatmap_low", "heatmap_high"} and view.heatmap_low < view.heatmap_high:
+            self._draw_image()
+        if "heatmap_threshold" in changed:
+            self._threshold_timer.start()
+
+    def _threshold_moved(self, value: int) -> None:
+        self.state.set_view(heatmap_threshold=None if value == -100 else value / 100)
+
     # -- computing ---------------------------------------------------------------------------------------------
     def _fill_orders(self) -> None:
-        current = self.order.currentData()
-        self.order.blockSignals(True)
-        self.order.clear()
-        self.order.addItem("input order", "input")
-        self.order.addItem("by kind", "kind")
-        self.order.addItem("by clustering (optimal leaf order)", "cluster")
-        for key in self.state.embedding.metadata_keys if self.state.embedding else []:
-            self.order.addItem(f"by {key}", f"meta:{key}")
-        self.order.setCurrentIndex(max(0, self.order.findData(current)))
-        self.order.blockSignals(False)
+        with synced(self.order):
+            self.order.clear()
+            self.order.addItem("input order", "input")
+            self.order.addItem("by kind", "kind")
+            self.order.addItem("by clustering (optimal leaf order)", "cluster")
+            for key in self.state.embedding.metadata_keys if self.state.embedding else []:
+                self.order.addItem(f"by {key}", f"meta:{key}")
+            self.order.setCurrentIndex(max(0, self.order.findData(self.state.view.heatmap_order)))
 
     def _on_vectors_changed(self) -> None:
-        """Recompute when on screen; a hidden tab waits for its first paint (no matrix nobody looks at)."""
+        """Ask for the matrix when on screen; a hidden tab waits for its first paint (no matrix nobody looks at)."""
         self._fill_orders()
         self.on_screen.request()
 
     def _on_selection_changed(self) -> None:
-        if self.mode.currentData() == "selection":
+        if self.state.view.heatmap_mode == "selection":
             self.on_screen.request()
 
-    def axes_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Embedding rows along the vertical and horizontal axes for the current mode, or None with a message."""
-        mode = self.mode.currentData()
-        documents, queries = self.state.rows_of_kind("document"), self.state.rows_of_kind("query")
-        if mode == "docs":
-            return (documents, documents) if len(documents) else None
-        if mode == "queries":
-            return (queries, documents) if len(queries) and len(documents) else None
-        rows = np.array([r for r in map(self.state.row_of, self.state.selection) if r is not None], dtype=np.int64)
-        return (rows, rows) if len(rows) else None
-
     def refresh(self) -> None:
-        """Recompute the matrix for the current mode and order, off the GUI thread."""
+        """Ask the pipeline for the matrix of the chosen mode and order (it computes only what it lacks)."""
         self.on_screen.stale = False
-        embedding = self.state.embedding
-        if embedding is None or len(embedding.items) == 0:
-            self.runner.cancel(TASK)
-            self.stack.setCurrentWidget(self.placeholder)
-            return
-        axes = self.axes_rows()
-        if axes is None:
-            wanted = {"docs": "documents", "queries": "queries and documents", "selection": "a selection"}
-            self.messages.show_info(f"This mode needs {wanted[self.mode.currentData()]}.")
-            self.data = None
-            self.image.clear()
-            self.ranked_box.setVisible(False)
-            return
-        self.messages.clear()
-        rows, columns = axes
-        vectors, items, clusters = embedding.vectors, embedding.items, self.state.clusters
-        order = self.order.currentData() or "input"
-        self.runner.start(
-            TASK,
-            "Similarity matrix",
-            lambda progress, cancelled: build_heatmap(
-                vectors, items, rows, columns, order, clusters, progress, cancelled
-            ),
-            on_done=self._show,
-            on_error=self.messages.show_error,
-        )
+        self.pipeline.ensure_heatmap()
 
     # -- drawing -----------------------------------------------------------------------------------------------
-    def _show(self, data: HeatmapData) -> None:
-        self.data = data
+    def _show(self) -> None:
+        data = self.data = self.state.heatmap
+        if data is None:
+            self.image.clear()
+            self._drawn = None
+            self.ranked_box.setVisible(False)
+            if self.state.embedding is None:
+                self.stack.setCurrentWidget(self.placeholder)
+            return
         self.stack.setCurrentIndex(1)
         self.note.setText(data.note)
         rows, columns = data.matrix.shape
@@ -324,17 +239,20 @@ class SimilarityView(QWidget):
         if wanted is None:  # the view shows no part of the matrix: keep what is drawn
             return
         use_overview, region = wanted
-        thresholded = self.threshold.value() > -100
+        view = self.state.view
+        thresholded = view.heatmap_threshold is not None
         if use_overview:
             image = self.data.overview_max if thresholded else self.data.overview
         else:
             top, left = int(region.top()), int(region.left())
             image = self.data.matrix[top : top + int(region.height()), left : left + int(region.width())]
         if thresholded:
-            image = np.where(image >= self.threshold.value() / 100, image, np.nan).astype(np.float32)
-        self.image.setImage(image, levels=(self.low.value(), self.high.value()), autoLevels=False)
+            image = np.where(image >= view.heatmap_threshold, image, np.nan).astype(np.float32)
+        levels = (view.heatmap_low, view.heatmap_high)
+        self.image.setImage(image, levels=levels, autoLevels=False)
         self.image.setRect(region)
-        self.colour_bar.setLevels((self.low.value(), self.high.value()))
+        with synced(self.colour_bar):
+            self.colour_bar.setLevels(levels)
         self._drawn = (use_overview, region)
 
     def _visible_cells(self) -> QRectF | None:
@@ -396,27 +314,14 @@ class SimilarityView(QWidget):
         left.setTicks([[(r + 0.5, t) for r, t in enumerate(rows)]] if len(rows) <= MAX_LABELLED else [[]])
         bottom.setTicks([[(c + 0.5, t) for c, t in enumerate(cols)]] if len(cols) <= MAX_LABELLED_COLUMNS else [[]])
 
-    def _levels_from_spins(self) -> None:
-        if self.low.value() >= self.high.value():
-            return
-        self._draw_image()
-
     def _levels_from_bar(self) -> None:
         low, high = self.colour_bar.levels()
-        for spin, value in ((self.low, low), (self.high, high)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
-        self._draw_image()
-
-    def _threshold_moved(self, value: int) -> None:
-        self.threshold_label.setText("threshold off" if value == -100 else f"below {value / 100:.2f} greyed")
-        self._threshold_timer.start()
+        self.state.set_view(heatmap_low=round(float(low), 2), heatmap_high=round(float(high), 2))
 
     # -- ranked list -------------------------------------------------------------------------------------------
     def _fill_queries(self) -> None:
         data = self.data
-        is_search = self.mode.currentData() == "queries" and data is not None and data.block is None
+        is_search = self.state.view.heatmap_mode == "queries" and data is not None and data.block is None
         self.ranked_box.setVisible(is_search)
         if not is_search:
             return
@@ -504,24 +409,12 @@ class SimilarityView(QWidget):
             if not path:
                 return None
         data, target = self.data, Path(path)
-
-        def write(progress, cancelled) -> Path:
-            from workbench.core.exports import atomic_path
-
-            with atomic_path(target) as tmp:
-                if suffix == ".npy":
-                    with open(tmp, "wb") as handle:
-                        np.save(handle, data.matrix)
-                else:
-                    ids = [i.id for i in data.column_items] if data.block is None else data.block.column_labels
-                    rows = [i.id for i in data.row_items] if data.block is None else data.block.row_labels
-                    with open(tmp, "w", encoding="utf-8") as handle:
-                        handle.write("," + ",".join(ids) + "\n")
-                        for name, values in zip(rows, data.matrix, strict=True):
-                            handle.write(name + "," + ",".join(f"{v:.6f}" for v in values) + "\n")
-            return target
-
-        self.runner.start("similarity-export", "Exporting matrix", write,
+        if data.block is None:
+            rows, columns = [i.id for i in data.row_items], [i.id for i in data.column_items]
+        else:
+            rows, columns = data.block.row_labels, data.block.column_labels
+        self.runner.start("similarity-export", "Exporting matrix",
+                          lambda progress, cancelled: export_matrix(target, data.matrix, rows, columns, cancelled),
                           on_done=lambda p: self.state.status_message.emit(f"Saved {p}."),
                           on_error=self.messages.show_error)  # fmt: skip
         return target

@@ -1,0 +1,100 @@
+"""Every choice a person makes about how the workspace is shown, as one value that a workspace saves.
+
+Why one frozen dataclass: the UI's AppState holds exactly one `ViewSettings`; a widget that changes a choice
+sends `AppState.set_view(field=value)`, every view that shows the choice follows the `view_changed` signal, and
+a workspace writes `to_dict()` and reads `from_dict()`. No widget owns a setting, so two views cannot disagree
+and nothing is lost on save. `from_dict` takes what a file says field by field and keeps the default for a
+missing or malformed field, so an older or hand-edited workspace still opens.
+
+Field names avoid words that `core.session.without_secrets` drops (key, token, auth, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+LAYOUT_METHODS = ("umap", "pca")
+HEATMAP_MODES = ("docs", "queries", "selection")
+CLUSTER_METHODS = ("hdbscan", "kmeans")
+LAYOUT_FIELDS = frozenset({"layout_method", "umap_neighbours", "umap_min_dist", "layout_seed"})
+HEATMAP_FIELDS = frozenset({"heatmap_mode", "heatmap_order"})
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How the map, the heatmap, the clusters and Compare are shown; defaults are what a newcomer meets first.
+
+    `colour_by` is "kind", "cluster" or "meta:<column>"; `heatmap_order` is "input", "kind", "cluster" or
+    "meta:<column>"; `heatmap_threshold` None means no threshold.
+    """
+
+    layout_method: str = "umap"
+    umap_neighbours: int = 15
+    umap_min_dist: float = 0.1
+    layout_seed: int = 0
+    colour_by: str = "kind"
+    query_k: int = 3
+    heatmap_mode: str = "docs"
+    heatmap_order: str = "input"
+    heatmap_low: float = 0.0
+    heatmap_high: float = 1.0
+    heatmap_threshold: float | None = None
+    cluster_method: str = "hdbscan"
+    cluster_count: int = 8
+    cluster_min_size: int = 5
+    compare_provider: str = "local"
+    compare_model: str = ""  # "": the provider's default model
+    compare_dim: int = 0  # 0: the model's native size
+    compare_task: str | None = None  # None: each kind with its own task
+    compare_k: int = 10
+    compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
+    compare_layout_method: str = "umap"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ViewSettings:
+        """Settings from a saved dict: unknown fields ignored, a field of the wrong type left at its default."""
+        if not isinstance(data, dict):
+            return cls()
+        defaults, chosen = cls(), {}
+        for spec in fields(cls):
+            if spec.name not in data:
+                continue
+            value = _checked(spec.name, data[spec.name], getattr(defaults, spec.name))
+            if value is not _INVALID:
+                chosen[spec.name] = value
+        return replace(defaults, **chosen)
+
+    def changed_fields(self, other: ViewSettings) -> frozenset[str]:
+        return frozenset(spec.name for spec in fields(self) if getattr(self, spec.name) != getattr(other, spec.name))
+
+
+_INVALID = object()
+_CHOICES = {
+    "layout_method": LAYOUT_METHODS,
+    "compare_layout_method": LAYOUT_METHODS,
+    "heatmap_mode": HEATMAP_MODES,
+    "cluster_method": CLUSTER_METHODS,
+    "compare_provider": ("local", "gemini"),
+}
+_OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str, "compare_task": str}
+
+
+def _checked(name: str, value: Any, default: Any) -> Any:
+    """`value` when it fits field `name` (typed like its default, one of its choices), else _INVALID."""
+    if name in _OPTIONAL:
+        if value is None:
+            return None
+        kind = _OPTIONAL[name]
+    else:
+        kind = type(default)
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return _INVALID
+    if name in _CHOICES and value not in _CHOICES[name]:
+        return _INVALID
+    return value

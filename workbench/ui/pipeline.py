@@ -1,0 +1,271 @@
+"""The pipeline: the one non-widget writer of derived data (vectors, layout, query neighbours, heatmap, clusters,
+the comparison), through the one TaskRunner and core functions.
+
+Views never compute these: they send the pipeline an intent (`embed`, `relayout`, `cluster`, `compare`) or,
+for the heatmap that only a visible view needs, `ensure_heatmap`, and draw what AppState then holds. Each result
+is checked against the embedding it was made from before it is written, so work for replaced vectors is
+dropped; a newer request of the same kind supersedes an older one (the TaskRunner's keys). What a view should
+tell the person about a step comes out of `notice(topic, level, text)`; an empty level clears that topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from workbench.core.cache import EmbeddingCache
+from workbench.core.clusters import NOISE, cluster_vectors, name_clusters
+from workbench.core.compare import Comparison, compare
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedding import EmbeddingResult, embed_items
+from workbench.core.exchange import ExchangeTable
+from workbench.core.heatmap import build_heatmap
+from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.view_settings import HEATMAP_FIELDS, ViewSettings
+from workbench.ui.state import AppState
+from workbench.ui.tasks import TaskRunner
+
+EMBED_TASK, LAYOUT_TASK, UMAP_TASK, NEIGHBOURS_TASK = "embed", "projection-first", "projection-umap", "query-neighbours"
+HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK = "similarity", "cluster", "compare-b"
+TOPICS = ("embed", "layout", "heatmap", "clusters", "compare")
+
+
+@dataclass
+class ComparisonOutcome:
+    """Configuration B's vectors and layout beside the embedding A they were compared with."""
+
+    embedding: EmbeddingResult  # A, as it was when B was compared with it
+    result_b: EmbeddingResult
+    xy_b: np.ndarray
+    comparison: Comparison
+
+
+def heatmap_axes(state: AppState, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Embedding rows along the vertical and horizontal axes for a heatmap mode, or None when it has none."""
+    documents, queries = state.rows_of_kind("document"), state.rows_of_kind("query")
+    if mode == "docs":
+        return (documents, documents) if len(documents) else None
+    if mode == "queries":
+        return (queries, documents) if len(queries) and len(documents) else None
+    rows = np.array([r for r in map(state.row_of, state.selection) if r is not None], dtype=np.int64)
+    return (rows, rows) if len(rows) else None
+
+
+class Pipeline(QObject):
+    """Turns corpus → vectors → layout → similarity data → clusters, and B's comparison, for one AppState."""
+
+    notice = Signal(str, str, str)  # topic (one of TOPICS), level ("error", "warning", "info"; "" clears), text
+
+    def __init__(self, state: AppState, runner: TaskRunner, cache: EmbeddingCache, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.runner, self.cache = state, runner, cache
+        self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
+        state.vectors_changed.connect(self._lay_out_new_vectors)
+        state.view_changed.connect(self._view_changed)
+
+    def _say(self, topic: str, level: str, text: str = "") -> None:
+        self.notice.emit(topic, level, text)
+
+    # -- embedding ---------------------------------------------------------------------------------------------
+    def embed(self) -> None:
+        """Embed the whole corpus with the chosen model; finished batches are cached even when this fails."""
+        items = list(self.state.corpus.items)
+        if not items:
+            return
+        try:
+            embedder = self.state.embedder()
+        except Exception as error:  # noqa: BLE001 - the sentence is for the user; the app keeps running
+            self._say("embed", "error", str(error))
+            return
+        self._say("embed", "")
+        cache = self.cache
+
+        def embed(progress, cancelled) -> EmbeddingResult:
+            return embed_items(items, embedder, cache, progress, cancelled).warm()  # the views' columns, here
+
+        self.runner.start(
+            EMBED_TASK,
+            f"Embedding {len(items)} items",
+            embed,
+            on_done=self._embedded,
+            on_error=self._embed_failed,
+            on_cancelled=lambda message: self.state.status_message.emit(message),
+        )
+
+    def _embedded(self, result: EmbeddingResult) -> None:
+        self.state.set_embedding(result)
+        self.state.status_message.emit(result.summary())
+
+    def _embed_failed(self, message: str) -> None:
+        self.state.embedders.forget(self.state.spec)  # a failed load must not be reused
+        self._say("embed", "error", message)
+
+    # -- layout ------------------------------------------------------------------------------------------------
+    def _lay_out_new_vectors(self) -> None:
+        """New vectors: lay them out, unless their layout came with them (a workspace); neighbours either way."""
+        for task in (UMAP_TASK, HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK):
+            self.runner.cancel(task)
+        self._heatmap_inputs = None
+        for topic in TOPICS[1:]:
+            self._say(topic, "")
+        self.relayout(keep_given=True)
+
+    def relayout(self, keep_given: bool = False) -> None:
+        """PCA and the query neighbours at once, then UMAP (when chosen) replaces the PCA layout."""
+        embedding = self.state.embedding
+        self.runner.cancel(UMAP_TASK)
+        if embedding is None or len(embedding.items) == 0:
+            return
+        vectors, kinds = embedding.vectors, embedding.kinds
+        with_pca = not (keep_given and self.state.projection is not None)
+
+        def first(progress, cancelled):
+            neighbours = query_neighbours(vectors, kinds, cancelled)
+            return (pca_2d(vectors) if with_pca else None), neighbours
+
+        self.runner.start(
+            LAYOUT_TASK if with_pca else NEIGHBOURS_TASK,
+            "Laying out (PCA)" if with_pca else "Finding each query's nearest documents",
+            first,
+            on_done=lambda outcome: self._first_layout_done(outcome, embedding),
+            on_error=lambda message: self._say("layout", "error", message),
+        )
+
+    def _first_layout_done(self, outcome, embedding: EmbeddingResult) -> None:
+        if embedding is not self.state.embedding:
+            return
+        xy, neighbours = outcome
+        self.state.set_neighbours(neighbours)
+        if xy is None:
+            return
+        view = self.state.view
+        umap = view.layout_method == "umap" and len(xy) >= 15
+        self.state.set_projection(xy, "PCA layout" + (" — UMAP is running…" if umap else "."))
+        if not umap:
+            return
+        vectors = embedding.vectors
+        options = {"method": "umap", "seed": view.layout_seed, "n_neighbors": view.umap_neighbours,
+                   "min_dist": view.umap_min_dist}  # fmt: skip
+        self.runner.start(
+            UMAP_TASK,
+            f"UMAP on {len(vectors)} points",
+            lambda progress, cancelled: project_2d_in_subprocess(
+                vectors, progress=progress, cancelled=cancelled, **options
+            ),
+            on_done=lambda projection: self._umap_done(projection, embedding),
+            on_error=lambda message: self._say("layout", "error", message),
+        )
+
+    def _umap_done(self, projection: Projection, embedding: EmbeddingResult) -> None:
+        if embedding is self.state.embedding:
+            self.state.set_projection(projection.xy, projection.note)
+
+    # -- similarity heatmap ------------------------------------------------------------------------------------
+    def _view_changed(self, changed: frozenset[str]) -> None:
+        if changed & HEATMAP_FIELDS:
+            self._heatmap_inputs = None  # the next ensure_heatmap recomputes
+
+    def _heatmap_wanted(self, view: ViewSettings) -> tuple:
+        state = self.state
+        selection = tuple(state.selection) if view.heatmap_mode == "selection" else ()
+        return (id(state.embedding), view.heatmap_mode, view.heatmap_order, selection, id(state.clusters))
+
+    def ensure_heatmap(self) -> None:
+        """Make the heatmap for the chosen mode and order unless AppState has it (or it is under way)."""
+        state = self.state
+        embedding, view = state.embedding, state.view
+        wanted = self._heatmap_wanted(view)
+        if wanted == self._heatmap_inputs:
+            return
+        self._heatmap_inputs = wanted
+        if embedding is None or len(embedding.items) == 0:
+            self.runner.cancel(HEATMAP_TASK)
+            state.set_heatmap(None)
+            return
+        axes = heatmap_axes(state, view.heatmap_mode)
+        if axes is None:
+            self.runner.cancel(HEATMAP_TASK)
+            needed = {"docs": "documents", "queries": "queries and documents", "selection": "a selection"}
+            self._say("heatmap", "info", f"This mode needs {needed[view.heatmap_mode]}.")
+            state.set_heatmap(None)
+            return
+        self._say("heatmap", "")
+        rows, columns = axes
+        vectors, items, clusters, order = embedding.vectors, embedding.items, state.clusters, view.heatmap_order
+
+        def done(data) -> None:
+            if embedding is state.embedding:
+                state.set_heatmap(data)
+
+        self.runner.start(
+            HEATMAP_TASK,
+            "Similarity matrix",
+            lambda progress, cancelled: build_heatmap(
+                vectors, items, rows, columns, order, clusters, progress, cancelled
+            ),
+            on_done=done,
+            on_error=lambda message: self._say("heatmap", "error", message),
+        )
+
+    # -- clusters ----------------------------------------------------------------------------------------------
+    def cluster(self) -> None:
+        """Cluster the current vectors with the chosen method and name each cluster by its distinctive words."""
+        embedding, view = self.state.embedding, self.state.view
+        if embedding is None:
+            self._say("clusters", "warning", "Embed the corpus first.")
+            return
+        self._say("clusters", "")
+        vectors, texts = embedding.vectors, embedding.texts
+        method, count, size = view.cluster_method, view.cluster_count, view.cluster_min_size
+
+        def find(progress, cancelled):
+            labels = cluster_vectors(vectors, method, count, size, progress=progress, cancelled=cancelled)
+            return labels, name_clusters(texts, labels)
+
+        self.runner.start(CLUSTER_TASK, "Clustering", find, lambda found: self._clustered(found, embedding),
+                          lambda message: self._say("clusters", "error", message))  # fmt: skip
+
+    def _clustered(self, found, embedding: EmbeddingResult) -> None:
+        if embedding is not self.state.embedding:  # new vectors since: these labels belong to the old rows
+            return
+        labels, names = found
+        self.state.set_clusters(labels, names)
+        self.state.set_view(colour_by="cluster")  # who asked for clusters wants to see them
+        clusters = len(set(labels.tolist()) - {NOISE})
+        self._say("clusters", "info", f"{clusters} clusters, {int((labels == NOISE).sum())} items as noise.")
+
+    # -- compare -----------------------------------------------------------------------------------------------
+    def compare(self, spec_b: EmbeddingSpec, task: str | None = None) -> None:
+        """Embed the embedded items with configuration B, lay B out and compare it with A (the current vectors)."""
+        embedding, view = self.state.embedding, self.state.view
+        if embedding is None:
+            self._say("compare", "warning", "Embed the corpus first: B is compared with the current embedding.")
+            return
+        if task:
+            spec_b = replace(spec_b, document_task=task, query_task=task)
+        try:
+            embedder = self.state.embedder(spec_b)
+        except Exception as error:  # noqa: BLE001 - the sentence is for the user
+            self._say("compare", "error", str(error))
+            return
+        self._say("compare", "")
+        cache, k, label, method = self.cache, view.compare_k, view.compare_label_column, view.compare_layout_method
+        if label == "":  # not chosen yet: the first metadata column, which is often the labels
+            label = embedding.metadata_keys[0] if embedding.metadata_keys else None
+
+        def embed_project_compare(progress, cancelled) -> ComparisonOutcome:
+            result_b = embed_items(embedding.items, embedder, cache, progress, cancelled).warm()
+            xy_b = project_2d_in_subprocess(result_b.vectors, method, cancelled=cancelled).xy
+            table_a = ExchangeTable(embedding.items, embedding.vectors, embedding.spec)
+            table_b = ExchangeTable(result_b.items, result_b.vectors, result_b.spec)
+            comparison = compare(table_a, table_b, k=k, label_column=label, progress=progress, cancelled=cancelled)
+            return ComparisonOutcome(embedding, result_b, xy_b, comparison)
+
+        def done(outcome: ComparisonOutcome) -> None:
+            if outcome.embedding is self.state.embedding:  # else B was compared with replaced vectors
+                self.state.set_comparison(outcome)
+
+        self.runner.start(COMPARE_TASK, "Embedding and comparing B", embed_project_compare, done,
+                          lambda message: self._say("compare", "error", message))  # fmt: skip
