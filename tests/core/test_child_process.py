@@ -142,16 +142,16 @@ def test_long_arguments_cross_in_chunks_and_arrive_whole(service) -> None:
     """Lists, tuples and arrays longer than a chunk are pickled piecewise (the GIL is free between pieces)."""
     import numpy as np
 
-    from workbench.core.child_process import CHUNK_ROWS, _Call, _Chunked, _prepare
+    from workbench.core.child_messages import CHUNK_ROWS, Call, Chunked, prepare_message
     from workbench.core.items import Item
 
     n = 2 * CHUNK_ROWS + 17
     items = [Item.create(f"text {i}", metadata={"i": i}) for i in range(n)]
     rows = tuple(range(n))
     array = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
-    payload, chunks = _prepare(_Call(echoed, (items, items[:10], array), {}, call_id=1))
+    payload, chunks = prepare_message(Call(echoed, (items, items[:10], array), {}, call_id=1))
     message = pickle.loads(payload)
-    assert message.args[0] == _Chunked("list", 3) and message.args[2] == _Chunked("array", 3) and len(chunks) == 6
+    assert message.args[0] == Chunked("list", 3) and message.args[2] == Chunked("array", 3) and len(chunks) == 6
     assert message.args[1] == items[:10]  # short ones travel inside the message
     back_items, back_rows, back_array = service.call(echoed, items, rows, array)
     assert back_items == items and back_rows == rows
@@ -192,12 +192,12 @@ def test_close_lets_a_running_call_stop_at_its_next_step_and_refuses_new_calls()
 def test_messages_are_frozen_dataclasses_that_survive_a_pickle_round_trip() -> None:
     import dataclasses
 
-    from workbench.core.child_process import _Call, _Cancel, _Progress, _Raised, _Returned, _Stop
+    from workbench.core.child_messages import Call, Cancel, Progress, Raised, Returned, Stop
 
-    messages = [_Call(counted, (2,), {"x": 1}, 7), _Cancel(7), _Stop(), _Progress(1, 2, 7), _Returned([1, 2], 7)]
+    messages = [Call(counted, (2,), {"x": 1}, 7), Cancel(7), Stop(), Progress(1, 2, 7), Returned([1, 2], 7)]
     for message in messages:
         assert pickle.loads(pickle.dumps(message)) == message
         with pytest.raises(dataclasses.FrozenInstanceError):
             message.call_id = 8  # type: ignore[misc]
-    raised = pickle.loads(pickle.dumps(_Raised(InputError("a.txt is empty."), 7)))
+    raised = pickle.loads(pickle.dumps(Raised(InputError("a.txt is empty."), 7)))
     assert isinstance(raised.error, InputError) and str(raised.error) == "a.txt is empty." and raised.call_id == 7

@@ -6,8 +6,8 @@ thread of the GUI's process they freeze the window; in a child process they cann
 
 Why our own and not `concurrent.futures.ProcessPoolExecutor`: an executor returns one result per call, but a
 progress bar needs progress while the call runs, and Cancel must reach a call that is already running. Two
-shapes, one set of messages (small frozen dataclasses: a `_Call` goes in, `_Progress` comes back while it runs,
-then one `_Returned` or `_Raised`):
+shapes, one set of messages (`child_messages`: a `Call` goes in, `Progress` comes back while it runs, then one
+`Returned` or `Raised`):
 
 - `call_in_child` starts a child for one call; Cancel ends the child at once. For work that cannot stop
   between batches and loses nothing when killed (a UMAP fit).
@@ -17,9 +17,8 @@ then one `_Returned` or `_Raised`):
 
 Functions sent to a child are module-level (pickled by name) and take `progress` and `cancelled` keyword
 arguments, as every long core call does. A child is started with "spawn": fork would copy Qt and threads.
-Long values (20 000 items, a 20 000 × 384 array) are pickled a chunk at a time and written as raw bytes after
-their message (`_prepare`, `_write`, `_read`): one pickle call holds the GIL from start to end (160 ms for
-20 000 items), a write releases it, and between chunks the GUI thread gets its turn.
+Long values (20 000 items, a 20 000 × 384 array) cross a chunk at a time, so the GUI thread gets its turn
+between chunks (see `child_messages`).
 Errors cross as our own exceptions (`WorkbenchError` keeps its sentence); anything else becomes a
 `ServiceError` that names the failure, with the traceback logged by the child.
 """
@@ -36,170 +35,29 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
-
+from workbench.core.child_messages import (
+    Answer,
+    Call,
+    Cancel,
+    Gone,
+    Progress,
+    Raised,
+    Returned,
+    Stop,
+    Undecodable,
+    prepare_message,
+    read_message,
+    write_message,
+)
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 log = logging.getLogger("workbench.core.child_process")
 POLL_SECONDS = 0.05  # how often a waiting caller looks at its cancel flag
-CHUNK_ROWS = 2_000  # rows of a long argument per pickle call (~5 ms for 2 000 items)
 CHILD_NICENESS = 5
-
-
-# -- messages ----------------------------------------------------------------------------------------------------
-# `call_id` says which call of a `ChildService` a message belongs to; a one-call child leaves it None.
-@dataclass(frozen=True)
-class _Call:
-    """Run `function(*args, progress=, cancelled=, **kwargs)`."""
-
-    function: Callable[..., Any]
-    args: tuple
-    kwargs: dict
-    call_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Cancel:
-    """Set the cancel flag of a call under way (it stops at its next check)."""
-
-    call_id: int
-
-
-@dataclass(frozen=True)
-class _Stop:
-    """End the service child: cancel every call under way and let it finish its batch."""
-
-
-@dataclass(frozen=True)
-class _Progress:
-    done: int
-    total: int
-    call_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Returned:
-    """A call's final answer when it returned."""
-
-    value: Any
-    call_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Raised:
-    """A call's final answer when it raised (one of our exceptions, with its sentence)."""
-
-    error: WorkbenchError
-    call_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Gone:
-    """Never sent: what a waiting call is handed when its child ended before answering."""
-
-
-_Message = _Call | _Cancel | _Stop | _Progress | _Returned | _Raised
-_Answer = _Returned | _Raised
-
-
-@dataclass(frozen=True)
-class _Chunked:
-    """Stands in a message for a long list, tuple or array whose pickled chunks follow it as raw bytes."""
-
-    kind: str  # "list", "tuple" or "array"
-    count: int
-
-
-def _split(value: Any) -> tuple[Any, list[bytes]]:
-    """(placeholder, chunks) for a long value; (value, []) for anything else."""
-    if isinstance(value, np.ndarray) and value.ndim and len(value) > CHUNK_ROWS:
-        kind = "array"
-    elif type(value) in (list, tuple) and len(value) > CHUNK_ROWS:
-        kind = type(value).__name__
-    else:
-        return value, []
-    parts = [pickle.dumps(value[i : i + CHUNK_ROWS], pickle.HIGHEST_PROTOCOL) for i in range(0, len(value), CHUNK_ROWS)]
-    return _Chunked(kind, len(parts)), parts
-
-
-def _join(placeholder: _Chunked, parts: list[bytes]) -> Any:
-    pieces = [pickle.loads(part) for part in parts]
-    if placeholder.kind == "array":
-        return np.concatenate(pieces)
-    joined = [row for piece in pieces for row in piece]
-    return joined if placeholder.kind == "list" else tuple(joined)
-
-
-def _walk(message: _Message, swap: Callable[[Any], Any]) -> _Message:
-    """The message with `swap` applied to each field, and to each item of a field that is a tuple or dict
-    (arguments, keyword arguments, a result pair): where long values sit in every message we send."""
-    changes: dict[str, Any] = {}
-    for name in (f.name for f in fields(message)):
-        value = getattr(message, name)
-        if type(value) is tuple:
-            changes[name] = tuple(swap(item) for item in value)
-        elif type(value) is dict:
-            changes[name] = {key: swap(item) for key, item in value.items()}
-        else:
-            changes[name] = swap(value)
-    return replace(message, **changes)
-
-
-def _prepare(message: _Message) -> tuple[bytes, list[bytes]]:
-    """The message, pickled with its long values swapped for placeholders, and their chunks in order.
-
-    All the pickling happens here, outside any lock, so a value that cannot be pickled fails here and not
-    halfway through a write.
-    """
-    chunks: list[bytes] = []
-
-    def swap(value: Any) -> Any:
-        placeholder, parts = _split(value)
-        chunks.extend(parts)
-        return placeholder
-
-    return pickle.dumps(_walk(message, swap), pickle.HIGHEST_PROTOCOL), chunks
-
-
-class _Undecodable(Exception):
-    """A message arrived whole but could not be unpickled; `key` says which call it belonged to."""
-
-    def __init__(self, key: int | None, error: BaseException) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.key = key
-
-
-def _write(connection: Connection, payload: bytes, chunks: list[bytes], key: int | None = None) -> None:
-    """One prepared message, then its chunks, each its own write (a write releases the GIL; pickling doesn't).
-
-    The message travels pickled inside an envelope of plain values (chunk count, call id), so the reader always
-    consumes exactly what was written and knows whose message it was, even when the message itself cannot be
-    unpickled there.
-    """
-    connection.send((len(chunks), key, payload))
-    for chunk in chunks:
-        connection.send_bytes(chunk)
-
-
-def _read(connection: Connection) -> _Message:
-    """A message from `_write`, with its long values put back together; `_Undecodable` when it cannot be."""
-    count, key, payload = connection.recv()
-    chunks = iter([connection.recv_bytes() for _ in range(count)])
-
-    def swap(value: Any) -> Any:
-        if isinstance(value, _Chunked):
-            return _join(value, [next(chunks) for _ in range(value.count)])
-        return value
-
-    try:
-        return _walk(pickle.loads(payload), swap)
-    except Exception as error:
-        raise _Undecodable(key, error) from error
 
 
 def _portable(error: WorkbenchError) -> WorkbenchError:
@@ -212,24 +70,25 @@ def _portable(error: WorkbenchError) -> WorkbenchError:
     return error
 
 
-def _outcome(label: str, call: _Call, progress: ProgressFn, cancelled: CancelledFn) -> _Answer:
+def _outcome(label: str, call: Call, progress: ProgressFn, cancelled: CancelledFn) -> Answer:
     """The answer to one call, run in the child, for the same call id."""
     try:
         value = call.function(*call.args, progress=progress, cancelled=cancelled, **call.kwargs)
-        return _Returned(value, call.call_id)
+        return Returned(value, call.call_id)
     except WorkbenchError as error:
-        return _Raised(_portable(error), call.call_id)
+        return Raised(_portable(error), call.call_id)
     except Exception as error:  # noqa: BLE001 - reported to the parent as a service failure
         log.error("%s (%s) failed:\n%s", label, call.function.__name__, traceback.format_exc())
-        return _Raised(ServiceError(f"{label} failed: {type(error).__name__}: {error}"), call.call_id)
+        return Raised(ServiceError(f"{label} failed: {type(error).__name__}: {error}"), call.call_id)
 
 
-def _answer(label: str, answer: _Answer) -> tuple[bytes, list[bytes]]:
+def _answer(label: str, answer: Answer) -> tuple[bytes, list[bytes]]:
     """The prepared final message of a call, or an error saying its result cannot be sent (not picklable)."""
     try:
-        return _prepare(answer)
+        return prepare_message(answer)
     except Exception as error:  # noqa: BLE001 - any pickling failure
-        return _prepare(_Raised(ServiceError(f"{label} returned what cannot be sent back: {error}"), answer.call_id))
+        unsendable = ServiceError(f"{label} returned what cannot be sent back: {error}")
+        return prepare_message(Raised(unsendable, answer.call_id))
 
 
 def _yield_the_cpu() -> None:
@@ -246,15 +105,16 @@ def _run_one(connection: Connection, label: str) -> None:
     _yield_the_cpu()
     try:
         try:
-            call = _read(connection)
-        except _Undecodable as error:
-            _write(connection, *_prepare(_Raised(ServiceError(f"{label} could not read its work: {error}"))))
+            call = read_message(connection)
+        except Undecodable as error:
+            unreadable = ServiceError(f"{label} could not read its work: {error}")
+            write_message(connection, *prepare_message(Raised(unreadable)))
             return
 
         def progress(done: int, total: int) -> None:
-            _write(connection, *_prepare(_Progress(done, total)))
+            write_message(connection, *prepare_message(Progress(done, total)))
 
-        _write(connection, *_answer(label, _outcome(label, call, progress, never_cancelled)))
+        write_message(connection, *_answer(label, _outcome(label, call, progress, never_cancelled)))
     finally:
         connection.close()
 
@@ -284,7 +144,7 @@ def call_in_child(
 
     try:
         try:
-            _write(mine, *_prepare(_Call(function, args, kwargs)))
+            write_message(mine, *prepare_message(Call(function, args, kwargs)))
         except (OSError, ValueError) as error:
             raise stopped() from error
         while True:
@@ -295,17 +155,17 @@ def call_in_child(
                     raise stopped()
                 continue
             try:
-                message = _read(mine)
+                message = read_message(mine)
             except (EOFError, OSError) as error:
                 raise stopped() from error
-            except _Undecodable as error:
+            except Undecodable as error:
                 raise ServiceError(f"{label} sent back what cannot be read here: {error}") from error
             match message:
-                case _Progress(done=done, total=total):
+                case Progress(done=done, total=total):
                     progress(done, total)
-                case _Returned(value=value):
+                case Returned(value=value):
                     return value
-                case _Raised(error=error):
+                case Raised(error=error):
                     raise error
     finally:
         if child.is_alive():
@@ -331,13 +191,13 @@ def _serve(connection: Connection, label: str) -> None:
 
     def send(call_id: int, prepared: tuple[bytes, list[bytes]]) -> None:
         with send_lock:
-            _write(connection, *prepared, key=call_id)
+            write_message(connection, *prepared, key=call_id)
 
-    def run(call: _Call, flag: threading.Event) -> None:
+    def run(call: Call, flag: threading.Event) -> None:
         call_id = call.call_id
-        answer: _Answer = _Raised(ServiceError(f"{label} ended a call without an answer."), call_id)
+        answer: Answer = Raised(ServiceError(f"{label} ended a call without an answer."), call_id)
         try:
-            progress = lambda done, total: send(call_id, _prepare(_Progress(done, total, call_id)))  # noqa: E731
+            progress = lambda done, total: send(call_id, prepare_message(Progress(done, total, call_id)))  # noqa: E731
             answer = _outcome(label, call, progress, flag.is_set)
         finally:
             flags.pop(call_id, None)
@@ -346,23 +206,24 @@ def _serve(connection: Connection, label: str) -> None:
 
     while True:
         try:
-            message = _read(connection)
+            message = read_message(connection)
         except (EOFError, OSError):
             return  # the parent is gone
-        except _Undecodable as error:  # e.g. a function this child cannot import: that call fails, not the child
+        except Undecodable as error:  # e.g. a function this child cannot import: that call fails, not the child
             if error.key is not None:
-                send(error.key, _prepare(_Raised(ServiceError(f"{label} could not read a call: {error}"), error.key)))
+                unreadable = ServiceError(f"{label} could not read a call: {error}")
+                send(error.key, prepare_message(Raised(unreadable, error.key)))
             continue
         match message:
-            case _Call(call_id=call_id):
+            case Call(call_id=call_id):
                 flag = flags[call_id] = threading.Event()
                 thread = threads[call_id] = threading.Thread(target=run, args=(message, flag))
                 thread.daemon = True
                 thread.start()
-            case _Cancel(call_id=call_id):
+            case Cancel(call_id=call_id):
                 if flag := flags.get(call_id):
                     flag.set()
-            case _Stop():
+            case Stop():
                 for flag in list(flags.values()):
                     flag.set()
                 for thread in list(threads.values()):
@@ -401,14 +262,14 @@ class ChildService:
         """
         answers: queue.Queue = queue.Queue()
         call_id = next(self._ids)
-        prepared = _prepare(_Call(function, args, kwargs, call_id))  # outside the lock: others may send
+        prepared = prepare_message(Call(function, args, kwargs, call_id))  # outside the lock: others may send
         with self._lock:
             if self._closed:
                 raise ServiceError(f"{self.label} has been shut down.")
             self._start_if_needed()
             self._calls[call_id] = (self._connection, answers)
             try:
-                _write(self._connection, *prepared, key=call_id)
+                write_message(self._connection, *prepared, key=call_id)
             except BaseException as error:
                 self._calls.pop(call_id, None)
                 raise ServiceError(f"{self.label} could not be reached: {error}") from error
@@ -417,24 +278,24 @@ class ChildService:
             while True:
                 if not cancel_sent and cancelled():  # checked every turn: progress may never let the queue idle
                     cancel_sent = True
-                    self._send(_Cancel(call_id))
+                    self._send(Cancel(call_id))
                 try:
                     message = answers.get(timeout=POLL_SECONDS)
                 except queue.Empty:
                     continue
-                if isinstance(message, _Progress):
+                if isinstance(message, Progress):
                     progress(message.done, message.total)
                     continue
                 answered = True
-                if isinstance(message, _Returned):
+                if isinstance(message, Returned):
                     return message.value
-                if isinstance(message, _Raised):
+                if isinstance(message, Raised):
                     raise message.error
                 raise ServiceError(f"{self.label} stopped unexpectedly; try again (it restarts by itself).")
         finally:
             self._calls.pop(call_id, None)
             if not answered and not cancel_sent:  # e.g. `progress` raised: the child must not work on for nobody
-                self._send(_Cancel(call_id))
+                self._send(Cancel(call_id))
 
     @property
     def running(self) -> bool:
@@ -448,7 +309,7 @@ class ChildService:
             self._child = self._connection = None
             if child is not None:
                 with contextlib.suppress(OSError, ValueError):
-                    _write(connection, *_prepare(_Stop()))
+                    write_message(connection, *prepare_message(Stop()))
         if child is None:
             return
         child.join(timeout)
@@ -468,11 +329,11 @@ class ChildService:
         self._connection = mine
         threading.Thread(target=self._dispatch, args=(mine,), name=f"{self.label} reader", daemon=True).start()
 
-    def _send(self, message: _Cancel) -> None:
+    def _send(self, message: Cancel) -> None:
         with self._lock:
             if self._connection is not None:
                 with contextlib.suppress(OSError, ValueError):  # the reader reports a child's end to its calls
-                    _write(self._connection, *_prepare(message), key=message.call_id)
+                    write_message(self._connection, *prepare_message(message), key=message.call_id)
 
     def _dispatch(self, connection: Connection) -> None:
         """Hand each message to the call it belongs to; when the pipe ends or breaks, end every call on it.
@@ -483,10 +344,10 @@ class ChildService:
         try:
             while True:
                 try:
-                    message = _read(connection)
+                    message = read_message(connection)
                     key = message.call_id
-                except _Undecodable as error:
-                    key, message = error.key, _Raised(ServiceError(f"{self.label}: {error}"), error.key)
+                except Undecodable as error:
+                    key, message = error.key, Raised(ServiceError(f"{self.label}: {error}"), error.key)
                 call = self._calls.get(key)
                 if call is not None:
                     call[1].put(message)
@@ -503,4 +364,4 @@ class ChildService:
             connection.close()
             for pipe, answers in list(self._calls.values()):
                 if pipe is connection:  # calls sent to a newer child are not this one's to end
-                    answers.put(_Gone())
+                    answers.put(Gone())
