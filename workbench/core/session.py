@@ -15,6 +15,9 @@ refused with a message rather than half-read.
 
 Secrets never enter a workspace: `Workspace` has no field for an API key, a token or an endpoint, and view
 settings whose names look like secrets are dropped before writing.
+
+The file's members and their checks are in `workspace_archive`; this module is what a workspace holds, saving
+and opening it as a whole, and autosave.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench import __version__
@@ -39,15 +41,26 @@ from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.errors import InputError
 from workbench.core.exports import atomic_path
-from workbench.core.items import ITEM_KINDS, Item
+from workbench.core.items import Item
 from workbench.core.paths import data_dir
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
-
-FORMAT_NAME = "embedding-workbench-workspace"
-FORMAT_VERSION = 1
-WORKSPACE_SUFFIX = ".workbench"
-MANIFEST = "manifest.json"
-_SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "credential", "authorization", "auth")
+from workbench.core.workspace_archive import (  # callers import the constants, read_manifest, without_secrets here
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    WORKSPACE_SUFFIX,
+    array_from,
+    damaged,
+    items_from,
+    items_table,
+    manifest_of,
+    member,
+    npy_bytes,
+    read_manifest,
+    spec_from_json,
+    spec_to_json,
+    without_secrets,
+)
 
 
 @dataclass
@@ -79,85 +92,7 @@ class Workspace:
         return "; ".join(parts)
 
 
-def _spec_dict(spec: EmbeddingSpec) -> dict[str, Any]:
-    return {
-        "provider": spec.provider,
-        "model": spec.model,
-        "dim": spec.dim,
-        "document_task": spec.document_task,
-        "query_task": spec.query_task,
-    }
-
-
-def _spec_from(data: Any, source: str) -> EmbeddingSpec:
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: the manifest's model settings are damaged.")
-    try:
-        return EmbeddingSpec(
-            provider=str(data["provider"]),
-            model=str(data["model"]),
-            dim=int(data["dim"]) if data.get("dim") is not None else None,
-            document_task=str(data["document_task"]),
-            query_task=str(data["query_task"]),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise InputError(f"{source}: the manifest's model settings are damaged ({error}).") from error
-
-
-def without_secrets(value: Any) -> Any:
-    """A copy of a settings tree with every key that names a secret (api_key, token, password, …) removed."""
-    if isinstance(value, dict):
-        return {
-            str(k): without_secrets(v)
-            for k, v in value.items()
-            if not any(word in str(k).lower() for word in _SECRET_WORDS)
-        }
-    if isinstance(value, (list, tuple)):
-        return [without_secrets(v) for v in value]
-    return value
-
-
 # -- writing --------------------------------------------------------------------------------------------------
-def _items_table(workspace: Workspace) -> pa.Table:
-    """One row per distinct item; an item both in the corpus and embedded is one row with both roles."""
-    rows: list[Item] = []
-    in_corpus: list[bool] = []
-    embedded_row: list[int] = []
-    index: dict[str, int] = {}
-    for item in workspace.items:
-        index[item.id] = len(rows)
-        rows.append(item)
-        in_corpus.append(True)
-        embedded_row.append(-1)
-    if workspace.embedding is not None:
-        for row, item in enumerate(workspace.embedding.items):
-            at = index.get(item.id)
-            if at is not None and rows[at] == item and embedded_row[at] == -1:
-                embedded_row[at] = row
-                continue
-            rows.append(item)  # embedded before an edit: no longer in the corpus, still behind the vectors
-            in_corpus.append(False)
-            embedded_row.append(row)
-    return pa.table(
-        {
-            "id": pa.array([i.id for i in rows], pa.string()),
-            "text": pa.array([i.text for i in rows], pa.string()),
-            "kind": pa.array([i.kind for i in rows], pa.string()),
-            "metadata": pa.array(
-                [json.dumps(dict(i.metadata), ensure_ascii=False, default=str) for i in rows], pa.string()
-            ),
-            "in_corpus": pa.array(in_corpus, pa.bool_()),
-            "embedded_row": pa.array(embedded_row, pa.int64()),
-        }
-    )
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
 def _check_workspace(workspace: Workspace) -> None:
     rows = len(workspace.embedding.items) if workspace.embedding is not None else 0
     if workspace.embedding is not None and len(workspace.embedding.vectors) != rows:
@@ -180,25 +115,26 @@ def save_workspace(
     _check_workspace(workspace)
     members: dict[str, bytes] = {}
     buffer = io.BytesIO()
-    pq.write_table(_items_table(workspace), buffer)
+    embedded = workspace.embedding.items if workspace.embedding is not None else None
+    pq.write_table(items_table(workspace.items, embedded), buffer)
     members["items.parquet"] = buffer.getvalue()
     progress(1, 4)
     raise_if_cancelled(cancelled)
     embedding_info = None
     if workspace.embedding is not None:
         result = workspace.embedding
-        members["vectors.npy"] = _npy_bytes(np.asarray(result.vectors, dtype=np.float32))
+        members["vectors.npy"] = npy_bytes(np.asarray(result.vectors, dtype=np.float32))
         embedding_info = {
-            "spec": _spec_dict(result.spec),
+            "spec": spec_to_json(result.spec),
             "dim": int(result.dim),
             "rows": len(result.items),
             "encoded": int(result.encoded),
             "from_cache": int(result.from_cache),
         }
     if workspace.projection is not None:
-        members["projection.npy"] = _npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
+        members["projection.npy"] = npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
     if workspace.clusters is not None:
-        members["clusters.npy"] = _npy_bytes(np.asarray(workspace.clusters, dtype=np.int64))
+        members["clusters.npy"] = npy_bytes(np.asarray(workspace.clusters, dtype=np.int64))
     progress(2, 4)
     raise_if_cancelled(cancelled)
     manifest = {
@@ -207,7 +143,7 @@ def save_workspace(
         "app_version": __version__,
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "summary": workspace.summary(),
-        "spec": _spec_dict(workspace.spec),
+        "spec": spec_to_json(workspace.spec),
         "embedding": embedding_info,
         "projection_note": workspace.projection_note,
         "cluster_names": {str(k): v for k, v in workspace.cluster_names.items()},
@@ -228,88 +164,6 @@ def save_workspace(
 
 
 # -- reading --------------------------------------------------------------------------------------------------
-def _damaged(path: Path, detail: str) -> InputError:
-    return InputError(f"{path}: the workspace file is damaged or truncated ({detail}); nothing was opened from it.")
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of a workspace file, checked for format and version (quick: no member is read)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return _manifest(archive, path)
-    except zipfile.BadZipFile as error:
-        raise _damaged(path, str(error)) from error
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
-
-
-def _manifest(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
-    except KeyError as error:
-        raise InputError(f"{path}: not an Embedding Workbench workspace (no {MANIFEST}).") from error
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _damaged(path, f"{MANIFEST} is not valid JSON") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise InputError(f"{path}: not an Embedding Workbench workspace.")
-    version = manifest.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise _damaged(path, "no format version")
-    if version > FORMAT_VERSION:
-        raise InputError(
-            f"{path}: saved by a newer Embedding Workbench ({manifest.get('app_version', 'unknown version')}, "
-            f"workspace format {version}); this version reads format {FORMAT_VERSION}. Update the app to open it."
-        )
-    return manifest
-
-
-def _member(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str, path: Path) -> bytes | None:
-    expected = manifest.get("members", {}).get(name)
-    if expected is None:
-        return None
-    try:
-        data = archive.read(name)
-    except KeyError as error:
-        raise _damaged(path, f"{name} is missing") from error
-    if len(data) != expected.get("size") or hashlib.sha256(data).hexdigest() != expected.get("sha256"):
-        raise _damaged(path, f"{name} does not match its checksum")
-    return data
-
-
-def _array(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
-    if data is None:
-        return None
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise _damaged(path, f"{name} is not a readable array") from error
-
-
-def _items(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
-    """The corpus items in order, and the embedded items by row."""
-    try:
-        table = pq.read_table(io.BytesIO(data))
-        columns = {name: table.column(name).to_pylist() for name in table.column_names}
-        corpus: list[Item] = []
-        embedded: dict[int, Item] = {}
-        for row in range(table.num_rows):
-            kind = columns["kind"][row]
-            if kind not in ITEM_KINDS:
-                raise _damaged(path, f"items row {row + 1} has kind {kind!r}")
-            metadata = json.loads(columns["metadata"][row])
-            item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
-            if columns["in_corpus"][row]:
-                corpus.append(item)
-            if columns["embedded_row"][row] >= 0:
-                embedded[columns["embedded_row"][row]] = item
-    except (pa.ArrowException, KeyError, ValueError, TypeError) as error:
-        raise _damaged(path, f"items.parquet cannot be read: {error}") from error
-    return corpus, embedded
-
-
 def load_workspace(
     path: str | Path, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
 ) -> Workspace:
@@ -319,47 +173,47 @@ def load_workspace(
         raise InputError(f"{path}: no such file.")
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = _manifest(archive, path)
-            items_data = _member(archive, manifest, "items.parquet", path)
+            manifest = manifest_of(archive, path)
+            items_data = member(archive, manifest, "items.parquet", path)
             if items_data is None:
-                raise _damaged(path, "items.parquet is missing")
+                raise damaged(path, "items.parquet is missing")
             progress(1, 4)
             raise_if_cancelled(cancelled)
-            vectors = _array(_member(archive, manifest, "vectors.npy", path), "vectors.npy", path)
+            vectors = array_from(member(archive, manifest, "vectors.npy", path), "vectors.npy", path)
             progress(2, 4)
             raise_if_cancelled(cancelled)
-            projection = _array(_member(archive, manifest, "projection.npy", path), "projection.npy", path)
-            clusters = _array(_member(archive, manifest, "clusters.npy", path), "clusters.npy", path)
+            projection = array_from(member(archive, manifest, "projection.npy", path), "projection.npy", path)
+            clusters = array_from(member(archive, manifest, "clusters.npy", path), "clusters.npy", path)
     except zipfile.BadZipFile as error:
-        raise _damaged(path, str(error)) from error
+        raise damaged(path, str(error)) from error
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
-    corpus, embedded = _items(items_data, path)
+    corpus, embedded = items_from(items_data, path)
     progress(3, 4)
-    spec = _spec_from(manifest.get("spec"), str(path))
+    spec = spec_from_json(manifest.get("spec"), str(path))
     embedding = None
     info = manifest.get("embedding")
     if info is not None:
         rows = int(info.get("rows", -1))
         if vectors is None or vectors.ndim != 2 or len(vectors) != rows or sorted(embedded) != list(range(rows)):
-            raise _damaged(path, "the vectors do not match the embedded items")
+            raise damaged(path, "the vectors do not match the embedded items")
         embedding = EmbeddingResult(
             items=[embedded[r] for r in range(rows)],
             vectors=vectors.astype(np.float32, copy=False),
-            spec=_spec_from(info.get("spec"), str(path)),
+            spec=spec_from_json(info.get("spec"), str(path)),
             dim=int(info.get("dim", vectors.shape[1])),
             encoded=int(info.get("encoded", 0)),
             from_cache=int(info.get("from_cache", 0)),
         )
     rows = len(embedding.items) if embedding else 0
     if projection is not None and (embedding is None or projection.shape != (rows, 2)):
-        raise _damaged(path, "the 2-D layout does not match the vectors")
+        raise damaged(path, "the 2-D layout does not match the vectors")
     if clusters is not None and (embedding is None or clusters.shape != (rows,)):
-        raise _damaged(path, "the clusters do not match the vectors")
+        raise damaged(path, "the clusters do not match the vectors")
     try:
         cluster_names = {int(k): str(v) for k, v in (manifest.get("cluster_names") or {}).items()}
     except (TypeError, ValueError, AttributeError) as error:
-        raise _damaged(path, "the cluster names cannot be read") from error
+        raise damaged(path, "the cluster names cannot be read") from error
     progress(4, 4)
     return Workspace(
         items=corpus,

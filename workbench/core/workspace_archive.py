@@ -1,0 +1,196 @@
+"""The members of a workspace file and the checks that catch a damaged one, apart from what a workspace means.
+
+`session` decides what a workspace holds and how the app saves, opens and recovers it; this module only knows
+the file: the manifest (format name and version, checksums of every member), the items table, the arrays, and
+the JSON form of a spec. Every reader raises an InputError that names the file and the defect, before anything
+is applied. See `session` for the layout of the zip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.errors import InputError
+from workbench.core.items import ITEM_KINDS, Item
+
+FORMAT_NAME = "embedding-workbench-workspace"
+FORMAT_VERSION = 1
+WORKSPACE_SUFFIX = ".workbench"
+MANIFEST = "manifest.json"
+_SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "credential", "authorization", "auth")
+
+
+def spec_to_json(spec: EmbeddingSpec) -> dict[str, Any]:
+    return {
+        "provider": spec.provider,
+        "model": spec.model,
+        "dim": spec.dim,
+        "document_task": spec.document_task,
+        "query_task": spec.query_task,
+    }
+
+
+def spec_from_json(data: Any, source: str) -> EmbeddingSpec:
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: the manifest's model settings are damaged.")
+    try:
+        return EmbeddingSpec(
+            provider=str(data["provider"]),
+            model=str(data["model"]),
+            dim=int(data["dim"]) if data.get("dim") is not None else None,
+            document_task=str(data["document_task"]),
+            query_task=str(data["query_task"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{source}: the manifest's model settings are damaged ({error}).") from error
+
+
+def without_secrets(value: Any) -> Any:
+    """A copy of a settings tree with every key that names a secret (api_key, token, password, …) removed."""
+    if isinstance(value, dict):
+        return {
+            str(k): without_secrets(v)
+            for k, v in value.items()
+            if not any(word in str(k).lower() for word in _SECRET_WORDS)
+        }
+    if isinstance(value, (list, tuple)):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+# -- writing ---------------------------------------------------------------------------------------------------
+def items_table(corpus: Sequence[Item], embedded: Sequence[Item] | None) -> pa.Table:
+    """One row per distinct item; an item both in the corpus and embedded is one row with both roles.
+
+    `embedded` holds the items behind the vectors, in vector order (None without vectors).
+    """
+    rows: list[Item] = []
+    in_corpus: list[bool] = []
+    embedded_row: list[int] = []
+    index: dict[str, int] = {}
+    for item in corpus:
+        index[item.id] = len(rows)
+        rows.append(item)
+        in_corpus.append(True)
+        embedded_row.append(-1)
+    if embedded is not None:
+        for row, item in enumerate(embedded):
+            at = index.get(item.id)
+            if at is not None and rows[at] == item and embedded_row[at] == -1:
+                embedded_row[at] = row
+                continue
+            rows.append(item)  # embedded before an edit: no longer in the corpus, still behind the vectors
+            in_corpus.append(False)
+            embedded_row.append(row)
+    return pa.table(
+        {
+            "id": pa.array([i.id for i in rows], pa.string()),
+            "text": pa.array([i.text for i in rows], pa.string()),
+            "kind": pa.array([i.kind for i in rows], pa.string()),
+            "metadata": pa.array(
+                [json.dumps(dict(i.metadata), ensure_ascii=False, default=str) for i in rows], pa.string()
+            ),
+            "in_corpus": pa.array(in_corpus, pa.bool_()),
+            "embedded_row": pa.array(embedded_row, pa.int64()),
+        }
+    )
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+def damaged(path: Path, detail: str) -> InputError:
+    return InputError(f"{path}: the workspace file is damaged or truncated ({detail}); nothing was opened from it.")
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a workspace file, checked for format and version (quick: no member is read)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return manifest_of(archive, path)
+    except zipfile.BadZipFile as error:
+        raise damaged(path, str(error)) from error
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
+
+
+def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
+    except KeyError as error:
+        raise InputError(f"{path}: not an Embedding Workbench workspace (no {MANIFEST}).") from error
+    except (ValueError, UnicodeDecodeError) as error:
+        raise damaged(path, f"{MANIFEST} is not valid JSON") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise InputError(f"{path}: not an Embedding Workbench workspace.")
+    version = manifest.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise damaged(path, "no format version")
+    if version > FORMAT_VERSION:
+        raise InputError(
+            f"{path}: saved by a newer Embedding Workbench ({manifest.get('app_version', 'unknown version')}, "
+            f"workspace format {version}); this version reads format {FORMAT_VERSION}. Update the app to open it."
+        )
+    return manifest
+
+
+def member(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str, path: Path) -> bytes | None:
+    expected = manifest.get("members", {}).get(name)
+    if expected is None:
+        return None
+    try:
+        data = archive.read(name)
+    except KeyError as error:
+        raise damaged(path, f"{name} is missing") from error
+    if len(data) != expected.get("size") or hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+        raise damaged(path, f"{name} does not match its checksum")
+    return data
+
+
+def array_from(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
+    if data is None:
+        return None
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise damaged(path, f"{name} is not a readable array") from error
+
+
+def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
+    """The corpus items in order, and the embedded items by row."""
+    try:
+        table = pq.read_table(io.BytesIO(data))
+        columns = {name: table.column(name).to_pylist() for name in table.column_names}
+        corpus: list[Item] = []
+        embedded: dict[int, Item] = {}
+        for row in range(table.num_rows):
+            kind = columns["kind"][row]
+            if kind not in ITEM_KINDS:
+                raise damaged(path, f"items row {row + 1} has kind {kind!r}")
+            metadata = json.loads(columns["metadata"][row])
+            item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
+            if columns["in_corpus"][row]:
+                corpus.append(item)
+            if columns["embedded_row"][row] >= 0:
+                embedded[columns["embedded_row"][row]] = item
+    except (pa.ArrowException, KeyError, ValueError, TypeError) as error:
+        raise damaged(path, f"items.parquet cannot be read: {error}") from error
+    return corpus, embedded
