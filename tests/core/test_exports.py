@@ -148,3 +148,18 @@ def test_reading_an_export_back_reports_broken_pairs(tmp_path: Path, data) -> No
     bad.write_text('id,text,kind,vector\n1,a,document,"[1, 2]"\n2,b,document,"[oops]"\n')
     with pytest.raises(InputError, match=r"bad\.csv: row 2, field 'vector': not a list of numbers"):
         read_export(bad)
+
+
+def test_a_similarity_matrix_csv_quotes_ids_with_commas_quotes_and_newlines(tmp_path) -> None:
+    import csv
+
+    from workbench.core.exports import export_matrix
+
+    ids = ['doc "1", part a', "line\nbreak", "plain"]
+    matrix = np.arange(9, dtype=np.float32).reshape(3, 3) / 10
+    path = export_matrix(tmp_path / "m.csv", matrix, ids, ids)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["", *ids] and [r[0] for r in rows[1:]] == ids
+    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float), matrix, atol=1e-6)
+    np.testing.assert_array_equal(np.load(export_matrix(tmp_path / "m.npy", matrix, ids, ids)), matrix)
