@@ -27,6 +27,8 @@ from workbench.core.milvus import (
     other_model_message,
     recall_at_k,
     render_filter,
+    search_filter,
+    value_like,
 )
 
 SPEC = EmbeddingSpec(provider="local", model="test-model", dim=16)
@@ -258,6 +260,16 @@ def test_pushing_another_models_vectors_warns(target: MilvusTarget) -> None:
         warnings = db.push("docs", items, vectors, other, index_type="HNSW").warnings
     assert any("local · test-model" in w and "gemini · gemini-embedding-001" in w for w in warnings)
     assert any("keeps its AUTOINDEX index" in w for w in warnings)
+
+
+def test_a_search_filter_carries_user_values_as_parameters() -> None:
+    assert search_filter("", "", "", "") == ("", {})
+    expression, params = search_filter("document", "topic", 'x" or kind != "', "n > 3")
+    assert expression == 'kind == {kind} and metadata["topic"] == {value} and (n > 3)'
+    assert params == {"kind": "document", "value": 'x" or kind != "'}
+    assert search_filter("", "year", 0, "") == ('metadata["year"] == {value}', {"value": 0})  # 0 is a value
+    assert value_like("2020", [1999, 2.5]) == 2020 and value_like("2.5", [1]) == 2.5
+    assert value_like("x", [1]) == "x" and value_like("2020", ["1999"]) == "2020" and value_like("1", [True]) == "1"
 
 
 def test_the_other_model_message_names_both_models_and_only_when_they_differ() -> None:

@@ -17,7 +17,7 @@ pymilvus itself is imported only inside functions, so importing this package cos
 
 from workbench.core.milvus.connection import open_milvus
 from workbench.core.milvus.exact import recall_at_k
-from workbench.core.milvus.filters import field_equals, render_filter
+from workbench.core.milvus.filters import field_equals, render_filter, search_filter, value_like
 from workbench.core.milvus.results import CollectionInfo, Hit, PushReport, other_model_message
 from workbench.core.milvus.rows import REQUEST_BUDGET_BYTES, batch_bounds, check_vectors
 from workbench.core.milvus.store import INDEX_TYPES, METRICS, MilvusStore, embed_query
@@ -40,4 +40,6 @@ __all__ = [
     "other_model_message",
     "recall_at_k",
     "render_filter",
+    "search_filter",
+    "value_like",
 ]

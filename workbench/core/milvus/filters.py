@@ -9,7 +9,7 @@ and change the expression. Either way user values never meet string concatenatio
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -73,3 +73,39 @@ def field_equals(field_name: str, key: str | None, placeholder: str) -> str:
         raise InputError(f"'{field_name}' is not a field name.")
     path = f"{field_name}[{_literal(key)}]" if key is not None else field_name
     return f"{path} == {{{placeholder}}}"
+
+
+def value_like(text: str, known: Iterable[Any]) -> Any:
+    """A typed filter value as the corpus holds it: a number when every known value under the key is a number.
+
+    JSON compares 2020 and "2020" as different, so a year typed into a box must travel as an int to match.
+    """
+    known = list(known)
+    if known and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in known):
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return text
+    return text
+
+
+def search_filter(kind: str, key: str, value: Any, expression: str) -> tuple[str, dict[str, Any]]:
+    """The expression and parameters of a search: only items of `kind`, whose metadata[`key`] is `value`, and
+    the user's own `expression` (in brackets). An empty `kind`, `key`, `value` or `expression` adds no condition.
+
+    The kind and the metadata value always travel as parameters, never pasted into the expression.
+    """
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if kind:
+        parts.append(field_equals("kind", None, "kind"))
+        params["kind"] = kind
+    if key and value is not None and value != "":
+        parts.append(field_equals("metadata", key, "value"))
+        params["value"] = value
+    if expression:
+        parts.append(f"({expression})")
+    return " and ".join(parts), params

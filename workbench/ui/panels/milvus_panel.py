@@ -5,8 +5,9 @@ Milvus process (`MILVUS_PROCESS`), which opens the database, does one thing and 
 is free for the `workbench` CLI between operations (Lite lets one process hold it at a time). The GUI's process
 never imports pymilvus: Milvus Lite's server is Python threads, and with gRPC's start-up they took the GIL from
 the GUI for up to 400 ms per push.
-The token lives in a masked field and in memory only. The exact ranking is computed here from the collection's
-own vectors (same filter), so recall@k says how much the index missed, not how the corpora differ.
+The token lives in a masked field and in memory only. The exact ranking is computed from the collection's own
+vectors (same filter), so recall@k says how much the index missed, not how the corpora differ; the table that
+shows both side by side is in `milvus_tables`.
 """
 
 from __future__ import annotations
@@ -15,23 +16,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -45,8 +40,9 @@ from workbench.core.milvus import (
     MilvusTarget,
     PushReport,
     embed_query,
-    field_equals,
     other_model_message,
+    search_filter,
+    value_like,
 )
 from workbench.core.milvus.operations import (
     SearchOutcome,
@@ -58,13 +54,13 @@ from workbench.core.milvus.operations import (
 )
 from workbench.core.paths import default_milvus_uri
 from workbench.core.secrets import register_secret
+from workbench.ui.panels.milvus_tables import CollectionsTable, SearchResultsTable
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip, OnScreenRefresher
 
 log = logging.getLogger("workbench.ui.milvus")
 PUSH_TASK, SEARCH_TASK, LIST_TASK, DROP_TASK = "milvus-push", "milvus-search", "milvus-list", "milvus-drop"
-MISSED_COLOUR = "#fde2e1"  # a Milvus hit that the exact top-k does not hold
 MILVUS_PROCESS = ChildService("The Milvus process")  # started on the first Milvus call; see the module docstring
 
 
@@ -92,9 +88,7 @@ class MilvusPanel(QWidget):
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("server token (kept in memory only)")
         self.refresh_button = QPushButton("Refresh")
-        self.collections_table = QTableWidget(0, 5)
-        self.collections_table.setHorizontalHeaderLabels(["Collection", "Rows", "Dim", "Metric", "Index"])
-        self._compact_table(self.collections_table, stretch=0)
+        self.collections_table = CollectionsTable()
         self.collections_table.setMaximumHeight(130)
         where = QGroupBox("Milvus")
         form = QFormLayout(where)
@@ -154,10 +148,7 @@ class MilvusPanel(QWidget):
         self.expression.setPlaceholderText('optional Milvus expression, e.g. metadata["year"] > 2020')
         self.search_button = QPushButton("Search")
         self.recall_label = QLabel("")
-        self.results = QTableWidget(0, 5)
-        self.results.setHorizontalHeaderLabels(["#", "Milvus", "Milvus hit", "Exact", "Exact hit"])
-        self._compact_table(self.results, stretch=2)
-        self.results.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.results = SearchResultsTable()
         search_box = QGroupBox("Search the collection")
         search_layout = QVBoxLayout(search_box)
         row = QHBoxLayout()
@@ -198,16 +189,6 @@ class MilvusPanel(QWidget):
         self._update_enabled()
         self._fill_metadata_keys()
 
-    @staticmethod
-    def _compact_table(table: QTableWidget, stretch: int) -> None:
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-
     # -- state -----------------------------------------------------------------------------------------------
     def target(self) -> MilvusTarget:
         token = self.token.text().strip()
@@ -244,18 +225,7 @@ class MilvusPanel(QWidget):
         self.runner.start(LIST_TASK, "Listing Milvus collections", list_them, self._show_collections, self._failed)
 
     def _show_collections(self, infos: list[CollectionInfo]) -> None:
-        table = self.collections_table
-        table.blockSignals(True)
-        table.setRowCount(len(infos))
-        for row, info in enumerate(infos):
-            for column, value in enumerate((info.name, info.rows, info.dim, info.metric, info.index_type)):
-                cell = QTableWidgetItem(str(value))
-                if column in (1, 2):
-                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                table.setItem(row, column, cell)
-            if info.name == self.collection.text().strip():
-                table.selectRow(row)
-        table.blockSignals(False)
+        self.collections_table.show_collections(infos, self.collection.text().strip())
         current = next((i for i in infos if i.name == self.collection.text().strip()), None)
         self.count_label.setText(f"{current.rows} rows in '{current.name}'" if current else "")
 
@@ -346,30 +316,10 @@ class MilvusPanel(QWidget):
     # -- search ----------------------------------------------------------------------------------------------
     def _filter(self) -> tuple[str, dict[str, Any]]:
         """The expression and its parameters: user values always travel as parameters."""
-        parts, params = [], {}
-        if kind := self.kind_filter.currentData():
-            parts.append(field_equals("kind", None, "kind"))
-            params["kind"] = kind
-        key, value = self.meta_key.currentText().strip(), self.meta_value.text()
-        if key and value:
-            parts.append(field_equals("metadata", key, "value"))
-            params["value"] = self._typed(key, value)
-        if raw := self.expression.text().strip():
-            parts.append(f"({raw})")
-        return " and ".join(parts), params
-
-    def _typed(self, key: str, value: str) -> Any:
-        """A number when the corpus holds numbers under this key (JSON compares 2020 and "2020" as different)."""
-        known = [i.metadata[key] for i in self.state.corpus.items if key in i.metadata]
-        if known and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in known):
-            try:
-                return int(value)
-            except ValueError:
-                try:
-                    return float(value)
-                except ValueError:
-                    return value
-        return value
+        key, text = self.meta_key.currentText().strip(), self.meta_value.text()
+        known = [i.metadata[key] for i in self.state.corpus.items if key in i.metadata] if key and text else []
+        value = value_like(text, known) if key and text else ""
+        return search_filter(self.kind_filter.currentData() or "", key, value, self.expression.text().strip())
 
     def search(self) -> None:
         text = self.query.text().strip()
@@ -415,23 +365,7 @@ class MilvusPanel(QWidget):
         self.recall_label.setText(
             f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
         )
-        exact_ids = {h.id for h in outcome.exact}
-        missed = QBrush(QColor(MISSED_COLOUR))
-        self.results.setRowCount(max(len(outcome.hits), len(outcome.exact)))
-        for row in range(self.results.rowCount()):
-            self.results.setItem(row, 0, QTableWidgetItem(str(row + 1)))
-            for column, hits in ((1, outcome.hits), (3, outcome.exact)):
-                hit = hits[row] if row < len(hits) else None
-                score = QTableWidgetItem(f"{hit.score:.4f}" if hit else "")
-                cell = QTableWidgetItem(" ".join(hit.text.split())[:200] if hit else "")
-                if hit:
-                    cell.setData(Qt.ItemDataRole.UserRole, hit.id)
-                    cell.setToolTip(f"{hit.id}\n{hit.text[:1000]}\n{dict(hit.metadata)}")
-                    if column == 1 and hit.id not in exact_ids:
-                        cell.setBackground(missed)
-                        score.setBackground(missed)
-                self.results.setItem(row, column, score)
-                self.results.setItem(row, column + 1, cell)
+        self.results.show_outcome(outcome)
 
     def _search_failed(self, message: str) -> None:
         self.recall_label.setText("")
@@ -439,8 +373,7 @@ class MilvusPanel(QWidget):
 
     def _on_hit_activated(self, row: int, column: int) -> None:
         """Double-click a hit: select that item in the other views when it is in this workspace."""
-        cell = self.results.item(row, 2 if column <= 2 else 4)
-        item_id = cell.data(Qt.ItemDataRole.UserRole) if cell else None
+        item_id = self.results.hit_id(row, column)
         if item_id and self.state.row_of(item_id) is not None:
             self.state.set_selection([item_id])
 
