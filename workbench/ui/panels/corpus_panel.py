@@ -2,8 +2,8 @@
 
 Pasted text is parsed through the TaskRunner, debounced so typing does not start a parse per keystroke. Files are
 read through the TaskRunner too (progress and Cancel in the status bar); a .csv / .tsv / .jsonl / .parquet file
-first opens the import dialog to choose its text, id and metadata columns. A bad file is a message in this
-panel's strip and changes nothing: items are replaced only when a whole file has been read.
+first opens the import dialog (`import_dialog`) to choose its text, id and metadata columns. A bad file is a
+message in this panel's strip and changes nothing: items are replaced only when a whole file has been read.
 
 Imported items carry metadata the editor cannot show: the panel says so, and editing the text replaces them with
 plain items. Imports too big to lay out as text (megabytes) show a read-only preview instead, with Clear to start
@@ -15,23 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +39,7 @@ from workbench.core.importers import (
     read_items,
 )
 from workbench.core.items import Item, ItemKind
+from workbench.ui.panels.import_dialog import ImportDialog
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
@@ -54,103 +47,7 @@ from workbench.ui.widgets import MessageStrip
 _DEBOUNCE_MS = 250
 _PREVIEW_CHARS = 2_000_000  # beyond this the editor shows a preview: laying out megabytes of text freezes Qt
 _PREVIEW_ITEM_CHARS = 500
-_NO_ID = "(none: a content hash)"
 FILE_FILTER = "Texts (" + " ".join(f"*{s}" for s in sorted(READERS)) + ");;All files (*)"
-
-
-class ImportDialog(QDialog):
-    """Choose which column holds the text, which the id, and which travel as metadata; the first rows are shown."""
-
-    def __init__(self, path: Path, preview: TablePreview, kind: ItemKind, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.path, self.preview, self.kind = path, preview, kind
-        self.setWindowTitle(f"Import {path.name}")
-        self.text_column = QComboBox()
-        self.text_column.addItems(preview.columns)
-        if preview.text_column:
-            self.text_column.setCurrentText(preview.text_column)
-        self.id_column = QComboBox()
-        self.id_column.addItem(_NO_ID)
-        self.id_column.addItems(preview.columns)
-        if preview.id_column:
-            self.id_column.setCurrentText(preview.id_column)
-        self.metadata = QListWidget()
-        self.metadata.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        for name in preview.columns:
-            entry = QListWidgetItem(
-                name + (f"  ({preview.column_types[name]})" if name in preview.column_types else "")
-            )
-            entry.setData(Qt.ItemDataRole.UserRole, name)
-            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            entry.setCheckState(Qt.CheckState.Checked)
-            self.metadata.addItem(entry)
-        self.metadata.setMaximumHeight(140)
-        self.table = QTableWidget(len(preview.rows), len(preview.columns))
-        self.table.setHorizontalHeaderLabels(preview.columns)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for row, record in enumerate(preview.rows):
-            for column, name in enumerate(preview.columns):
-                value = record.get(name)
-                shown = "" if value is None else str(value)
-                self.table.setItem(row, column, QTableWidgetItem(shown[:200].replace("\n", " ⏎ ")))
-        self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.resizeColumnsToContents()
-        for column in range(self.table.columnCount()):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 320))
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color:#8a1c17;")
-        form = QFormLayout()
-        form.addRow("Text column", self.text_column)
-        form.addRow("Id column", self.id_column)
-        form.addRow("Metadata", self.metadata)
-        if preview.delimiter:
-            shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(preview.delimiter, preview.delimiter)
-            form.addRow("Delimiter", QLabel(f"{shown} (detected)"))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel(f"First {len(preview.rows)} rows:"))
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.buttons)
-        self.text_column.currentTextChanged.connect(self._check)
-        self.id_column.currentTextChanged.connect(self._check)
-        self._check()
-        self.resize(760, 520)
-
-    def _check(self) -> None:
-        text = self.text_column.currentText()
-        ok = bool(text) and text != self.id_column.currentText()
-        taken = {text, self.id_column.currentText()}
-        for row in range(self.metadata.count()):  # the text and id columns are not metadata: grey them out
-            entry = self.metadata.item(row)
-            enabled = entry.data(Qt.ItemDataRole.UserRole) not in taken
-            flags = entry.flags()
-            flags = flags | Qt.ItemFlag.ItemIsEnabled if enabled else flags & ~Qt.ItemFlag.ItemIsEnabled
-            entry.setFlags(flags)
-        self.problem.setText("" if ok else "Choose a text column (not the id column).")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
-
-    def set_metadata(self, names: list[str]) -> None:
-        for row in range(self.metadata.count()):
-            entry = self.metadata.item(row)
-            wanted = entry.data(Qt.ItemDataRole.UserRole) in names
-            entry.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
-
-    def options(self) -> ImportOptions:
-        text = self.text_column.currentText()
-        id_column = None if self.id_column.currentIndex() == 0 else self.id_column.currentText()
-        metadata = [
-            self.metadata.item(row).data(Qt.ItemDataRole.UserRole)
-            for row in range(self.metadata.count())
-            if self.metadata.item(row).checkState() == Qt.CheckState.Checked
-        ]
-        metadata = [name for name in metadata if name not in (text, id_column)]
-        return ImportOptions(kind=self.kind, column=text, id_column=id_column, metadata_columns=metadata)
 
 
 class CorpusPanel(QWidget):
