@@ -8,7 +8,7 @@ from workbench.core.view_settings import ViewSettings
 
 def test_a_round_trip_keeps_every_field_and_no_field_name_looks_like_a_secret() -> None:
     chosen = ViewSettings(layout_method="pca", umap_min_dist=0.3, colour_by="meta:topic", heatmap_threshold=0.4,
-                          compare_label_column=None, compare_task="CLUSTERING")  # fmt: skip
+                          compare_label_column=None, compare_document_task="CLUSTERING")  # fmt: skip
     saved = chosen.to_dict()
     assert without_secrets(saved) == saved  # the workspace's secret filter would drop nothing
     assert ViewSettings.from_dict(saved) == chosen

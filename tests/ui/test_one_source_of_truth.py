@@ -155,7 +155,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     editor.min_size.setValue(9)
     _choose(compare.provider, "gemini")
     compare.dim.setValue(256)
-    _choose(compare.task, "SEMANTIC_SIMILARITY")
+    compare.chooser.document_task.setCurrentText("SEMANTIC_SIMILARITY")
+    compare.chooser.query_task.setCurrentText("CLUSTERING")
     _choose(compare.layout_method, "pca")
     compare.k.setValue(7)
     _choose(compare.labels, None)
@@ -165,7 +166,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         query_k=5, heatmap_mode="queries", heatmap_order="meta:topic", heatmap_low=0.2, heatmap_high=0.9,
         heatmap_threshold=0.5, cluster_method="kmeans", cluster_count=4, cluster_min_size=9,
         compare_provider="gemini", compare_model="", compare_dim=256,
-        compare_task="SEMANTIC_SIMILARITY", compare_k=7, compare_label_column=None, compare_layout_method="pca",
+        compare_document_task="SEMANTIC_SIMILARITY",
+        compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
     )  # fmt: skip
     assert chosen == expected
     assert all(
@@ -196,8 +198,9 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         "queries", "meta:topic", 0.2, 0.9, 50)  # fmt: skip
     e = c.cluster_editor
     assert (e.method.currentData(), e.clusters_k.value(), e.min_size.value()) == ("kmeans", 4, 9)
-    assert (c.provider.currentData(), c.dim.value(), c.task.currentData(), c.layout_method.currentData()) == (
-        "gemini", 256, "SEMANTIC_SIMILARITY", "pca")  # fmt: skip
+    assert (c.provider.currentData(), c.dim.value(), c.layout_method.currentData()) == ("gemini", 256, "pca")
+    assert c.spec_b() == EmbeddingSpec("gemini", "gemini-embedding-001", 256, "SEMANTIC_SIMILARITY", "CLUSTERING")
+    assert c.chooser.spec() == c.spec_b()  # what the chooser shows is what B will be
     assert c.k.value() == 7 and c.labels.currentData() is None
     m = other.model_panel
     assert (m.provider.currentData(), m.model.currentText(), m.dim.value()) == ("gemini", "gemini-embedding-001", 768)

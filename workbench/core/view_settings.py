@@ -46,7 +46,8 @@ class ViewSettings:
     compare_provider: str = "local"
     compare_model: str = ""  # "": the provider's default model
     compare_dim: int = 0  # 0: the model's native size
-    compare_task: str | None = None  # None: each kind with its own task
+    compare_document_task: str = ""  # "": the provider's default task for documents
+    compare_query_task: str = ""  # "": the provider's default task for queries
     compare_k: int = 10
     compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
     compare_layout_method: str = "umap"
@@ -80,7 +81,7 @@ _CHOICES = {
     "cluster_method": CLUSTER_METHODS,
     "compare_provider": ("local", "gemini"),
 }
-_OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str, "compare_task": str}
+_OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str}
 
 
 def _checked(name: str, value: Any, default: Any) -> Any:

@@ -10,7 +10,7 @@ tell the person about a step comes out of `notice(topic, level, text)`; an empty
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -237,14 +237,12 @@ class Pipeline(QObject):
         self._say("clusters", "info", f"{clusters} clusters, {int((labels == NOISE).sum())} items as noise.")
 
     # -- compare -----------------------------------------------------------------------------------------------
-    def compare(self, spec_b: EmbeddingSpec, task: str | None = None) -> None:
+    def compare(self, spec_b: EmbeddingSpec) -> None:
         """Embed the embedded items with configuration B, lay B out and compare it with A (the current vectors)."""
         embedding, view = self.state.embedding, self.state.view
         if embedding is None:
             self._say("compare", "warning", "Embed the corpus first: B is compared with the current embedding.")
             return
-        if task:
-            spec_b = replace(spec_b, document_task=task, query_task=task)
         try:
             embedder = self.state.embedder(spec_b)
         except Exception as error:  # noqa: BLE001 - the sentence is for the user

@@ -1,7 +1,8 @@
 """Compare panel: the same corpus under a second model configuration, side by side, and clusters with names.
 
-Configuration A is the app's current embedding (and its layout); B is chosen here (provider, model, dim, task:
-AppState's view settings, like k, the label column and B's layout method). The pipeline embeds B through the
+Configuration A is the app's current embedding (and its layout); B is chosen here with the same SpecChooser as
+the Model panel (provider, model, dim, task per kind: AppState's view settings, like k, the label column and B's
+layout method; B uses A's key and endpoint). The pipeline embeds B through the
 shared cache, lays it out and compares it into AppState.comparison; this view draws it. Both maps use the one
 visual encoding (AppState's colour-by), share AppState's selection (select in one, the same ids are ringed in
 the other) and ring the item hovered in the other. The numbers come from core.compare, the report page from
@@ -29,19 +30,20 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.compare import EXPLANATIONS, report_html
-from workbench.core.embedders import DEFAULT_MODELS, default_spec
+from workbench.core.embedders import DEFAULT_MODELS, DEFAULT_TASKS
 from workbench.core.embedders.base import EmbeddingSpec
-from workbench.core.embedders.gemini import TASK_TYPES
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import metadata_keys
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.pipeline import ComparisonOutcome, Pipeline
 from workbench.ui.scatter import ScatterView
+from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
 from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, synced
 
-COMPARE_FIELDS = frozenset({"compare_provider", "compare_model", "compare_dim", "compare_task", "compare_k",
-                            "compare_label_column", "compare_layout_method"})  # fmt: skip
+SPEC_B_FIELDS = frozenset({"compare_provider", "compare_model", "compare_dim", "compare_document_task",
+                           "compare_query_task"})  # fmt: skip
+COMPARE_FIELDS = SPEC_B_FIELDS | {"compare_k", "compare_label_column", "compare_layout_method"}
 SAME = QColor("#e6f4ea")  # a document both models put in a query's top k
 PAIRED = {"knn_label_accuracy": "k-NN label accuracy", "silhouette": "silhouette (cosine)"}
 
@@ -55,12 +57,8 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.state, self.pipeline = state, pipeline
 
-        self.provider = QComboBox()
-        self.provider.addItem("Local", "local")
-        self.provider.addItem("Gemini", "gemini")
-        self.model = QComboBox(editable=True)
-        self.dim = QSpinBox(minimum=0, maximum=3072, specialValueText="native")
-        self.task = QComboBox()
+        self.chooser = SpecChooser(self)
+        self.provider, self.model, self.dim = self.chooser.provider, self.chooser.model, self.chooser.dim
         self.layout_method = QComboBox()
         self.layout_method.addItem("UMAP", "umap")
         self.layout_method.addItem("PCA", "pca")
@@ -70,8 +68,12 @@ class CompareView(QWidget):
         self.run_button = QPushButton("Embed B and compare")
         self.html_button, self.png_button = QPushButton("Report HTML…"), QPushButton("PNG…")
         top = QHBoxLayout()
-        for widget in (QLabel("B:"), self.provider, self.model, QLabel("dim"), self.dim, QLabel("task"), self.task,
-                       QLabel("layout"), self.layout_method):  # fmt: skip
+        top.addWidget(QLabel("B:"))
+        for label, widget in self.chooser.rows():
+            if label != "Provider":
+                top.addWidget(QLabel(label.lower()))
+            top.addWidget(widget)
+        for widget in (QLabel("layout"), self.layout_method):
             top.addWidget(widget)
         top.addStretch(1)
         second = QHBoxLayout()
@@ -120,18 +122,13 @@ class CompareView(QWidget):
         layout.addWidget(self.tabs)
 
         self._show_view_settings(COMPARE_FIELDS)
-        self.provider.currentIndexChanged.connect(
-            lambda: state.set_view(compare_provider=self.provider.currentData(), compare_model="", compare_task=None)
-        )
-        self.model.currentTextChanged.connect(lambda text: state.set_view(compare_model=text.strip()))
-        self.dim.valueChanged.connect(lambda value: state.set_view(compare_dim=value))
-        self.task.currentIndexChanged.connect(lambda: state.set_view(compare_task=self.task.currentData()))
+        self.chooser.edited.connect(self._spec_b_edited)
         self.layout_method.currentIndexChanged.connect(
             lambda: state.set_view(compare_layout_method=self.layout_method.currentData())
         )
         self.k.valueChanged.connect(lambda value: state.set_view(compare_k=value))
         self.labels.currentIndexChanged.connect(lambda: state.set_view(compare_label_column=self.labels.currentData()))
-        self.run_button.clicked.connect(lambda: pipeline.compare(self.spec_b(), state.view.compare_task))
+        self.run_button.clicked.connect(lambda: pipeline.compare(self.spec_b()))
         self.html_button.clicked.connect(lambda: self.export_report())
         self.png_button.clicked.connect(lambda: self.export_png())
         self.query.currentIndexChanged.connect(self._fill_query)
@@ -153,12 +150,9 @@ class CompareView(QWidget):
     def _show_view_settings(self, changed: frozenset[str]) -> None:
         """Show AppState's Compare settings without sending them back; redraw the maps on a new colouring."""
         view = self.state.view
-        with synced(self.provider, self.model, self.dim, self.task, self.layout_method, self.k):
-            if "compare_provider" in changed:
-                self._fill_for_provider(view.compare_provider)
-            self.model.setCurrentText(view.compare_model or DEFAULT_MODELS[view.compare_provider])
-            self.dim.setValue(view.compare_dim)
-            self.task.setCurrentIndex(max(0, self.task.findData(view.compare_task)))
+        if changed & SPEC_B_FIELDS:
+            self.chooser.show_spec(self.spec_b())
+        with synced(self.layout_method, self.k):
             self.layout_method.setCurrentIndex(max(0, self.layout_method.findData(view.compare_layout_method)))
             self.k.setValue(view.compare_k)
         if "compare_label_column" in changed:
@@ -166,17 +160,17 @@ class CompareView(QWidget):
         if "colour_by" in changed:
             self.on_screen.request()
 
-    def _fill_for_provider(self, provider: str) -> None:
-        self.provider.setCurrentIndex(max(0, self.provider.findData(provider)))
-        self.model.clear()
-        self.model.addItem(DEFAULT_MODELS[provider])
-        if provider == "gemini":
-            self.model.addItems(["gemini-embedding-2"])
-        self.task.clear()
-        self.task.addItem("per kind (default)", None)
-        if provider == "gemini":
-            for task in TASK_TYPES:
-                self.task.addItem(task, task)
+    def _spec_b_edited(self) -> None:
+        """Store what the chooser shows; a field left at the provider's default is stored as "" (follow it)."""
+        spec = self.chooser.spec()
+        document_default, query_default = DEFAULT_TASKS[spec.provider]
+        self.state.set_view(
+            compare_provider=spec.provider,
+            compare_model="" if spec.model == DEFAULT_MODELS[spec.provider] else spec.model,
+            compare_dim=spec.dim or 0,
+            compare_document_task="" if spec.document_task == document_default else spec.document_task,
+            compare_query_task="" if spec.query_task == query_default else spec.query_task,
+        )
 
     def _fill_label_columns(self) -> None:
         """Offer the metadata columns; the chosen one, else (nothing chosen yet) the first: often the labels."""
@@ -192,8 +186,16 @@ class CompareView(QWidget):
             self.labels.setCurrentIndex(index if index > 0 or chosen is None else min(1, self.labels.count() - 1))
 
     def spec_b(self) -> EmbeddingSpec:
+        """Configuration B as AppState's view settings hold it ("" fields: the provider's defaults)."""
         view = self.state.view
-        return default_spec(view.compare_provider, view.compare_model or None, view.compare_dim or None)
+        document_default, query_default = DEFAULT_TASKS[view.compare_provider]
+        return EmbeddingSpec(
+            view.compare_provider,
+            view.compare_model or DEFAULT_MODELS[view.compare_provider],
+            view.compare_dim or None,
+            view.compare_document_task or document_default,
+            view.compare_query_task or query_default,
+        )
 
     # -- the comparison ----------------------------------------------------------------------------------------
     @property

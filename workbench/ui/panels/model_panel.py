@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLineEdit,
-    QSpinBox,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
-from workbench.core.embedders.base import EmbeddingSpec
-from workbench.core.embedders.gemini import MODELS as GEMINI_MODELS
-from workbench.core.embedders.gemini import RETIRED_MODELS, TASK_TYPES
 from workbench.core.secrets import forget_key, recalled_key, remember_key
 from workbench.ui.pipeline import Pipeline
+from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip
 
-LOCAL_MODELS = ["all-MiniLM-L6-v2"]
 KEY_NAME = "gemini-api-key"
 REFRESH_TASK = "gemini-models"
 RECALL_TASK = "recall-key"
@@ -43,17 +30,11 @@ class ModelPanel(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, pipeline: Pipeline, parent: QWidget | None = None):
         super().__init__(parent)
         self.state, self.runner = state, runner
-        self.provider = QComboBox()
-        self.provider.addItem("Local (offline)", "local")
-        self.provider.addItem("Google Gemini", "gemini")
-        self.model = QComboBox()
-        self.model.setEditable(True)
-        self.model.setToolTip("a model name, or (local) a folder with a sentence-transformers model")
+        self.chooser = SpecChooser(self)
+        chooser = self.chooser  # its widgets, by the names the rest of the panel (and its tests) use:
+        self.provider, self.model, self.dim = chooser.provider, chooser.model, chooser.dim
+        self.document_task, self.query_task = chooser.document_task, chooser.query_task
         self.refresh = QToolButton(text="↻", toolTip="Refresh the model list from the Gemini API")
-        self.dim = QSpinBox(minimum=0, maximum=3072, specialValueText="native")
-        self.dim.setToolTip("output dimensionality; Gemini: 128–3072 (768, 1536, 3072 recommended)")
-        self.document_task = QComboBox()
-        self.query_task = QComboBox()
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.show_key = QToolButton(text="Show", checkable=True)
@@ -66,11 +47,8 @@ class ModelPanel(QWidget):
         key_row.addWidget(self.key, 1)
         key_row.addWidget(self.show_key)
         form = QFormLayout()
-        form.addRow("Provider", self.provider)
-        form.addRow("Model", model_row)
-        form.addRow("Output dim", self.dim)
-        form.addRow("Documents as", self.document_task)
-        form.addRow("Queries as", self.query_task)
+        for label, widget in chooser.rows():
+            form.addRow(label, model_row if widget is self.model else widget)
         form.addRow("API key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
@@ -81,12 +59,10 @@ class ModelPanel(QWidget):
         layout.addStretch(1)
 
         self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
-        self._fill_for_provider("local")
         self._show_spec()
-        self.provider.currentIndexChanged.connect(self._provider_chosen)
-        for signal in (self.model.currentTextChanged, self.dim.valueChanged, self.document_task.currentIndexChanged,
-                       self.query_task.currentIndexChanged):  # fmt: skip
-            signal.connect(self._apply)
+        self._enable_for(self.provider.currentData())
+        chooser.provider_chosen.connect(self._provider_chosen)
+        chooser.edited.connect(lambda: state.set_spec(chooser.spec()))
         for signal in (self.key.textChanged, self.base_url.textChanged):
             signal.connect(self._apply_credentials)
         state.spec_changed.connect(self._show_spec)
@@ -107,68 +83,21 @@ class ModelPanel(QWidget):
             self.remember.blockSignals(False)
             self.key.setText(stored)
 
-    def _fill_for_provider(self, provider: str) -> None:
-        """The model and task choices of a provider (signals blocked: the caller decides what to send)."""
-        gemini = provider == "gemini"
-        widgets = (self.provider, self.model, self.document_task, self.query_task)
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.provider.setCurrentIndex(max(0, self.provider.findData(provider)))
-        self.model.clear()
-        if gemini:
-            self.model.addItems(list(GEMINI_MODELS))
-            for name in RETIRED_MODELS:
-                self.model.addItem(f"{name}", name)
-                self.model.setItemData(self.model.count() - 1, "retired by Google: kept for old examples", 3)
-        else:
-            self.model.addItems(LOCAL_MODELS)
-        tasks = list(TASK_TYPES) if gemini else ["document", "query"]
-        for combo, default in ((self.document_task, tasks[0]), (self.query_task, tasks[1])):
-            combo.clear()
-            combo.addItems(tasks)
-            combo.setCurrentText(default)
-            combo.setEnabled(gemini)
-        for widget in widgets:
-            widget.blockSignals(False)
+    def _enable_for(self, provider: str) -> None:
         for widget in self.gemini_only:
-            widget.setEnabled(gemini)
+            widget.setEnabled(provider == "gemini")
 
-    def _provider_chosen(self) -> None:
-        """The person picked another provider: its defaults become the spec, and the old provider's message goes."""
-        self._fill_for_provider(self.provider.currentData())
+    def _provider_chosen(self, provider: str) -> None:
+        """The person picked another provider: the old provider's message goes with it."""
+        self._enable_for(provider)
         self.messages.clear()
-        self._apply()
 
     def _show_spec(self) -> None:
-        """Show AppState.spec in the fields without sending it back (it may come from a workspace)."""
-        spec = self.state.spec
-        if spec.provider != self.provider.currentData():
-            self._fill_for_provider(spec.provider)
+        """Show AppState.spec without sending it back (it may come from a workspace)."""
+        if self.state.spec.provider != self.provider.currentData():
             self.messages.clear()
-        widgets = (self.model, self.dim, self.document_task, self.query_task)
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.model.setCurrentText(spec.model)
-        self.dim.setValue(spec.dim or 0)
-        for combo, task in ((self.document_task, spec.document_task), (self.query_task, spec.query_task)):
-            if combo.findText(task) < 0:
-                combo.addItem(task)
-            combo.setCurrentText(task)
-        for widget in widgets:
-            widget.blockSignals(False)
-
-    def _apply(self) -> None:
-        provider = self.provider.currentData()
-        fallback = GEMINI_MODELS[0] if provider == "gemini" else LOCAL_MODELS[0]
-        self.state.set_spec(
-            EmbeddingSpec(
-                provider=provider,
-                model=self.model.currentText().strip() or fallback,
-                dim=self.dim.value() or None,
-                document_task=self.document_task.currentText() or "document",
-                query_task=self.query_task.currentText() or "query",
-            )
-        )
+        self.chooser.show_spec(self.state.spec)
+        self._enable_for(self.provider.currentData())
 
     def _apply_credentials(self) -> None:
         self.state.set_credentials(self.key.text().strip() or _env_key(), self.base_url.text())
@@ -208,12 +137,7 @@ class ModelPanel(QWidget):
         )
 
     def _models_listed(self, names: list[str]) -> None:
-        current = self.model.currentText()
-        known = [self.model.itemText(i) for i in range(self.model.count())]
-        for name in names:
-            if name not in known:
-                self.model.addItem(name)
-        self.model.setCurrentText(current)
+        self.chooser.add_models(names)
         self.messages.show_info(f"{len(names)} embedding models available: {', '.join(names)}.")
 
 
