@@ -8,7 +8,8 @@ import pytest
 
 from workbench.core.encoding import CategoryColours, encode
 from workbench.core.items import Item
-from workbench.ui.scatter import CHUNK_POINTS, DIM_OPACITY, ScatterView
+from workbench.ui.point_layer import CHUNK_POINTS
+from workbench.ui.scatter import DIM_OPACITY, ScatterView
 
 
 @pytest.fixture

@@ -67,12 +67,12 @@ def test_switching_modes_changes_the_shape_and_ranks_documents_for_a_query(view,
     assert np.allclose(np.diag(view.data.matrix), 1.0)
     view.mode.setCurrentIndex(1)
     qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 8) and not view.runner.is_running(TASK), timeout=10_000)
-    assert view.ranked_box.isVisible()
-    ranked = view.ranked_documents(0)
+    assert view.ranked_list.isVisible()
+    ranked = view.ranked_list.ranked_documents(0)
     truth = np.argsort(-(result.vectors[:8] @ result.vectors[8]))
     assert [item.id for _, item in ranked] == [result.items[i].id for i in truth]
-    assert view.ranked.rowCount() == 8
-    assert view.ranked.item(0, 1).text() == result.items[truth[0]].text
+    assert view.ranked_list.table.rowCount() == 8
+    assert view.ranked_list.table.item(0, 1).text() == result.items[truth[0]].text
     view.state.set_selection([result.items[i].id for i in (0, 3, 9)])
     view.mode.setCurrentIndex(2)
     qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 3) and not view.runner.is_running(TASK), timeout=10_000)

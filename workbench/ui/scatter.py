@@ -1,11 +1,9 @@
 """ScatterView: a pyqtgraph scatter of items that a person can explore, reusable by every view that plots items.
 
-Drawing never freezes the window, whatever the number of points. pyqtgraph's ScatterPlotItem styles every point
-in a Python loop (~5 µs a point even when all share one style), so 100 000 points set in one call block the GUI
-for half a second. Points are therefore drawn as layers (`_PointLayer`): one ScatterPlotItem per style, filled
-CHUNK_POINTS points at a time for a slice of each event-loop turn (SLICE_BUDGET_S) until all are in, then
-swapped in whole; `drawn` says when. Highlighting lowers the opacity of the whole base layer (one call, no
-per-point work) and draws the matches again on top; the selection rings are a layer of their own.
+Drawing never freezes the window, whatever the number of points: points are drawn as layers (point_layer's
+PointLayer), each filled for a slice of every event-loop turn (SLICE_BUDGET_S) until all are in, then swapped in
+whole; `drawn` says when. Highlighting lowers the opacity of the whole base layer (one call, no per-point work)
+and draws the matches again on top; the selection rings are a layer of their own.
 
 Hover (throttled to one lookup per 30 ms) and clicks find the point under the cursor with one vectorised
 distance pass over all points: under a millisecond for 100 000, so no spatial index is worth keeping (scipy's
@@ -18,26 +16,22 @@ matplotlib's Path would do it, but pulling matplotlib into a Qt app for one func
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
 from workbench.core.encoding import LAYER_TOP, QUERY_SYMBOL, Encoding
+from workbench.ui.point_layer import CHUNK_POINTS, PointLayer, Style
 
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
 HOVER_RADIUS_PX = 8
 POINT_SIZE, RING_SIZE = 9, 14
-CHUNK_POINTS = 2_500  # points added to a layer per step: ~12 ms of pyqtgraph's per-point styling
 SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
 SELECT_MODES = ("pan", "rect", "lasso")
-
-
-Style = tuple[str, QBrush | None, int]  # symbol, brush, drawing layer (core.encoding's LAYER_*)
 
 
 def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -105,115 +99,6 @@ class _SelectingViewBox(pg.ViewBox):
         return [(p.x(), p.y()) for p in self._path]
 
 
-class _PointLayer:
-    """Rows of the scatter drawn as one ScatterPlotItem per style, filled CHUNK_POINTS points at a time.
-
-    `replace` only plans the chunks; `fill` adds them until a deadline, so the owner can spread a big layer over
-    several event-loop turns (one item per style, not per chunk: every item costs ~1 ms of each repaint). New
-    items stay out of the scene, and the layer they replace stays on screen, until the last chunk is in: the
-    person never sees a half-drawn layer, and no repaint is spent on one (an item added to the scene, even
-    hidden, repaints the whole plot). Items skip pyqtgraph's bounds bookkeeping: ScatterView fits the view from
-    the positions itself.
-    """
-
-    def __init__(self, plot: pg.PlotWidget, z: float, size: int, pen: QPen | None = None) -> None:
-        self.plot, self.z, self.size = plot, z, size
-        self.pen = pen if pen is not None else pg.mkPen(None)
-        self.items: list[pg.ScatterPlotItem] = []
-        self._shown = self.items  # what is on screen; another list while `items` is being built
-        self._pending: deque[tuple[int, np.ndarray, str, QBrush | None]] = deque()  # style, positions, look
-        self._groups: list[int] = []  # the style group of each item being built
-        self._opacity = 1.0
-
-    def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[Style]):
-        """Draw `xy[rows]`; `styles[i]` indexes `table` ((symbol, brush, layer) triples) for `rows[i]`.
-
-        Lower layers are drawn first (cluster noise under everything, queries over everything); within a layer
-        bigger groups go first, so small categories stay visible on top of big ones.
-        """
-        if self.items is not self._shown:  # a replacement still being built is dropped; the shown one stays
-            self._remove(self.items)
-        self.items, self._groups, self._pending = [], [], deque()
-        rows = np.asarray(rows, dtype=np.int64)
-        styles = np.asarray(styles, dtype=np.int64)
-        if len(rows):
-            order = np.argsort(styles, kind="stable")
-            codes, starts, counts = np.unique(styles[order], return_index=True, return_counts=True)
-            for group in sorted(range(len(codes)), key=lambda g: (table[codes[g]][2], -counts[g])):
-                members = rows[order[starts[group] : starts[group] + counts[group]]]
-                symbol, brush, _ = table[codes[group]]
-                for chunk in range(0, len(members), CHUNK_POINTS):
-                    self._pending.append((group, xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
-        if not self._pending:
-            self._show()  # nothing to draw: the old layer goes at once
-
-    def fill(self, deadline: float) -> bool:
-        """Create pending chunks until `deadline` (perf_counter); True when the whole layer is on screen.
-
-        A layer built over several turns is shown in a turn of its own, after the turn that made its last chunk,
-        because showing it repaints every point; a layer built in one call is shown at once.
-        """
-        if not self._pending and self._shown is not self.items:
-            self._show()
-            return True
-        built_before = bool(self.items)
-        while self._pending and time.perf_counter() < deadline:
-            group, positions, symbol, brush = self._pending.popleft()
-            if self._groups and self._groups[-1] == group:
-                self.items[-1].addPoints(pos=positions)
-                continue
-            item = pg.ScatterPlotItem(pxMode=True, size=self.size, pen=self.pen, brush=brush, symbol=symbol)
-            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through row_at_scene_pos instead
-            item.setZValue(self.z)
-            item.setOpacity(self._opacity)
-            item.setData(pos=positions)
-            self.items.append(item)
-            self._groups.append(group)
-        if not self._pending and not built_before:
-            self._show()
-        return self._shown is self.items
-
-    def _show(self) -> None:
-        self._remove(self._shown)
-        self._shown = self.items
-        for item in self.items:
-            self.plot.addItem(item, ignoreBounds=True)
-
-    @property
-    def done(self) -> bool:
-        return self._shown is self.items
-
-    def pending_points(self) -> int:
-        return sum(len(chunk[1]) for chunk in self._pending)
-
-    def point_count(self) -> int:
-        """Points on screen now (a replacement still being built is not counted)."""
-        return sum(len(item.data) for item in self._shown)
-
-    def positions(self) -> np.ndarray:
-        if not self._shown:
-            return np.zeros((0, 2))
-        return np.concatenate([np.stack([item.data["x"], item.data["y"]], axis=1) for item in self._shown])
-
-    def set_opacity(self, opacity: float) -> None:
-        self._opacity = opacity
-        for item in self._all():
-            item.setOpacity(opacity)
-
-    def clear(self) -> None:
-        self._pending.clear()
-        self._remove(self._all())
-        self.items = self._shown = []
-
-    def _all(self) -> list[pg.ScatterPlotItem]:
-        return self.items if self._shown is self.items else self.items + self._shown
-
-    def _remove(self, items: list[pg.ScatterPlotItem]) -> None:
-        for item in items:
-            if item.scene() is not None:
-                self.plot.removeItem(item)
-
-
 class ScatterView(QWidget):
     """Points with ids, kinds and colours; emits hovered(id), selection_made(ids, additive) and drawn()."""
 
@@ -228,9 +113,9 @@ class ScatterView(QWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
-        self.base = _PointLayer(self.plot, 2, POINT_SIZE)
-        self.matches = _PointLayer(self.plot, 2.5, POINT_SIZE)
-        self.rings = _PointLayer(self.plot, 3, RING_SIZE, pg.mkPen("#111", width=1.5))
+        self.base = PointLayer(self.plot, 2, POINT_SIZE)
+        self.matches = PointLayer(self.plot, 2.5, POINT_SIZE)
+        self.rings = PointLayer(self.plot, 3, RING_SIZE, pg.mkPen("#111", width=1.5))
         self._layers = (self.base, self.matches, self.rings)
         self.hover_mark = pg.ScatterPlotItem(pxMode=True, size=18, pen=pg.mkPen("#d62728", width=2), brush=None)
         self.hover_mark.setZValue(4)

@@ -4,8 +4,8 @@ The matrix and its ordering are made by the pipeline (core.heatmap on a worker) 
 asks for it when it is on screen (`Pipeline.ensure_heatmap`) and draws it. Mode, order, colour range and
 threshold are AppState's view settings, shown and set by the controls. Above the core's full-matrix limit it
 shows the mean similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a
-big corpus never allocates an n × n matrix. For queries × documents a ranked list beside the heatmap gives, for
-the chosen query, the documents by score: the heart of a semantic-search demo.
+big corpus never allocates an n × n matrix. For queries × documents a ranked list (RankedDocuments) beside the
+heatmap gives, for the chosen query, the documents by score.
 
 Drawing stays cheap at any size: pyqtgraph maps every cell of an image through the colour table on the GUI
 thread (60 ms for 5 000 × 5 000), and a screen shows ~1 000 cells a side anyway. So a matrix wider than
@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -41,8 +39,8 @@ from PySide6.QtWidgets import (
 
 from workbench.core.exports import export_matrix
 from workbench.core.heatmap import MAX_DRAWN_SIDE, HeatmapData
-from workbench.core.items import Item
 from workbench.core.view_settings import HEATMAP_FIELDS
+from workbench.ui.panels.ranked_documents import RankedDocuments
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
@@ -52,7 +50,6 @@ from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, pla
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
 MAX_LABELLED = 40
 MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
-MAX_RANKED = 500  # rows of the ranked-documents table
 
 
 class SimilarityView(QWidget):
@@ -95,25 +92,13 @@ class SimilarityView(QWidget):
         self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), limits=(-1, 1))
         self.colour_bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.colour_bar.sigLevelsChangeFinished.connect(self._levels_from_bar)
-        self.ranked = QTableWidget(0, 2)
-        self.ranked.setHorizontalHeaderLabels(["score", "document"])
-        self.ranked.horizontalHeader().setStretchLastSection(True)
-        self.ranked.verticalHeader().hide()
-        self.query_choice = QComboBox()
-        ranked_box = QWidget()
-        ranked_layout = QVBoxLayout(ranked_box)
-        ranked_layout.setContentsMargins(0, 0, 0, 0)
-        self.ranked_title = QLabel("Documents for query")
-        ranked_layout.addWidget(self.ranked_title)
-        ranked_layout.addWidget(self.query_choice)
-        ranked_layout.addWidget(self.ranked, 1)
-        self.ranked_box = ranked_box
+        self.ranked_list = RankedDocuments()
         self.cell_detail = QTextBrowser()
         self.cell_detail.setPlaceholderText("Click a cell to read both texts in full.")
         self.cell_detail.setMaximumHeight(140)
         splitter = QSplitter()
         splitter.addWidget(self.plot)
-        splitter.addWidget(ranked_box)
+        splitter.addWidget(self.ranked_list)
         splitter.setSizes([600, 300])
         content = QWidget()
         content_layout = QVBoxLayout(content)
@@ -161,7 +146,6 @@ class SimilarityView(QWidget):
         self.low.valueChanged.connect(lambda value: state.set_view(heatmap_low=round(value, 2)))
         self.high.valueChanged.connect(lambda value: state.set_view(heatmap_high=round(value, 2)))
         self.threshold.valueChanged.connect(self._threshold_moved)
-        self.query_choice.currentIndexChanged.connect(self._fill_ranked)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         self._fill_orders()
@@ -219,7 +203,7 @@ class SimilarityView(QWidget):
         if data is None:
             self.image.clear()
             self._drawn = None
-            self.ranked_box.setVisible(False)
+            self.ranked_list.show_for(None)
             if self.state.embedding is None:
                 self.stack.setCurrentWidget(self.placeholder)
             return
@@ -229,7 +213,7 @@ class SimilarityView(QWidget):
         self.plot.getViewBox().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         self._draw_image()
         self._label_axes()
-        self._fill_queries()
+        self.ranked_list.show_for(data if self.state.view.heatmap_mode == "queries" else None)
 
     def _draw_image(self) -> None:
         """Draw what the view shows: the overview when zoomed out, else the visible cells (with a margin)."""
@@ -317,42 +301,6 @@ class SimilarityView(QWidget):
     def _levels_from_bar(self) -> None:
         low, high = self.colour_bar.levels()
         self.state.set_view(heatmap_low=round(float(low), 2), heatmap_high=round(float(high), 2))
-
-    # -- ranked list -------------------------------------------------------------------------------------------
-    def _fill_queries(self) -> None:
-        data = self.data
-        is_search = self.state.view.heatmap_mode == "queries" and data is not None and data.block is None
-        self.ranked_box.setVisible(is_search)
-        if not is_search:
-            return
-        self.query_choice.blockSignals(True)
-        self.query_choice.clear()
-        for item in data.row_items:
-            self.query_choice.addItem(shorten(item.text, 80, 80), item.id)
-        self.query_choice.blockSignals(False)
-        self._fill_ranked()
-
-    def ranked_documents(self, query_index: int) -> list[tuple[float, Item]]:
-        """The documents for one query row of the matrix, best first."""
-        assert self.data is not None
-        scores = self.data.matrix[query_index]
-        order = np.argsort(-scores, kind="stable")
-        return [(float(scores[c]), self.data.column_items[c]) for c in order]
-
-    def _fill_ranked(self) -> None:
-        index = self.query_choice.currentIndex()
-        if self.data is None or index < 0 or self.data.block is not None:
-            return
-        ranked = self.ranked_documents(index)
-        shown = f" (top {MAX_RANKED} of {len(ranked)})" if len(ranked) > MAX_RANKED else ""
-        self.ranked_title.setText(f"Documents for query{shown}")
-        ranked = ranked[:MAX_RANKED]
-        self.ranked.setRowCount(len(ranked))
-        for row, (score, item) in enumerate(ranked):
-            self.ranked.setItem(row, 0, QTableWidgetItem(f"{score:.3f}"))
-            cell = QTableWidgetItem(item.text)
-            cell.setToolTip(item.text)
-            self.ranked.setItem(row, 1, cell)
 
     # -- hover and click ---------------------------------------------------------------------------------------
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
