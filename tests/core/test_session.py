@@ -82,6 +82,27 @@ def test_no_secret_is_ever_written(tmp_path: Path) -> None:
     assert "api_key" not in json.dumps(read_manifest(path))
 
 
+def test_items_are_read_from_an_arrow_buffer_not_a_python_file(tmp_path: Path, monkeypatch) -> None:
+    """After reading Parquet from an io.BytesIO, pyarrow 26 aborted the interpreter at exit now and then
+    ("terminate called without an active exception", apache/arrow#33975): a crash on quit after opening a file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from workbench.core import workspace_archive
+
+    sources: list[object] = []
+    real_read_table = pq.read_table
+
+    def read_table(source, *args, **kwargs):
+        sources.append(source)
+        return real_read_table(source, *args, **kwargs)
+
+    path = save_workspace(tmp_path / "w.workbench", make_workspace())
+    monkeypatch.setattr(workspace_archive.pq, "read_table", read_table)
+    assert load_workspace(path).items == make_workspace().items
+    assert sources and all(isinstance(source, pa.NativeFile) for source in sources)
+
+
 def test_an_empty_workspace_round_trips(tmp_path: Path) -> None:
     opened = load_workspace(save_workspace(tmp_path / "e.workbench", Workspace()))
     assert opened.items == [] and opened.embedding is None and opened.projection is None

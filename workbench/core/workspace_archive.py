@@ -177,7 +177,9 @@ def array_from(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
 def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
     """The corpus items in order, and the embedded items by row."""
     try:
-        table = pq.read_table(io.BytesIO(data))
+        # An Arrow buffer, not io.BytesIO: after reading a Python file object pyarrow 26 may still hold it at
+        # exit and abort the interpreter ("terminate called without an active exception", apache/arrow#33975).
+        table = pq.read_table(pa.BufferReader(data))
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
         corpus: list[Item] = []
         embedded: dict[int, Item] = {}
