@@ -253,11 +253,45 @@ def test_preview_lists_columns_rows_and_guesses(tmp_path: Path) -> None:
     assert (preview.text_column, preview.id_column, preview.delimiter) == ("Content", "id", ";")
     assert preview.rows[1] == {"id": "2", "Content": "salut", "lang": "fr"}
     preview = preview_table(write(tmp_path / "p.jsonl", '{"q": "a", "x": 1}\n{"q": "b", "y": 2}\n'))
-    assert preview.columns == ["q", "x", "y"] and preview.text_column is None
+    assert preview.columns == ["q", "x", "y"] and preview.text_column == "q"  # no text-like name: the most text
+    assert preview.id_column is None  # x and y each miss a row
     path = tmp_path / "p.parquet"
     pq.write_table(pa.table({"body": ["a"], "n": [1]}), path)
     preview = preview_table(path)
     assert preview.column_types == {"body": "string", "n": "int64"} and preview.text_column == "body"
+
+
+def test_preview_proposes_a_unique_column_as_id_from_more_rows_than_it_shows(tmp_path: Path) -> None:
+    lines = ["package,summary,licence"] + [f"pkg{n},does thing {n},MIT" for n in range(50)]
+    preview = preview_table(write(tmp_path / "pkgs.csv", "\n".join(lines) + "\n"))
+    assert (preview.text_column, preview.id_column, len(preview.rows)) == ("summary", "package", 20)
+    assert preview.id_reason == "'package' is unique and non-empty in all 50 rows read."
+    lines.append("pkg7,a second pkg7,MIT")  # a repeat past the rows shown still counts
+    preview = preview_table(write(tmp_path / "pkgs.csv", "\n".join(lines) + "\n"))
+    assert preview.id_column is None and "hash" in preview.id_reason
+    preview = preview_table(write(tmp_path / "pkgs.csv", "\n".join(lines) + "\n"), survey_rows=30)
+    assert preview.id_column == "package" and "the first 30 rows" in preview.id_reason
+
+
+def test_preview_proposes_ids_in_jsonl_and_parquet(tmp_path: Path) -> None:
+    body = "".join(json.dumps({"text": f"t{n}", "score": n / 3, "uuid": f"u-{n}"}) + "\n" for n in range(5))
+    preview = preview_table(write(tmp_path / "a.jsonl", body + '{"text": "late", "score": 1.5, "extra": 1}\n'))
+    assert preview.id_column is None and "extra" in preview.columns  # the last row has no uuid
+    preview = preview_table(write(tmp_path / "b.jsonl", body))
+    assert preview.id_column == "uuid"  # floats are never ids
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"rank": [3, 1, 2], "body": ["a", "b", "c"], "name": ["x", "y", "z"]}), path)
+    preview = preview_table(path)
+    assert (preview.text_column, preview.id_column) == ("body", "name")  # the named one over the first, rank
+    assert "preferred to 'rank'" in preview.id_reason
+
+
+def test_the_cli_keeps_its_id_rule_whatever_the_dialog_proposes(tmp_path: Path) -> None:
+    """`embed` without --id-column uses a column named `id`, else a content hash: the headless contract."""
+    path = write(tmp_path / "pkgs.csv", "package,text\npkg1,one\npkg2,two\n")
+    items, _ = read_items(path)
+    hashed = [Item.create("one", metadata={"package": "pkg1"}), Item.create("two", metadata={"package": "pkg2"})]
+    assert [(i.id, dict(i.metadata)) for i in items] == [(i.id, dict(i.metadata)) for i in hashed]
 
 
 # -- round trips ----------------------------------------------------------------------------------------------

@@ -76,6 +76,46 @@ def test_import_a_csv_choosing_text_id_and_metadata_columns_in_the_dialog(panel,
     assert panel.count.text() == "2 documents; 1 empty dropped"
 
 
+def _ticked(dialog) -> list[str]:
+    rows = [dialog.metadata.item(row) for row in range(dialog.metadata.count())]
+    return [entry.data(Qt.ItemDataRole.UserRole) for entry in rows if entry.checkState() == Qt.CheckState.Checked]
+
+
+def test_the_import_dialog_proposes_a_unique_column_as_id_and_never_ticks_text_or_id(panel, qtbot, tmp_path) -> None:
+    path = tmp_path / "packages.csv"
+    rows = [f"MIT,numpy{n},Arrays and more {n},{n % 2}" for n in range(30)]
+    path.write_text("licence,package,summary,stars\n" + "\n".join(rows) + "\n")
+    panel.import_path(path)
+    qtbot.waitUntil(lambda: panel.import_dialog is not None and panel.import_dialog.isVisible(), timeout=10_000)
+    dialog = panel.import_dialog
+    assert (dialog.text_column.currentText(), dialog.id_column.currentText()) == ("summary", "package")
+    assert dialog.id_note.isVisible() and "unique and non-empty in all 30 rows" in dialog.id_note.text()
+    assert dialog.id_column.toolTip() == dialog.id_note.text()
+    assert _ticked(dialog) == ["licence", "stars"]  # neither the text nor the id
+    dialog.id_column.setCurrentIndex(0)  # a content hash: package is free again, so metadata again
+    assert _ticked(dialog) == ["licence", "package", "stars"] and not dialog.id_note.isVisible()
+    dialog.text_column.setCurrentText("licence")  # picked as the text: unticked; summary released
+    assert _ticked(dialog) == ["package", "summary", "stars"]
+    dialog.text_column.setCurrentText("summary")
+    dialog.id_column.setCurrentText("package")
+    assert _ticked(dialog) == ["licence", "stars"] and dialog.id_note.isVisible()
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        dialog.accept()  # the defaults as proposed
+    items = panel.state.corpus.documents
+    assert len(items) == 30 and (items[3].id, items[3].text) == ("numpy3", "Arrays and more 3")
+    assert items[3].metadata == {"licence": "MIT", "stars": "1"}
+
+
+def test_the_import_dialog_proposes_a_content_hash_when_no_column_is_unique(panel, qtbot, tmp_path) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_text('{"text": "one", "tag": "a"}\n{"text": "two", "tag": "a"}\n')
+    panel.import_path(path)
+    qtbot.waitUntil(lambda: panel.import_dialog is not None and panel.import_dialog.isVisible(), timeout=10_000)
+    dialog = panel.import_dialog
+    assert dialog.id_column.currentIndex() == 0 and "hash" in dialog.id_note.text()
+    assert _ticked(dialog) == ["tag"]
+
+
 def test_import_adds_to_what_is_there_and_queries_stay_queries(qtbot, window, tmp_path: Path) -> None:
     _paste(qtbot, window.queries_panel, "typed query")
     path = tmp_path / "q.jsonl"

@@ -7,6 +7,7 @@ field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ ID_FIELD_GUESS = "id"
 # (vector, provenance, x/y, clusters) are not metadata of the item.
 EXPORT_MARKERS = frozenset({"id", "text", "kind", "provider", "model", "task"})
 PROGRESS_EVERY = 2_000  # records between progress reports / cancel checks
+# Words that make a column a likelier id than its neighbours, best first ("paper_id", "ID", "slug" all count).
+ID_NAME_HINTS = ("id", "uuid", "key", "slug", "name")
+MAX_ID_CHARS = 200  # longer values are texts, not ids
 
 
 @dataclass
@@ -51,6 +55,108 @@ def guess_text_column(columns: Iterable[str]) -> str | None:
         if guess in lowered:
             return lowered[guess]
     return columns[0] if len(columns) == 1 else None
+
+
+class ColumnSurvey:
+    """What the first rows of a table say about each column: enough to propose its text and id columns.
+
+    Fed one record at a time, so a preview can look at thousands of rows without holding them. A column first
+    seen after the first record was missing before it. `complete` is for the caller to set: the rows added were
+    the whole file.
+    """
+
+    def __init__(self, columns: Iterable[str] = ()) -> None:
+        self.columns: list[str] = list(columns)
+        self.rows = 0
+        self.complete = False
+        self.text_chars: dict[str, int] = {}  # characters in string values, per column
+        # Values seen so far per column; None once a value was empty, repeated or not id-like.
+        self._ids: dict[str, set[str] | None] = {name: set() for name in self.columns}
+
+    def add(self, record: dict[str, Any]) -> None:
+        for name in record:
+            if name not in self._ids:
+                self.columns.append(name)
+                self._ids[name] = set() if self.rows == 0 else None
+        self.rows += 1
+        for name in self.columns:
+            value = record.get(name)
+            if isinstance(value, str):
+                self.text_chars[name] = self.text_chars.get(name, 0) + len(value)
+            seen = self._ids[name]
+            if seen is None:
+                continue
+            key = _id_value(value)
+            if key is None or key in seen:
+                self._ids[name] = None
+            else:
+                seen.add(key)
+
+    def unique_and_filled(self) -> list[str]:
+        """Columns (in file order) whose every value so far is a short, non-empty, distinct string or integer."""
+        return [name for name in self.columns if self._ids[name] is not None]
+
+
+def _id_value(value: Any) -> str | None:
+    """The id `records_to_items` would make of a value, or None where the value cannot be an id."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None  # floats, dates, lists: not what a person calls an id
+    text = str(value)
+    if not text.strip() or "\n" in text or len(text) > MAX_ID_CHARS:
+        return None
+    return text
+
+
+def survey_columns(records: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> ColumnSurvey:
+    survey = ColumnSurvey(columns)
+    for record in records:
+        survey.add(record)
+    return survey
+
+
+def propose_text_column(survey: ColumnSurvey) -> str | None:
+    """`guess_text_column`'s answer, else the column whose values hold the most characters (None: no strings)."""
+    guess = guess_text_column(survey.columns)
+    if guess is not None:
+        return guess
+    longest = max(survey.columns, key=lambda name: survey.text_chars.get(name, 0), default=None)
+    return longest if longest is not None and survey.text_chars.get(longest, 0) > 0 else None
+
+
+@dataclass(frozen=True)
+class IdProposal:
+    """The column a person most likely means as the id (None: a hash of each text), and one sentence why."""
+
+    column: str | None
+    reason: str
+
+
+def _hint_rank(name: str) -> int:
+    """Where the column's name stands in ID_NAME_HINTS (words of snake_case, camelCase, any case); len: none."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower())
+    return min((ID_NAME_HINTS.index(word) for word in words if word in ID_NAME_HINTS), default=len(ID_NAME_HINTS))
+
+
+def propose_id_column(survey: ColumnSurvey, text_column: str | None) -> IdProposal:
+    """The first column, other than the text, whose values are all non-empty and distinct, else a content hash.
+
+    Among several such columns one named like an id (id, uuid, key, slug, name) wins. Needs two rows at least:
+    one row makes every column unique. The import dialog's default only; `resolve_columns` (the CLI) is unchanged.
+    """
+    rows = f"{survey.rows:,}".replace(",", " ")
+    where = f"all {rows} rows read" if survey.complete else f"the first {rows} rows"
+    if survey.rows < 2:
+        return IdProposal(None, "Too few rows to tell which column is unique: ids will be a hash of each text.")
+    candidates = [name for name in survey.unique_and_filled() if name != text_column]
+    if not candidates:
+        return IdProposal(
+            None, f"No column is unique and non-empty in {where}: ids will be a hash of each text (same text, same id)."
+        )
+    chosen = min(candidates, key=_hint_rank)  # min keeps the first of equals: file order
+    reason = f"'{chosen}' is unique and non-empty in {where}"
+    if chosen != candidates[0]:
+        reason += f"; preferred to '{candidates[0]}' for its name"
+    return IdProposal(chosen, reason + ".")
 
 
 def _is_export(columns: Iterable[str]) -> bool:

@@ -1,7 +1,9 @@
 """The import dialog: which column of a table file holds the text, which the id, which travel as metadata.
 
 Its own module because it is its own window with its own state: it shows a `TablePreview` (the first rows and
-our guesses) and hands back `ImportOptions`; the corpus panel opens it and reads the file with what it returns.
+our proposals) and hands back `ImportOptions`; the corpus panel opens it and reads the file with what it returns.
+The proposals come from core (`records.propose_id_column`): an id column whose values are unique and non-empty,
+with a note saying why. The text and id columns are never ticked as metadata.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class ImportDialog(QDialog):
         self.id_column.addItems(preview.columns)
         if preview.id_column:
             self.id_column.setCurrentText(preview.id_column)
+        self._proposed_id = self.id_column.currentText()
+        self.id_note = QLabel(f"Proposed: {preview.id_reason}" if preview.id_reason else "")
+        self.id_note.setWordWrap(True)
+        self.id_note.setStyleSheet("color:#555;")
+        self.id_column.setToolTip(self.id_note.text())
         self.metadata = QListWidget()
         self.metadata.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         for name in preview.columns:
@@ -75,6 +82,7 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Text column", self.text_column)
         form.addRow("Id column", self.id_column)
+        form.addRow("", self.id_note)
         form.addRow("Metadata", self.metadata)
         if preview.delimiter:
             shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(preview.delimiter, preview.delimiter)
@@ -89,21 +97,29 @@ class ImportDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        self._taken: set[str] = set()
         self.text_column.currentTextChanged.connect(self._check)
         self.id_column.currentTextChanged.connect(self._check)
         self._check()
         self.resize(760, 520)
 
     def _check(self) -> None:
+        """The text and id columns are not metadata: untick and grey them; a column they release is ticked again."""
         text = self.text_column.currentText()
         ok = bool(text) and text != self.id_column.currentText()
         taken = {text, self.id_column.currentText()}
-        for row in range(self.metadata.count()):  # the text and id columns are not metadata: grey them out
+        for row in range(self.metadata.count()):
             entry = self.metadata.item(row)
-            enabled = entry.data(Qt.ItemDataRole.UserRole) not in taken
+            name = entry.data(Qt.ItemDataRole.UserRole)
+            enabled = name not in taken
             flags = entry.flags()
-            flags = flags | Qt.ItemFlag.ItemIsEnabled if enabled else flags & ~Qt.ItemFlag.ItemIsEnabled
-            entry.setFlags(flags)
+            entry.setFlags(flags | Qt.ItemFlag.ItemIsEnabled if enabled else flags & ~Qt.ItemFlag.ItemIsEnabled)
+            if not enabled:
+                entry.setCheckState(Qt.CheckState.Unchecked)
+            elif name in self._taken:
+                entry.setCheckState(Qt.CheckState.Checked)
+        self._taken = taken
+        self.id_note.setVisible(bool(self.id_note.text()) and self.id_column.currentText() == self._proposed_id)
         self.problem.setText("" if ok else "Choose a text column (not the id column).")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
