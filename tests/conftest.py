@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tests never touch the developer's real keyring ("Remember key" must find no backend here).
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 REPO = Path(__file__).resolve().parents[1]
+# Windows open on a laptop-sized screen (1366 × 768), the smallest the app is made for.
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={REPO / 'tests' / 'screens' / '1366x768.json'}")
 # One numba cache for the whole run (and its UMAP child processes), instead of one per test's WORKBENCH_HOME:
 # umap's compilation costs ~20 s and is the same for every test.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".numba-cache"))

@@ -33,6 +33,14 @@ def data_dir() -> Path:
     return path
 
 
+def config_dir() -> Path:
+    """Settings that are not work: the window's size and dock arrangement."""
+    root = _root_override()
+    path = root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def default_milvus_uri() -> str:
     """The Milvus Lite database file used when no --uri is given."""
     return str(data_dir() / "milvus.db")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from workbench.core.cache import EmbeddingCache
@@ -24,6 +24,7 @@ from workbench.ui.pipeline import EMBED_TASK, Pipeline
 from workbench.ui.state import AppState
 from workbench.ui.task_bar import TaskBar
 from workbench.ui.tasks import TaskRunner
+from workbench.ui.window_layout import WindowLayout
 
 log = logging.getLogger("workbench.ui")
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -35,7 +36,6 @@ class MainWindow(QMainWindow):
         self.state, self.runner, self.cache = state, runner, cache
         self.pipeline = Pipeline(state, runner, cache, self)
         self.setWindowTitle("Embedding Workbench")
-        self.resize(1400, 900)
         self.setDockNestingEnabled(True)
 
         self.model_panel = ModelPanel(state, runner, self.pipeline)
@@ -58,6 +58,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Similarity"], self.docks["Milvus"])
         self.tabifyDockWidget(self.docks["Milvus"], self.docks["Compare"])
         self.docks["Similarity"].raise_()
+        docks = list(self.docks.values())
+        self.window_layout = WindowLayout(self, docks[:3], docks[3:])
+        self.window_layout.fit_to_screen()
+        self._shown_before = False
 
         self._build_actions()
         self._build_status_bar()
@@ -100,6 +104,8 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = view_menu.addAction("Reset layout", lambda: self.window_layout.reset())
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -128,7 +134,16 @@ class MainWindow(QMainWindow):
         self.state.set_items("query", queries)
         self.statusBar().showMessage(f"Sample corpus: {len(documents)} documents, {len(queries)} queries.", 10_000)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time: the person's own arrangement from the last run, else the default sizes."""
+        super().showEvent(event)
+        if not self._shown_before:
+            self._shown_before = True
+            if not self.window_layout.restore():
+                QTimer.singleShot(0, self.window_layout.apply_default_sizes)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.window_layout.save()
         self.runner.cancel_all()
         self.runner.wait_for_done(5_000)
         super().closeEvent(event)

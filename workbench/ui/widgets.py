@@ -1,5 +1,6 @@
 """Small pieces every panel uses: the message strip (Orange-style in-panel messages), the stale-vectors note, a
-placeholder label, and the refresher that keeps a hidden view from working for nobody."""
+placeholder label, the refresher that keeps a hidden view from working for nobody, and control rows that wrap
+(`flow_row`) so no panel widens the window beyond a laptop screen."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, SignalInstance
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from superqt import QFlowLayout
 
 from workbench.ui.state import AppState
 
@@ -16,6 +18,37 @@ _STYLES = {
     "warning": "background:#fff4d6; color:#6b4e00; border:1px solid #f0d68a;",
     "info": "background:#e3f0fd; color:#0b4a7a; border:1px solid #b5d3f2;",
 }
+
+
+def flow_row(*parts: QWidget | tuple[str, QWidget]) -> QFlowLayout:
+    """Controls laid out left to right that wrap onto more lines instead of widening the window.
+
+    A (label, widget) pair stays on one line together, so a label never ends a line without its control.
+    """
+    layout = QFlowLayout()
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setHorizontalSpacing(10)
+    layout.setVerticalSpacing(4)
+    for part in parts:
+        if isinstance(part, tuple):
+            label, widget = part
+            pair = QWidget()
+            pair_layout = QHBoxLayout(pair)
+            pair_layout.setContentsMargins(0, 0, 0, 0)
+            pair_layout.setSpacing(4)
+            pair_layout.addWidget(QLabel(label))
+            pair_layout.addWidget(widget)
+            layout.addWidget(pair)
+        else:
+            layout.addWidget(part)
+    return layout
+
+
+def shrinkable(label: QLabel) -> QLabel:
+    """A one-line label that may be narrower than its text (it is cut, the tooltip keeps the whole line)."""
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
+    label.setMinimumWidth(40)
+    return label
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from workbench.ui.pipeline import ComparisonOutcome, Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
-from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, synced
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, flow_row, synced
 
 SPEC_B_FIELDS = frozenset({"compare_provider", "compare_model", "compare_dim", "compare_document_task",
                            "compare_query_task"})  # fmt: skip
@@ -67,20 +67,9 @@ class CompareView(QWidget):
         self.labels.setToolTip("A metadata column holding class labels: adds k-NN label accuracy and silhouette")
         self.run_button = QPushButton("Embed B and compare")
         self.html_button, self.png_button = QPushButton("Report HTML…"), QPushButton("PNG…")
-        top = QHBoxLayout()
-        top.addWidget(QLabel("B:"))
-        for label, widget in self.chooser.rows():
-            if label != "Provider":
-                top.addWidget(QLabel(label.lower()))
-            top.addWidget(widget)
-        for widget in (QLabel("layout"), self.layout_method):
-            top.addWidget(widget)
-        top.addStretch(1)
-        second = QHBoxLayout()
-        for widget in (QLabel("k"), self.k, QLabel("labels"), self.labels, self.run_button, self.html_button,
-                       self.png_button):  # fmt: skip
-            second.addWidget(widget)
-        second.addStretch(1)
+        spec_rows = [(label.lower() if label != "Provider" else "B:", widget) for label, widget in self.chooser.rows()]
+        controls = flow_row(*spec_rows, ("layout", self.layout_method), ("k", self.k), ("labels", self.labels),
+                            self.run_button, self.html_button, self.png_button)  # fmt: skip
 
         self.scatter_a, self.scatter_b = ScatterView(), ScatterView()
         self.title_a, self.title_b = QLabel("A: the current embedding"), QLabel("B: not embedded yet")
@@ -114,8 +103,7 @@ class CompareView(QWidget):
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "compare")
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(second)
+        layout.addLayout(controls)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
         layout.addLayout(pair, 1)

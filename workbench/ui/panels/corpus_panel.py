@@ -20,7 +20,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -42,7 +41,7 @@ from workbench.core.items import Item, ItemKind
 from workbench.ui.panels.import_dialog import ImportDialog
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip
+from workbench.ui.widgets import MessageStrip, flow_row
 
 _DEBOUNCE_MS = 250
 _PREVIEW_CHARS = 2_000_000  # beyond this the editor shows a preview: laying out megabytes of text freezes Qt
@@ -71,12 +70,7 @@ class CorpusPanel(QWidget):
         self.replace_button = QPushButton("Import with invalid bytes replaced")
         self.replace_button.clicked.connect(self._import_replacing)
         self.replace_button.hide()
-        bar = QHBoxLayout()
-        bar.addWidget(self.mode)
-        bar.addWidget(self.import_button)
-        bar.addWidget(self.clear_button)
-        bar.addStretch(1)
-        bar.addWidget(self.count)
+        bar = flow_row(self.mode, self.import_button, self.clear_button, self.count)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.editor, 1)

@@ -42,7 +42,7 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, StaleNote, placeholder_label, synced
+from workbench.ui.widgets import MessageStrip, StaleNote, flow_row, placeholder_label, shrinkable, synced
 
 LAYOUT_CONTROLS = ("layout_method", "umap_neighbours", "umap_min_dist", "layout_seed", "query_k")
 
@@ -77,7 +77,7 @@ class ProjectionView(QWidget):
         self.colour_by.setMinimumContentsLength(18)  # "metadata: topic" without an ellipsis
         self.query_k = _spin(0, MAX_QUERY_NEIGHBOURS, "lines from each query to its k nearest documents (cosine)")
         self.search = QLineEdit(placeholderText="Search texts…", clearButtonEnabled=True)
-        self.search.setMinimumWidth(180)
+        self.search.setMinimumWidth(150)
         self.regex = QCheckBox("regex")
         self.match_count = QLabel()
         self.modes = QButtonGroup(self)
@@ -100,15 +100,16 @@ class ProjectionView(QWidget):
         export_menu.addAction("Plot as PNG…", lambda: self.export_plot(".png"))
         export_menu.addAction("Plot as SVG…", lambda: self.export_plot(".svg"))
 
-        top = QHBoxLayout()
-        for widget in (QLabel("Layout"), self.method, QLabel("neighbours"), self.neighbours_knob, QLabel("min_dist"),
-                       self.min_dist, QLabel("seed"), self.seed, self.reproject):  # fmt: skip
-            top.addWidget(widget)
-        top.addStretch(1)
-        second = QHBoxLayout()
-        for widget in (QLabel("Colour"), self.colour_by, QLabel("query lines k"), self.query_k, self.search,
-                       self.regex, self.match_count, *mode_buttons, self.fit, self.export):  # fmt: skip
-            second.addWidget(widget)
+        modes = QWidget()  # Pan, Rectangle, Lasso wrap as one group
+        modes_layout = QHBoxLayout(modes)
+        modes_layout.setContentsMargins(0, 0, 0, 0)
+        modes_layout.setSpacing(0)
+        for button in mode_buttons:
+            modes_layout.addWidget(button)
+        controls = flow_row(("Layout", self.method), ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
+                            ("seed", self.seed), self.reproject, ("Colour", self.colour_by),
+                            ("query lines k", self.query_k), self.search, self.regex, self.match_count, modes,
+                            self.fit, self.export)  # fmt: skip
 
         self.scatter = ScatterView()
         self.detail = QTextBrowser()
@@ -117,21 +118,22 @@ class ProjectionView(QWidget):
         splitter.addWidget(self.scatter)
         splitter.addWidget(self.detail)
         splitter.setSizes([800, 260])
+        splitter.setCollapsible(0, False)
+        self.detail.setMinimumWidth(120)
         self.placeholder = placeholder_label(
             "Projection comes with embeddings: press Embed to see a 2-D map of documents and queries."
         )
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(splitter)
-        self.note = QLabel()
+        self.note = shrinkable(QLabel())
         self.note.setStyleSheet("color:#555;")
-        self.hover_line = QLabel()
+        self.hover_line = shrinkable(QLabel())
         self.hover_line.setStyleSheet("color:#333;")
         self.messages = MessageStrip()
         self.stale = StaleNote(state, self)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(second)
+        layout.addLayout(controls)
         layout.addWidget(self.stale)
         layout.addWidget(self.messages)
         layout.addWidget(self.stack, 1)
@@ -209,6 +211,7 @@ class ProjectionView(QWidget):
         self.scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
         self.stack.setCurrentIndex(1)
         self.note.setText(self.state.projection_note)
+        self.note.setToolTip(self.state.projection_note)
         self._draw_lines()
         self.apply_search()
         self._show_selection()
@@ -257,7 +260,9 @@ class ProjectionView(QWidget):
 
     def _on_hovered(self, item_id: str) -> None:
         row = self.state.row_of(item_id) if item_id else None
-        self.hover_line.setText("" if row is None else self.state.embedded_item(row).text[:120])
+        text = "" if row is None else self.state.embedded_item(row).text
+        self.hover_line.setText(text[:200])
+        self.hover_line.setToolTip(text[:2000])
 
     def _on_selection_made(self, ids: list[str], additive: bool) -> None:
         self.state.set_selection([*self.state.selection, *ids] if additive else ids)

@@ -45,7 +45,7 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, placeholder_label, synced
+from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, flow_row, placeholder_label, synced
 
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
 MAX_LABELLED = 40
@@ -77,11 +77,18 @@ class SimilarityView(QWidget):
         menu.addAction("Matrix as .npy…", lambda: self.export_matrix(".npy"))
         menu.addAction("Picture as PNG…", lambda: self.export_picture())
         self.export.setMenu(menu)
-        controls = QHBoxLayout()
-        for widget in (self.mode, QLabel("order"), self.order, QLabel("colour range"), self.low, self.high,
-                       self.threshold, self.threshold_label, self.export):  # fmt: skip
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        for combo, letters in ((self.mode, 20), (self.order, 14)):  # the list shows whole names; the box may cut
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
+            combo.currentTextChanged.connect(combo.setToolTip)
+        range_box = QWidget()  # low and high wrap together
+        range_layout = QHBoxLayout(range_box)
+        range_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (QLabel("colour range"), self.low, self.high):
+            range_layout.addWidget(widget)
+        self.threshold.setMinimumWidth(80)
+        controls = flow_row(self.mode, ("order", self.order), range_box, self.threshold, self.threshold_label,
+                            self.export)  # fmt: skip
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setAspectLocked(False)
