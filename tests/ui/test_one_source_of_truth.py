@@ -348,3 +348,23 @@ def test_cancel_in_the_status_bar_cancels_only_its_own_task(window, qtbot) -> No
     qtbot.waitUntil(lambda: not window.runner.running(), timeout=5_000)
     assert finished == ["cancelled", CLUSTER_TASK] and not bar.entries
     assert not window.runner.is_running(EMBED_TASK)
+
+
+def test_compare_b_on_gemini_uses_the_key_typed_while_a_is_local(window, qtbot, local_embedder) -> None:
+    from tests.fakes.fake_gemini import FakeGemini
+
+    window.load_sample_corpus()
+    _embed_locally(window, qtbot, local_embedder)
+    panel, compare = window.model_panel, window.compare_view
+    assert panel.provider.currentData() == "local" and panel.key.isEnabled() and panel.base_url.isEnabled()
+    with FakeGemini() as server:
+        panel.key.setText("AIzaFAKE-compare-b-7777")
+        panel.base_url.setText(server.base_url)
+        _choose(compare.provider, "gemini")
+        compare.dim.setValue(64)
+        _choose(compare.layout_method, "pca")
+        compare.run_button.click()
+        qtbot.waitUntil(lambda: window.state.comparison is not None, timeout=60_000)
+        assert server.embed_requests(), "B was embedded by the Gemini server"
+    assert window.state.comparison.result_b.spec.provider == "gemini" and window.state.comparison.result_b.dim == 64
+    assert window.state.spec.provider == "local"  # A stayed local

@@ -49,10 +49,12 @@ class ModelPanel(QWidget):
         form = QFormLayout()
         for label, widget in chooser.rows():
             form.addRow(label, model_row if widget is self.model else widget)
-        form.addRow("API key", key_row)
+        form.addRow("Gemini key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
-        self.gemini_only = [self.refresh, self.key, self.show_key, self.remember, self.base_url]
+        # The key and endpoint stay editable with the local model too: Compare's B may be Gemini while A is local.
+        self.gemini_only = [self.refresh]
+        self.key.setToolTip("Google Gemini API key: for A when A is Gemini, and for Compare's B")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.messages)
