@@ -61,3 +61,10 @@ def test_a_rejected_key_exits_2_and_a_failing_server_exits_1(tmp_path: Path, ser
     for done in (rejected, failing):
         assert FAKE_KEY not in done.stdout + done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_key_echoed_by_the_server_is_not_printed(tmp_path: Path, server) -> None:
+    server.fail_next(Fault(status=400, reason="INVALID_ARGUMENT", message=f"bad request for key {FAKE_KEY}"))
+    done = run(tmp_path, server, "--out", str(tmp_path / "o.parquet"))
+    assert done.returncode == 1 and "bad request for key ***" in done.stderr
+    assert FAKE_KEY not in done.stdout + done.stderr

@@ -22,6 +22,7 @@ import numpy as np
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.errors import InputError, ServiceError
+from workbench.core.secrets import register_secret
 
 log = logging.getLogger("workbench.core.embedders.gemini")
 
@@ -118,6 +119,7 @@ class GeminiEmbedder:
         self._base_url = base_url
         self._timeout_ms = int(timeout_s * 1000)
         self._api_key = api_key
+        register_secret(api_key)  # a server may echo it in an error message; scrubbed wherever that is shown
         self._client = None
         self._client_lock = threading.Lock()
 
