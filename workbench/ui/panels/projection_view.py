@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
@@ -137,10 +138,10 @@ class ProjectionView(QWidget):
         layout.addWidget(self.stale)
         layout.addWidget(self.messages)
         layout.addWidget(self.stack, 1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.note)
-        bottom.addStretch(1)
-        bottom.addWidget(self.hover_line)
+        bottom = QHBoxLayout()  # the note and the hovered text share the line; each is cut, never the window
+        bottom.addWidget(self.note, 2)
+        bottom.addWidget(self.hover_line, 3)
+        self.hover_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(bottom)
 
         self._show_view_settings(frozenset(LAYOUT_CONTROLS))
@@ -223,7 +224,8 @@ class ProjectionView(QWidget):
             return
         ends = neighbours[:, :k]
         starts = np.repeat(self.state.neighbours.query_rows, ends.shape[1])
-        self.scatter.set_lines(np.stack([xy[starts], xy[ends.reshape(-1)]], axis=1))
+        ranks = np.tile(np.arange(ends.shape[1]), len(ends))  # 0: each query's nearest document, drawn strongest
+        self.scatter.set_lines(np.stack([xy[starts], xy[ends.reshape(-1)]], axis=1), ranks)
 
     def line_ends(self) -> dict[str, list[str]]:
         """Query id -> ids of the documents its lines end at (what a test or a person can check)."""
