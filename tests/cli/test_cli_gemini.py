@@ -68,3 +68,16 @@ def test_a_key_echoed_by_the_server_is_not_printed(tmp_path: Path, server) -> No
     done = run(tmp_path, server, "--out", str(tmp_path / "o.parquet"))
     assert done.returncode == 1 and "bad request for key ***" in done.stderr
     assert FAKE_KEY not in done.stdout + done.stderr
+
+
+def test_proxy_credentials_in_the_base_url_are_never_printed(tmp_path: Path, server) -> None:
+    scheme, rest = server.base_url.split("://", 1)
+    dead_url = "http://proxyuser:pass@127.0.0.1:9/"
+    dead = run(tmp_path, server, "--base-url", dead_url, "--out", str(tmp_path / "d.parquet"))
+    assert dead.returncode == 1 and "Cannot reach Gemini at 127.0.0.1:9 " in dead.stderr
+    live_url = f"{scheme}://proxyuser:pass@{rest}"
+    done = run(tmp_path, server, "--base-url", live_url, "--out", str(tmp_path / "o.parquet"))
+    assert done.returncode == 0, done.stderr
+    assert "HTTP Request" not in done.stderr  # the HTTP libraries' request lines stay off, even with -v
+    for output in (done.stdout, done.stderr, dead.stdout, dead.stderr):
+        assert "proxyuser" not in output and ":pass@" not in output

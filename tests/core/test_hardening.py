@@ -40,3 +40,42 @@ def test_every_workbench_error_message_is_scrubbed() -> None:
     register_secret(secret)
     for kind in (InputError, ServiceError):
         assert str(kind(f"the server said {secret}")) == "the server said ***"
+
+
+# -- 1: proxy credentials in a base URL ----------------------------------------------------------------------------
+def with_credentials(url: str, userinfo: str = "proxyuser:pass") -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{userinfo}@{rest}"
+
+
+def test_credentials_in_the_base_url_are_in_no_message_and_no_log_line(server, workbench_home, request) -> None:
+    import logging
+
+    from workbench.core.crash_report import configure_app_logging, log_path
+
+    handler = configure_app_logging()
+    request.addfinalizer(lambda: (logging.getLogger().removeHandler(handler), handler.close()))
+    assert not logging.getLogger("httpx2").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("httpcore2").isEnabledFor(logging.INFO)
+    embedder = GeminiEmbedder(api_key=ECHOED_KEY, dim=8, base_url=with_credentials(server.base_url))
+    assert len(embedder.encode_documents(["a"])) == 1  # the credentials did not stop the request
+    logging.getLogger("httpx2").warning("HTTP Request: POST %s failed", with_credentials(server.base_url))
+    dead = GeminiEmbedder(
+        api_key=ECHOED_KEY,
+        base_url="http://proxyuser:a-long-proxy-password@127.0.0.1:9/",
+        retry=RetryPolicy(2, 0.001),
+    )
+    with pytest.raises(ServiceError, match=r"Cannot reach Gemini at 127\.0\.0\.1:9 ") as caught:
+        dead.encode_documents(["a"])
+    handler.flush()
+    shown = str(caught.value) + log_path().read_text(encoding="utf-8")
+    assert "failed" in shown
+    assert "proxyuser" not in shown and ":pass@" not in shown and "a-long-proxy-password" not in shown
+
+
+def test_a_url_is_shown_without_its_userinfo() -> None:
+    from workbench.core.secrets import scrub, shown_url
+
+    assert shown_url("http://u:p@example.org:8080/v1") == "http://example.org:8080/v1"
+    assert shown_url("https://example.org") == "https://example.org"
+    assert "s3cret-password" not in scrub("proxy at http://u:s3cret-password@example.org refused")

@@ -18,7 +18,7 @@ from typing import TextIO
 from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
-from workbench.core.secrets import ScrubSecrets, register_secret, scrub
+from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, register_url_secrets, scrub
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -41,6 +41,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
     """The spec the model options ask for; --task, when given, applies to both kinds."""
+    register_url_secrets(getattr(args, "base_url", None))
+    register_url_secrets(os.environ.get("GOOGLE_GEMINI_BASE_URL"))
     if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim must be a positive number, not {args.dim}.")
     spec = default_spec(args.provider, args.model, args.dim)
@@ -59,7 +61,7 @@ def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("httpx", "httpcore", "google_genai", "urllib3", "pymilvus", "sentence_transformers"):
+    for noisy in (*HTTP_LOGGERS, "urllib3", "pymilvus", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
     for handler in logging.getLogger().handlers:
         handler.addFilter(ScrubSecrets())

@@ -56,10 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _target(args: argparse.Namespace):
     from workbench.core.milvus import MilvusTarget
-    from workbench.core.secrets import register_secret
+    from workbench.core.secrets import register_secret, register_url_secrets
 
     token = args.token or os.environ.get("MILVUS_TOKEN", "")
     register_secret(token)
+    register_url_secrets(args.uri)
     return MilvusTarget(uri=args.uri or "", token=token)
 
 

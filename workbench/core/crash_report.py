@@ -21,11 +21,11 @@ from types import TracebackType
 
 from workbench import __version__
 from workbench.core.paths import data_dir
-from workbench.core.secrets import ScrubSecrets, scrub
+from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, scrub
 
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
 LOG_TAIL_LINES = 200
-QUIET_LOGGERS = ("httpx", "httpcore", "google_genai", "urllib3", "sentence_transformers", "numba")
+QUIET_LOGGERS = (*HTTP_LOGGERS, "urllib3", "sentence_transformers", "numba")
 
 
 def log_path() -> Path:

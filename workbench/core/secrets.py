@@ -12,12 +12,18 @@ and `scrub` / `ScrubSecrets` replace it with *** wherever text leaves the proces
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
+import re
 import threading
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 SERVICE = "embedding-workbench"
 MIN_SECRET_LENGTH = 8  # shorter values (a test token "T") would scrub ordinary words
+# Every HTTP library that may log a request line (URL with userinfo, headers): quiet below WARNING.
+HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "google_genai")
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@")
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 
@@ -29,13 +35,45 @@ def register_secret(value: str | None) -> None:
             _secrets.add(value.strip())
 
 
+def register_url_secrets(url: str | None) -> None:
+    """Register the credentials of a URL (`scheme://user:password@host/`): the password, the userinfo with its
+    `@` (any length: `user:pass@` is never ordinary text), decoded or not, and the Basic header they become."""
+    if not url:
+        return
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return
+    userinfo = parts.netloc.rpartition("@")[0]
+    if not userinfo:
+        return
+    with _secrets_lock:
+        for form in {userinfo, unquote(userinfo)}:
+            _secrets.add(f"{form}@")
+            if ":" in form:
+                _secrets.add(base64.b64encode(form.encode()).decode())
+    for password in {userinfo.partition(":")[2], unquote(userinfo.partition(":")[2])}:
+        register_secret(password)
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be shown or logged: without `user:password@`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return scrub(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def scrub(text: str) -> str:
-    """`text` with every registered secret replaced by ***."""
+    """`text` with every registered secret, and the userinfo of any URL (registered or not), replaced by ***."""
     with _secrets_lock:
         known = sorted(_secrets, key=len, reverse=True)
     for secret in known:
         text = text.replace(secret, "***")
-    return text
+    return _URL_USERINFO.sub(r"\1***@", text)
 
 
 class ScrubSecrets(logging.Filter):

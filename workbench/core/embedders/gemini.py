@@ -11,6 +11,7 @@ header wins over the computed delay. The key goes to the SDK only; it is never f
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -22,7 +23,7 @@ import numpy as np
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.errors import InputError, ServiceError
-from workbench.core.secrets import register_secret
+from workbench.core.secrets import register_secret, register_url_secrets, shown_url
 
 log = logging.getLogger("workbench.core.embedders.gemini")
 
@@ -66,8 +67,6 @@ def prefixed_text(model: str, task: str, text: str) -> str:
 
 
 def _env_number(name: str, default: float) -> float:
-    import os
-
     try:
         return float(os.environ.get(name, default))
     except ValueError:
@@ -120,6 +119,8 @@ class GeminiEmbedder:
         self._timeout_ms = int(timeout_s * 1000)
         self._api_key = api_key
         register_secret(api_key)  # a server may echo it in an error message; scrubbed wherever that is shown
+        register_url_secrets(base_url)  # a proxy's user:password (the SDK also reads GOOGLE_GEMINI_BASE_URL)
+        register_url_secrets(os.environ.get("GOOGLE_GEMINI_BASE_URL"))
         self._client = None
         self._client_lock = threading.Lock()
 
@@ -143,10 +144,9 @@ class GeminiEmbedder:
             return self._client
 
     def endpoint_host(self) -> str:
-        import os
-
+        """host[:port] of the endpoint, for messages: never the `user:password@` a proxy URL may carry."""
         url = self._base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "https://generativelanguage.googleapis.com"
-        return urlsplit(url).netloc or url
+        return urlsplit(url).netloc.rpartition("@")[2] or shown_url(url)
 
     # -- the protocol ------------------------------------------------------------------------------------------
     def encode_documents(self, documents: list[str]) -> list[np.ndarray]:
