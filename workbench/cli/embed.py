@@ -15,7 +15,7 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.embedders import make_embedder
 from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
-from workbench.core.exports import export_vectors
+from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.importers import READERS, ImportOptions, read_items
 
 log = logging.getLogger("workbench.cli.embed")
@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use {', '.join(OUTPUT_SUFFIXES)}.")
     if args.out.is_dir() or (args.out.parent.exists() and not args.out.parent.is_dir()):
         raise InputError(f"{args.out}: cannot be written there; give a file path in an existing folder.")
+    refuse_overwriting_inputs([args.out], [args.input])
     spec = spec_from_args(args)
     metadata = None
     if args.metadata_columns is not None:

@@ -71,6 +71,35 @@ def projector_metadata_path(vectors_path: str | Path) -> Path:
     return path.with_name("metadata.tsv" if path.stem == "vectors" else f"{path.stem}.metadata.tsv")
 
 
+def export_files(path: str | Path) -> list[Path]:
+    """Every file an export to `path` writes: the file itself and its sidecar (.npy's .jsonl, .tsv's metadata)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return [path, sidecar_path(path)]
+    if suffix == ".tsv":
+        return [path, projector_metadata_path(path)]
+    return [path]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def refuse_overwriting_inputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path]) -> None:
+    """InputError when a file some output writes (sidecars included) is one of the inputs: a run must never replace
+    what it reads. Call it before any work, so nothing is written."""
+    for output in outputs:
+        for written in export_files(output):
+            for source in inputs:
+                if _same_file(written, Path(source)):
+                    via = "" if written == Path(output) else f" (its companion file {written.name})"
+                    raise InputError(f"{output}: would overwrite the input {source}{via}; choose another output name.")
+
+
 def _cell(value: Any) -> str:
     """A metadata value as CSV text: None is empty, lists and dicts are JSON, everything else its str()."""
     if value is None:
