@@ -6,13 +6,17 @@ import numpy as np
 
 from workbench.core.encoding import (
     LAYER_NORMAL,
+    LAYER_TOP,
     LAYER_UNDER,
     MAX_CATEGORIES,
     NOISE_COLOUR,
     PALETTE,
+    QUERY_COLOUR,
     CategoryColours,
+    LegendEntry,
     colour_of_slot,
     encode,
+    query_line_styles,
 )
 from workbench.core.items import Item
 
@@ -55,7 +59,42 @@ def test_noise_is_grey_and_drawn_under_the_rest_queries_are_stars() -> None:
     assert encoding.layers[-1] == LAYER_UNDER and set(encoding.layers[:-1]) == {LAYER_NORMAL}
     assert encoding.names[encoding.categories[2]] == "noise"
     assert list(encoding.symbols) == ["o"] * 5 + ["star"]
-    assert encoding.symbol_names == {"o": "document", "star": "query"}
+    assert encoding.legend[-1] == LegendEntry("query", encoding.colours[encoding.categories[5]], "star")
+    assert [entry.name for entry in encoding.legend] == ["alpha", "beta", "noise", "query"]
+
+
+def test_query_markers_are_bigger_outlined_and_on_the_top_layer_in_every_colouring() -> None:
+    items, kinds = _items(["t", "u", "t"])
+    for colour_by in ("kind", "meta:topic", "cluster"):
+        encoding = encode(items, kinds, colour_by, CategoryColours(), np.array([0, 1, 0, 1]))
+        star, dot = encoding.marker("star"), encoding.marker("o")
+        assert star.size >= 2 * dot.size and star.outline is not None
+        assert all(encoding.layer_of(c, "star") == LAYER_TOP for c in range(len(encoding.names)))
+        assert all(encoding.layer_of(c, "o") < LAYER_TOP for c in range(len(encoding.names)))
+        assert [e.name for e in encoding.legend].count("query") == 1 and encoding.legend[-1].symbol == "star"
+
+
+def test_queries_without_the_column_are_named_query_not_a_missing_value() -> None:
+    items = [Item.create(f"doc {i}", "document", {"topic": t}) for i, t in enumerate(["a", "a", "b"])]
+    items += [Item.create("a question", "query"), Item.create("another", "query")]
+    kinds = np.array([i.kind for i in items])
+    encoding = encode(items, kinds, "meta:topic", CategoryColours())
+    assert encoding.names == ["a", "b", "query"] and "—" not in encoding.names
+    assert encoding.legend == [
+        LegendEntry("a", PALETTE[0], "o"),
+        LegendEntry("b", PALETTE[1], "o"),
+        LegendEntry("query", QUERY_COLOUR, "star"),
+    ]
+    by_kind = encode(items, kinds, "kind", CategoryColours())
+    assert [(e.name, e.symbol) for e in by_kind.legend] == [("document", "o"), ("query", "star")]
+
+
+def test_query_lines_fade_and_thin_with_rank() -> None:
+    styles = query_line_styles(5)
+    opacities, widths = [s[0] for s in styles], [s[1] for s in styles]
+    assert opacities == sorted(opacities, reverse=True) and len(set(opacities)) == 5
+    assert widths == sorted(widths, reverse=True) and opacities[0] >= 0.8 and opacities[-1] >= 0.2
+    assert query_line_styles(1) == [styles[0]] and query_line_styles(0) == []
 
 
 def test_more_categories_than_colours_share_other_and_unknown_choices_fall_back_to_kind() -> None:
@@ -65,5 +104,5 @@ def test_more_categories_than_colours_share_other_and_unknown_choices_fall_back_
     assert len(encoding.names) == MAX_CATEGORIES + 1 and encoding.names[-1] == "other"
     assert len(set(encoding.colours)) == len(encoding.colours)
     by_kind = encode(items, kinds, "cluster", CategoryColours())  # no clusters yet: by kind
-    assert by_kind.names == ["documents", "queries"] and by_kind.symbol_names == {}
+    assert by_kind.names == ["document", "query"]
     assert colour_of_slot(len(PALETTE) + 3) not in PALETTE

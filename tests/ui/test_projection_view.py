@@ -131,7 +131,37 @@ def test_query_lines_end_at_the_true_top_k_documents(view) -> None:
         scores = embedding.vectors[docs] @ embedding.vectors[row]
         truth = [embedding.items[docs[i]].id for i in np.argsort(-scores)[:4]]
         assert ends == truth
-    assert len(view.scatter.lines.xData) == 2 * 4 * len(QUERIES)
+    drawn = [line for line in view.scatter.lines if line.xData is not None and len(line.xData)]
+    assert [len(line.xData) for line in drawn] == [2 * len(QUERIES)] * 4  # one item per rank, a segment per query
+    opacities = view.scatter.line_opacities()
+    assert len(opacities) == 4 and opacities == sorted(set(opacities), reverse=True) and opacities[0] >= 0.8
+    widths = [line.opts["pen"].widthF() for line in drawn]
+    assert widths == sorted(widths, reverse=True) and widths[0] > 2  # rank 1 strongest, visible at a glance
+    base_z = min(item.zValue() for item in view.scatter.base.items)
+    query_z = max(item.zValue() for item in view.scatter.base.items)
+    assert base_z < drawn[0].zValue() < query_z  # over the documents, under the query stars
+    view.query_k.setValue(0)
+    assert view.scatter.line_opacities() == []
+
+
+def test_queries_are_big_stars_above_every_document_and_named_query_in_every_legend(view) -> None:
+    items = view.state.embedding.items
+    view.state.set_clusters(np.arange(len(items)) % 2, {0: "even", 1: "odd"})
+    for colour_by in ("kind", "cluster"):
+        view.state.set_view(colour_by=colour_by)
+        _wait(lambda: not view.scatter.is_drawing, 10)
+        items_drawn = view.scatter.base.items
+        stars = [i for i in items_drawn if i.opts["symbol"] == "star"]
+        dots = [i for i in items_drawn if i.opts["symbol"] != "star"]
+        assert stars and dots
+        assert min(i.opts["size"] for i in stars) >= 2 * max(i.opts["size"] for i in dots)
+        assert min(i.zValue() for i in stars) > max(i.zValue() for i in dots)
+        labels = [label.text for _, label in view.scatter.legend.items]
+        assert labels[-1] == "query" and labels.count("query") == 1
+        sample = view.scatter.legend.items[-1][0].item
+        assert sample.opts["symbol"] == "star"
+    view.state.set_clusters(None)
+    view.state.set_view(colour_by="kind")
 
 
 def test_click_selects_and_the_detail_pane_shows_text_and_neighbours(view) -> None:

@@ -95,3 +95,28 @@ def test_the_point_under_the_cursor_is_found_within_a_few_pixels_only(scatter) -
     assert scatter.row_at_scene_pos(scene) == target
     corner = scatter.viewbox.mapViewToScene(pg.Point(1e6, 1e6))
     assert scatter.row_at_scene_pos(corner) is None
+
+
+def test_query_stars_are_bigger_drawn_later_and_higher_than_documents_and_rings_fit_them(scatter, qtbot) -> None:
+    items = [Item(f"d{i}", f"d{i}", "document", {"group": f"g{i % 2}"}) for i in range(40)]
+    items += [Item(f"q{i}", f"q{i}", "query", {}) for i in range(3)]  # typed queries: no metadata
+    kinds = np.array([i.kind for i in items])
+    encoding = encode(items, kinds, "meta:group", CategoryColours())
+    xy = np.random.default_rng(0).normal(size=(len(items), 2))
+    scatter.set_points(xy, [i.id for i in items], [i.text for i in items], encoding)
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=10_000)
+    drawn = _items_in_scene(scatter)
+    order = {id(item): n for n, item in enumerate(scatter.plot.getPlotItem().items)}
+    stars = [i for i in drawn if i.opts["symbol"] == "star"]
+    dots = [i for i in drawn if i.opts["symbol"] == "o"]
+    assert len(stars) == 1 and len(dots) == 2 and len(stars[0].data) == 3
+    assert stars[0].opts["size"] >= 2 * max(d.opts["size"] for d in dots)
+    assert stars[0].zValue() > max(d.zValue() for d in dots)
+    assert order[id(stars[0])] > max(order[id(d)] for d in dots)
+    assert stars[0].opts["pen"].color().name() == "#ffffff"  # a rim that parts the star from the dots under it
+    legend = [(label.text, sample.item.opts["symbol"]) for sample, label in scatter.legend.items]
+    assert legend == [("g0", "o"), ("g1", "o"), ("query", "star")]  # not a "—" category
+    scatter.set_selected(["d0", "q0"])
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=10_000)
+    ring_sizes = sorted(item.opts["size"] for item in scatter.rings.items)
+    assert ring_sizes[0] > dots[0].opts["size"] and ring_sizes[1] > stars[0].opts["size"]

@@ -4,7 +4,9 @@ Every view that draws items (the map, both Compare maps, legends, the cluster ta
 what it says, so a category looks the same everywhere. Colours are remembered per colour-by choice in a
 `CategoryColours` (AppState holds one): a category keeps its colour when another category appears, and the
 biggest categories met first get the first palette colours. Cluster noise is grey and drawn underneath;
-queries are a star drawn on top. Colours are hex strings, so this module stays free of Qt.
+queries are a big outlined star drawn on top of every document, and the legend names them "query" in every
+colouring. Marker sizes, outlines and the look of the query lines live here too, so every map draws them alike.
+Colours are hex strings, so this module stays free of Qt.
 """
 
 from __future__ import annotations
@@ -27,8 +29,48 @@ NOISE_COLOUR = "#bdbdbd"
 OTHER_COLOUR = "#8d8d8d"
 NOISE_NAME, OTHER_NAME, MISSING_VALUE = "noise", "other", "—"
 MAX_CATEGORIES = 20  # more distinct colours are not told apart: the rest are drawn as "other"
+QUERY_COLOUR = "#2b2b2b"  # queries that have no value for the colour-by column: dark, apart from every category
 DOCUMENT_SYMBOL, QUERY_SYMBOL = "o", "star"
+DOCUMENT_NAME, QUERY_NAME = "document", "query"
 LAYER_UNDER, LAYER_NORMAL, LAYER_TOP = 0, 1, 2
+QUERY_LINE_COLOUR = "#1f1f1f"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """How one symbol is drawn: size in screen pixels, outline, and a layer that overrides the category's."""
+
+    size: float
+    outline: str | None = None  # hex colour; None: no outline
+    outline_width: float = 0.0
+    layer: int | None = None  # None: the layer of the item's category
+
+
+MARKERS = {
+    DOCUMENT_SYMBOL: Marker(9.0),
+    QUERY_SYMBOL: Marker(22.0, "#ffffff", 1.5, LAYER_TOP),  # twice a dot, a white rim: stands out on any colour
+}
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of a map's legend: a marker in a colour (None: any colour, drawn hollow) and its name."""
+
+    name: str
+    colour: str | None
+    symbol: str
+
+
+def query_line_styles(k: int) -> list[tuple[float, float]]:
+    """(opacity, width in pixels) of the line from a query to its rank-1 … rank-k document: strongest first.
+
+    Opacity falls linearly from 0.9 to 0.35 and width from 2.5 to 1.2 px, so the nearest documents read at a
+    glance and the far end of the top k stays visible without cluttering.
+    """
+    if k <= 0:
+        return []
+    steps = np.linspace(0.0, 1.0, k) if k > 1 else np.zeros(1)
+    return [(round(0.9 - 0.55 * t, 3), round(2.5 - 1.3 * t, 3)) for t in steps.tolist()]
 
 
 def colour_of_slot(slot: int) -> str:
@@ -74,12 +116,21 @@ class Encoding:
     categories: np.ndarray
     names: list[str]
     colours: list[str]
-    layers: list[int]  # LAYER_UNDER (noise), LAYER_NORMAL; queries are on LAYER_TOP through their symbol
+    layers: list[int]  # LAYER_UNDER (noise), LAYER_NORMAL; queries are on LAYER_TOP through their marker
     symbols: np.ndarray
-    symbol_names: dict[str, str] = field(default_factory=dict)  # legend entries for the markers
+    legend: list[LegendEntry] = field(default_factory=list)  # what a map's legend lists, in order
+    markers: dict[str, Marker] = field(default_factory=lambda: dict(MARKERS))
 
     def colour_of(self, name: str) -> str | None:
         return self.colours[self.names.index(name)] if name in self.names else None
+
+    def marker(self, symbol: str) -> Marker:
+        return self.markers.get(symbol, MARKERS[DOCUMENT_SYMBOL])
+
+    def layer_of(self, category: int, symbol: str) -> int:
+        """The drawing layer of a category's items with `symbol` (queries above every document)."""
+        layer = self.marker(symbol).layer
+        return self.layers[category] if layer is None else layer
 
 
 def category_labels(
@@ -96,7 +147,7 @@ def category_labels(
         keys = np.array([str(item.metadata.get(column, MISSING_VALUE)) for item in items], dtype=object)
         return keys, {}
     keys = np.where(np.asarray(kinds) == "query", "queries", "documents")
-    return keys, {}
+    return keys, {"documents": DOCUMENT_NAME, "queries": QUERY_NAME}
 
 
 def encode(
@@ -110,14 +161,18 @@ def encode(
     """The encoding of `items` (with their `kinds`) for a colour-by choice; new categories get their colours here.
 
     Categories are listed biggest first (noise and "other" last); beyond MAX_CATEGORIES the smallest share
-    "other". Cluster noise is grey on the layer under the rest. Queries are stars, drawn on top; their legend
-    entry says "query" whatever the colouring.
+    "other". Cluster noise is grey on the layer under the rest. Queries are big stars drawn on top; a query with
+    no value for a metadata colouring is dark (QUERY_COLOUR), not a "—" category. The legend lists each
+    category that documents are drawn in, then one "query" star whatever the colouring.
     """
     colour_by = colour_by if colour_by in ("kind", "cluster") or colour_by.startswith("meta:") else "kind"
     if colour_by == "cluster" and clusters is None:
         colour_by = "kind"
     keys, shown = category_labels(items, kinds, colour_by, clusters, cluster_names or {})
-    values, row_codes, counts = np.unique(keys.astype(str), return_inverse=True, return_counts=True)
+    keys = keys.astype(str)
+    queries = np.asarray(kinds) == "query"
+    plain_queries = queries & (keys == MISSING_VALUE) if colour_by.startswith("meta:") else np.zeros_like(queries)
+    values, row_codes, counts = np.unique(keys[~plain_queries], return_inverse=True, return_counts=True)
     is_noise = np.array([colour_by == "cluster" and v == str(NOISE) for v in values], dtype=bool)
     ranking = sorted(range(len(values)), key=lambda i: (bool(is_noise[i]), -counts[i], str(values[i])))
     kept = [i for i in ranking if not is_noise[i]][:MAX_CATEGORIES]
@@ -140,8 +195,24 @@ def encode(
         names.append(NOISE_NAME)
         palette.append(NOISE_COLOUR)
         layers.append(LAYER_UNDER)
-    queries = np.asarray(kinds) == "query"
+    categories = np.empty(len(keys), dtype=np.int64)
+    categories[~plain_queries] = category_of_value[row_codes.reshape(-1)]
+    if plain_queries.any():
+        categories[plain_queries] = len(names)
+        names.append(QUERY_NAME)
+        palette.append(QUERY_COLOUR)
+        layers.append(LAYER_NORMAL)
     symbols = np.where(queries, QUERY_SYMBOL, DOCUMENT_SYMBOL)
-    symbol_names = {} if colour_by == "kind" or not queries.any() else {DOCUMENT_SYMBOL: "document",
-                                                                       QUERY_SYMBOL: "query"}  # fmt: skip
-    return Encoding(category_of_value[row_codes.reshape(-1)], names, palette, layers, symbols, symbol_names)
+    return Encoding(categories, names, palette, layers, symbols, _legend(categories, queries, names, palette))
+
+
+def _legend(categories: np.ndarray, queries: np.ndarray, names: list[str], colours: list[str]) -> list[LegendEntry]:
+    """A dot per category that documents are drawn in, then one "query" star: in their colour when they share one."""
+    with_documents = np.zeros(len(names), dtype=bool)
+    with_documents[categories[~queries]] = True
+    legend = [LegendEntry(names[c], colours[c], DOCUMENT_SYMBOL) for c in np.flatnonzero(with_documents).tolist()]
+    query_categories = np.unique(categories[queries]).tolist()
+    if query_categories:
+        colour = colours[query_categories[0]] if len(query_categories) == 1 else None
+        legend.append(LegendEntry(QUERY_NAME, colour, QUERY_SYMBOL))
+    return legend

@@ -3,7 +3,7 @@
 pyqtgraph's ScatterPlotItem styles every point in a Python loop (~5 µs a point even when all share one style), so
 100 000 points set in one call block the GUI for half a second. A layer is therefore filled CHUNK_POINTS points at
 a time, for a slice of each event-loop turn that its owner chooses, until all are in, and then swapped in whole for
-the layer it replaces.
+the layer it replaces. Size and outline are per style (a whole item), never per point, so they cost nothing extra.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from PySide6.QtGui import QBrush, QPen
 
 CHUNK_POINTS = 2_500  # points added to a layer per step: ~12 ms of pyqtgraph's per-point styling
 
-Style = tuple[str, QBrush | None, int]  # symbol, brush, drawing layer (core.encoding's LAYER_*)
+# symbol, brush, drawing layer (core.encoding's LAYER_*), size in pixels, pen (None: the PointLayer's)
+Style = tuple[str, QBrush | None, int, float, QPen | None]
+LAYER_Z_STEP = 0.01  # z added per drawing layer: queries stay above documents whatever is added later
 
 
 class PointLayer:
@@ -33,20 +35,20 @@ class PointLayer:
     the positions itself.
     """
 
-    def __init__(self, plot: pg.PlotWidget, z: float, size: int, pen: QPen | None = None) -> None:
-        self.plot, self.z, self.size = plot, z, size
+    def __init__(self, plot: pg.PlotWidget, z: float, pen: QPen | None = None) -> None:
+        self.plot, self.z = plot, z
         self.pen = pen if pen is not None else pg.mkPen(None)
         self.items: list[pg.ScatterPlotItem] = []
         self._shown = self.items  # what is on screen; another list while `items` is being built
-        self._pending: deque[tuple[int, np.ndarray, str, QBrush | None]] = deque()  # style, positions, look
+        self._pending: deque[tuple[int, np.ndarray, Style]] = deque()  # style group, positions, look
         self._groups: list[int] = []  # the style group of each item being built
         self._opacity = 1.0
 
     def replace(self, xy: np.ndarray, rows: np.ndarray, styles: np.ndarray, table: Sequence[Style]):
-        """Draw `xy[rows]`; `styles[i]` indexes `table` ((symbol, brush, layer) triples) for `rows[i]`.
+        """Draw `xy[rows]`; `styles[i]` indexes `table` (symbol, brush, layer, size, pen) for `rows[i]`.
 
-        Lower layers are drawn first (cluster noise under everything, queries over everything); within a layer
-        bigger groups go first, so small categories stay visible on top of big ones.
+        Lower layers are drawn first and sit lower in z (cluster noise under everything, queries over everything);
+        within a layer bigger groups go first, so small categories stay visible on top of big ones.
         """
         if self.items is not self._shown:  # a replacement still being built is dropped; the shown one stays
             self._remove(self.items)
@@ -58,9 +60,9 @@ class PointLayer:
             codes, starts, counts = np.unique(styles[order], return_index=True, return_counts=True)
             for group in sorted(range(len(codes)), key=lambda g: (table[codes[g]][2], -counts[g])):
                 members = rows[order[starts[group] : starts[group] + counts[group]]]
-                symbol, brush, _ = table[codes[group]]
+                style = table[codes[group]]
                 for chunk in range(0, len(members), CHUNK_POINTS):
-                    self._pending.append((group, xy[members[chunk : chunk + CHUNK_POINTS]], symbol, brush))
+                    self._pending.append((group, xy[members[chunk : chunk + CHUNK_POINTS]], style))
         if not self._pending:
             self._show()  # nothing to draw: the old layer goes at once
 
@@ -75,13 +77,14 @@ class PointLayer:
             return True
         built_before = bool(self.items)
         while self._pending and time.perf_counter() < deadline:
-            group, positions, symbol, brush = self._pending.popleft()
+            group, positions, (symbol, brush, layer, size, pen) = self._pending.popleft()
             if self._groups and self._groups[-1] == group:
                 self.items[-1].addPoints(pos=positions)
                 continue
-            item = pg.ScatterPlotItem(pxMode=True, size=self.size, pen=self.pen, brush=brush, symbol=symbol)
+            pen = self.pen if pen is None else pen
+            item = pg.ScatterPlotItem(pxMode=True, size=size, pen=pen, brush=brush, symbol=symbol)
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go through row_at_scene_pos instead
-            item.setZValue(self.z)
+            item.setZValue(self.z + LAYER_Z_STEP * layer)
             item.setOpacity(self._opacity)
             item.setData(pos=positions)
             self.items.append(item)

@@ -3,7 +3,9 @@
 Drawing never freezes the window, whatever the number of points: points are drawn as layers (point_layer's
 PointLayer), each filled for a slice of every event-loop turn (SLICE_BUDGET_S) until all are in, then swapped in
 whole; `drawn` says when. Highlighting lowers the opacity of the whole base layer (one call, no per-point work)
-and draws the matches again on top; the selection rings are a layer of their own.
+and draws the matches again on top; the selection rings are a layer of their own. Marker size, outline and layer
+come from the encoding per style (queries: big stars above every document), and query lines are one item per
+rank, fading with rank, drawn over the documents and under the queries.
 
 Hover (throttled to one lookup per 30 ms) and clicks find the point under the cursor with one vectorised
 distance pass over all points: under a millisecond for 100 000, so no spatial index is worth keeping (scipy's
@@ -24,12 +26,24 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
-from workbench.core.encoding import LAYER_TOP, QUERY_SYMBOL, Encoding
-from workbench.ui.point_layer import CHUNK_POINTS, PointLayer, Style
+from workbench.core.encoding import (
+    DOCUMENT_SYMBOL,
+    LAYER_NORMAL,
+    LAYER_TOP,
+    MARKERS,
+    QUERY_LINE_COLOUR,
+    Encoding,
+    Marker,
+    query_line_styles,
+)
+from workbench.ui.point_layer import CHUNK_POINTS, LAYER_Z_STEP, PointLayer, Style
 
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
 HOVER_RADIUS_PX = 8
-POINT_SIZE, RING_SIZE = 9, 14
+RING_MARGIN, HOVER_MARGIN = 5, 9  # pixels a selection ring and the hover ring reach beyond their marker
+LEGEND_MAX_SIZE = 15.0  # a marker in the legend: big enough to tell a star, small enough for one line
+BASE_Z = 2.0
+LINES_Z = BASE_Z + LAYER_Z_STEP * (LAYER_NORMAL + 0.5)  # over the documents, under the query stars
 SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
 SELECT_MODES = ("pan", "rect", "lasso")
 
@@ -113,19 +127,17 @@ class ScatterView(QWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
-        self.base = PointLayer(self.plot, 2, POINT_SIZE)
-        self.matches = PointLayer(self.plot, 2.5, POINT_SIZE)
-        self.rings = PointLayer(self.plot, 3, RING_SIZE, pg.mkPen("#111", width=1.5))
+        self.base = PointLayer(self.plot, BASE_Z)
+        self.matches = PointLayer(self.plot, BASE_Z + 0.5)
+        self.rings = PointLayer(self.plot, BASE_Z + 1, pg.mkPen("#111", width=1.5))
         self._layers = (self.base, self.matches, self.rings)
         self.hover_mark = pg.ScatterPlotItem(pxMode=True, size=18, pen=pg.mkPen("#d62728", width=2), brush=None)
-        self.hover_mark.setZValue(4)
-        self.lines = pg.PlotDataItem(pen=pg.mkPen(QColor(120, 120, 120, 110), width=1), connect="pairs")
-        self.lines.setZValue(1)
+        self.hover_mark.setZValue(BASE_Z + 2)
+        self.lines: list[pg.PlotDataItem] = []  # one per rank: lines[0] joins each query to its nearest document
         self.hover_text = pg.TextItem(color="#111", fill=pg.mkBrush(255, 255, 240, 235), border="#999", anchor=(0, 1))
         self.hover_text.setZValue(10)
         self.hover_text.hide()
-        for item in (self.lines, self.hover_mark):
-            self.plot.addItem(item)
+        self.plot.addItem(self.hover_mark)
         self.plot.addItem(self.hover_text, ignoreBounds=True)
         self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
         layout = QVBoxLayout(self)
@@ -139,6 +151,8 @@ class ScatterView(QWidget):
         self._row_lookup: Callable[[str], int | None] | None = None
         self._styles = np.zeros(0, dtype=np.int64)
         self._style_table: list[Style] = []
+        self._shape_of_row = np.zeros(0, dtype=np.int64)  # index into _shape_sizes, per row
+        self._shape_sizes: list[float] = [MARKERS[DOCUMENT_SYMBOL].size]
         self.highlighted: np.ndarray | None = None
         self.hovered_row: int | None = None
         self._pending_hover: QPointF | None = None
@@ -170,21 +184,33 @@ class ScatterView(QWidget):
         self.legend.clear()
         if encoding is None or len(self.xy) == 0:
             self._style_table, self._styles = [], np.zeros(len(self.xy), dtype=np.int64)
+            self._shape_of_row = np.zeros(len(self.xy), dtype=np.int64)
+            self._shape_sizes = [MARKERS[DOCUMENT_SYMBOL].size]
         else:
             shapes, shape_of_row = np.unique(np.asarray(encoding.symbols, dtype=str), return_inverse=True)
             shapes = [str(shape) for shape in shapes]
+            markers = [encoding.marker(shape) for shape in shapes]
+            pens = [_outline(marker) for marker in markers]
             brushes = [pg.mkBrush(QColor(colour)) for colour in encoding.colours]
             self._style_table = [
-                (shape, brush, LAYER_TOP if shape == QUERY_SYMBOL else layer)
-                for brush, layer in zip(brushes, encoding.layers, strict=True)
-                for shape in shapes
+                (shape, brush, encoding.layer_of(category, shape), marker.size, pen)
+                for category, brush in enumerate(brushes)
+                for shape, marker, pen in zip(shapes, markers, pens, strict=True)
             ]
             categories = np.asarray(encoding.categories, dtype=np.int64).reshape(-1)
-            self._styles = categories * len(shapes) + shape_of_row.reshape(-1)
-            for brush, name in zip(brushes, encoding.names, strict=True):
-                self.legend.addItem(pg.ScatterPlotItem(size=9, brush=brush, pen=None, symbol="o"), name)
-            for symbol, name in encoding.symbol_names.items():
-                self.legend.addItem(pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#888"), pen=None, symbol=symbol), name)
+            self._shape_of_row = shape_of_row.reshape(-1)
+            self._shape_sizes = [marker.size for marker in markers]
+            self._styles = categories * len(shapes) + self._shape_of_row
+            for entry in encoding.legend:
+                marker = encoding.marker(entry.symbol)
+                hollow = entry.colour is None  # members of several colours: the shape alone, outlined
+                sample = pg.ScatterPlotItem(
+                    size=min(marker.size, LEGEND_MAX_SIZE),
+                    symbol=entry.symbol,
+                    brush=pg.mkBrush("#ffffff" if hollow else QColor(entry.colour)),
+                    pen=pg.mkPen("#333", width=1) if hollow else None,
+                )
+                self.legend.addItem(sample, entry.name)
         self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)
         self.base.set_opacity(1.0)
         self.matches.clear()
@@ -226,13 +252,33 @@ class ScatterView(QWidget):
         """(m, 2) positions of the selection rings on screen."""
         return self.rings.positions()
 
-    def set_lines(self, segments: np.ndarray) -> None:
-        """Line segments as (m, 2, 2) start/end points (e.g. each query to its nearest documents)."""
-        if len(segments) == 0:
-            self.lines.setData([], [])
-            return
-        flat = np.asarray(segments, dtype=np.float32).reshape(-1, 2)
-        self.lines.setData(flat[:, 0], flat[:, 1])
+    def set_lines(self, segments: np.ndarray, ranks: np.ndarray | None = None) -> None:
+        """Line segments as (m, 2, 2) start/end points, each with its rank (0: a query's nearest document).
+
+        One item per rank, so the whole set costs k items whatever the number of queries; each rank's opacity
+        and width come from core.encoding.query_line_styles (rank 1 strongest).
+        """
+        segments = np.asarray(segments, dtype=np.float32).reshape(-1, 2, 2)
+        ranks = np.zeros(len(segments), dtype=np.int64) if ranks is None else np.asarray(ranks, dtype=np.int64)
+        styles = query_line_styles(int(ranks.max()) + 1 if len(segments) else 0)
+        while len(self.lines) < len(styles):
+            item = pg.PlotDataItem(connect="pairs")
+            item.setZValue(LINES_Z)
+            self.plot.addItem(item, ignoreBounds=True)
+            self.lines.append(item)
+        for rank, item in enumerate(self.lines):
+            if rank >= len(styles):
+                item.setData([], [])
+                continue
+            opacity, width = styles[rank]
+            colour = QColor(QUERY_LINE_COLOUR)
+            colour.setAlphaF(opacity)
+            flat = segments[ranks == rank].reshape(-1, 2)
+            item.setData(flat[:, 0], flat[:, 1], pen=pg.mkPen(colour, width=width))
+
+    def line_opacities(self) -> list[float]:
+        """The opacity of each rank's lines now drawn, nearest rank first (what a test or a person can check)."""
+        return [item.opts["pen"].color().alphaF() for item in self.lines if item.xData is not None and len(item.xData)]
 
     def highlight(self, rows: np.ndarray | None) -> None:
         """Dim every point but `rows`; None shows all at full strength."""
@@ -252,7 +298,8 @@ class ScatterView(QWidget):
         """Ring the selected points (the selection itself lives in AppState)."""
         found = (self.row_of(i) for i in ids)
         rows = np.array([row for row in found if row is not None], dtype=np.int64)
-        self.rings.replace(self.xy, rows, np.zeros(len(rows), dtype=np.int64), [("o", None, LAYER_TOP)])
+        table: list[Style] = [("o", None, LAYER_TOP, size + RING_MARGIN, None) for size in self._shape_sizes]
+        self.rings.replace(self.xy, rows, self._shape_of_row[rows], table)
         self._schedule_fill()
 
     def row_of(self, item_id: str) -> int | None:
@@ -267,7 +314,10 @@ class ScatterView(QWidget):
     def mark(self, item_id: str) -> None:
         """Ring one point (e.g. the one hovered in a linked view); an unknown or empty id clears the ring."""
         row = self.row_of(item_id) if item_id else None
-        self.hover_mark.setData(pos=self.xy[[row]] if row is not None else np.zeros((0, 2)))
+        if row is None:
+            self.hover_mark.setData(pos=np.zeros((0, 2)))
+            return
+        self.hover_mark.setData(pos=self.xy[[row]], size=self._shape_sizes[self._shape_of_row[row]] + HOVER_MARGIN)
 
     def set_mode(self, mode: str) -> None:
         assert mode in SELECT_MODES
@@ -331,6 +381,11 @@ class ScatterView(QWidget):
         ids = [self.ids[r] for r in rows]
         self.selection_made.emit(ids, additive)
         return ids
+
+
+def _outline(marker: Marker) -> QPen | None:
+    """The pen of a marker's outline, or None for the layer's default (no outline)."""
+    return None if marker.outline is None else pg.mkPen(QColor(marker.outline), width=marker.outline_width)
 
 
 def shorten(text: str, limit: int = 280, width: int = 60) -> str:
