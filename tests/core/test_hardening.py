@@ -5,6 +5,9 @@ Gemini runs against the fake server on 127.0.0.1 with the real google-genai clie
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.fakes.fake_gemini import FakeGemini, Fault
@@ -79,3 +82,83 @@ def test_a_url_is_shown_without_its_userinfo() -> None:
     assert shown_url("http://u:p@example.org:8080/v1") == "http://example.org:8080/v1"
     assert shown_url("https://example.org") == "https://example.org"
     assert "s3cret-password" not in scrub("proxy at http://u:s3cret-password@example.org refused")
+
+
+# -- 5: concurrent writers of one output -------------------------------------------------------------------------
+def test_two_writers_of_one_path_get_different_temporary_names(tmp_path) -> None:
+    from workbench.core.exports import atomic_path
+
+    target = tmp_path / "same.parquet"
+    with atomic_path(target) as first, atomic_path(target) as second:
+        assert first != second and first.parent == second.parent == tmp_path
+        first.write_bytes(b"first")
+        second.write_bytes(b"second")
+    assert target.read_bytes() in (b"first", b"second")
+    assert [p.name for p in tmp_path.iterdir()] == ["same.parquet"]
+
+
+def test_exchange_writes_remove_their_temporary_file_on_failure(tmp_path, monkeypatch) -> None:
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from workbench.core.embedders.base import EmbeddingSpec
+    from workbench.core.exchange import write_parquet
+    from workbench.core.items import Item
+
+    def half_then_fail(table, where, **kw):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", half_then_fail)
+    with pytest.raises(OSError):
+        write_parquet(tmp_path / "o.parquet", [Item.create("a")], np.ones((1, 2), np.float32), EmbeddingSpec())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_partial_files_of_ours_are_cleaned_up_when_writing_beside_them(tmp_path) -> None:
+    import time
+
+    from workbench.core.exports import atomic_path
+
+    stale, fresh, foreign = (
+        tmp_path / ".o.parquet.123.ab12cd.partial",
+        tmp_path / ".o.parquet.9.ff.partial",
+        tmp_path / "notes.partial",
+    )
+    for path in (stale, fresh, foreign):
+        path.write_bytes(b"x")
+    old = time.time() - 2 * 86_400
+    os.utime(stale, (old, old))
+    os.utime(foreign, (old, old))
+    with atomic_path(tmp_path / "other.csv") as tmp:
+        tmp.write_text("a\n")
+    assert not stale.exists() and fresh.exists() and foreign.exists()
+
+
+CONCURRENT_WRITER = """
+import sys, numpy as np
+from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.exchange import write_parquet
+from workbench.core.items import Item
+items = [Item.create(f"text {i} " * 20) for i in range(2000)]
+vectors = np.random.default_rng(int(sys.argv[2])).normal(size=(2000, 64)).astype(np.float32)
+for _ in range(15):
+    write_parquet(sys.argv[1], items, vectors, EmbeddingSpec())
+"""
+
+
+def test_two_processes_writing_one_exchange_file_leave_a_readable_file(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from workbench.core.exchange import read_parquet
+
+    target = tmp_path / "same.parquet"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(target), str(seed)], stderr=subprocess.PIPE)
+        for seed in (1, 2)
+    ]
+    errors = [writer.communicate(timeout=120)[1].decode() for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    assert len(read_parquet(target).items) == 2000
+    assert [p.name for p in tmp_path.iterdir()] == ["same.parquet"]

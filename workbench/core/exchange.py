@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.core.atomic import atomic_path
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item, metadata_keys
@@ -84,10 +85,9 @@ def write_parquet(
     derived: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the exchange file atomically (temp file + rename), so a crash never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
-    pq.write_table(to_arrow(items, vectors, spec, derived), tmp)
-    tmp.replace(path)
+    table = to_arrow(items, vectors, spec, derived)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def read_parquet(path: str | Path) -> ExchangeTable:

@@ -10,7 +10,7 @@
   newlines inside texts become spaces there; the other formats keep texts exactly.
 
 Every file is written to a temporary name in the same folder and renamed over the target when complete, so a
-crash or a cancel never leaves half a file under the name a user chose.
+crash or a cancel never leaves half a file under the name a user chose (`core/atomic.py`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.core.atomic import atomic_path
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
 from workbench.core.exchange import DERIVED_COLUMNS, RESERVED_COLUMNS, ExchangeTable, read_parquet, to_arrow
@@ -42,22 +42,6 @@ EXPORT_FORMATS = {
 READABLE_EXPORTS = (".parquet", ".csv", ".npy")
 _CHUNK = 2_000  # rows between progress reports and cancel checks
 _PROJECTOR_SKIP = frozenset({"vector", "provider", "model", "dim", "task", "x", "y"})
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside `path`; on a clean exit it is synced and renamed over `path`, else deleted."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def sidecar_path(npy_path: str | Path) -> Path:
