@@ -162,3 +162,76 @@ def test_two_processes_writing_one_exchange_file_leave_a_readable_file(tmp_path)
     assert [writer.returncode for writer in writers] == [0, 0], errors
     assert len(read_parquet(target).items) == 2000
     assert [p.name for p in tmp_path.iterdir()] == ["same.parquet"]
+
+
+# -- 4: a hung server: a timeout and a cancel ---------------------------------------------------------------------
+def finishes_within(seconds: float, call) -> tuple[object, BaseException | None, float]:
+    """Run `call` in a thread; fail the test if it has not returned within `seconds` (today's code would hang)."""
+    import threading
+    import time
+
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+
+    start = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    return outcome.get("value"), outcome.get("error"), time.monotonic() - start  # type: ignore[return-value]
+
+
+def test_a_hung_server_fails_after_the_timeout_retries_included(server, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_GEMINI_TIMEOUT_S", "0.5")
+    server.fail_next(*[Fault(hang=True)] * 6)
+    embedder = GeminiEmbedder(api_key=ECHOED_KEY, dim=8, base_url=server.base_url, retry=RetryPolicy(5, 0.01))
+    assert embedder.timeout_s == 0.5
+    _, error, took = finishes_within(6, lambda: embedder.encode_documents(["a"]))
+    assert isinstance(error, ServiceError), error
+    assert "did not answer within 0.5 s" in str(error) and "--timeout" in str(error)
+    assert took < 0.5 * 3 + 1.0  # the budget: three times the timeout, every retry included
+    assert len(server.embed_requests()) >= 2  # it did retry within the budget
+
+
+def test_the_default_timeouts_fail_a_dead_server_within_30_s() -> None:
+    embedder = GeminiEmbedder(api_key=ECHOED_KEY)
+    assert embedder.timeout_s * 3 <= 30
+    with pytest.raises(InputError, match="timeout"):
+        GeminiEmbedder(api_key=ECHOED_KEY, timeout_s=0)
+
+
+def test_cancel_ends_a_hung_request_within_a_second_and_keeps_finished_batches(server) -> None:
+    import threading
+    import time
+
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedding import embed_items
+    from workbench.core.errors import Cancelled
+    from workbench.core.items import Item
+
+    server.fail_next(Fault(), Fault(hang=True))  # the first batch is answered, the second never
+    embedder = gemini(server, timeout_s=60)
+    embedder.max_concurrency = 1
+    cache = EmbeddingCache()
+    first_batch_done, cancel_at = threading.Event(), [float("inf")]
+
+    def progress(done: int, total: int) -> None:
+        if done >= 100:
+            first_batch_done.set()
+
+    def cancelled() -> bool:
+        if first_batch_done.is_set() and cancel_at[0] == float("inf"):
+            cancel_at[0] = time.monotonic() + 0.3  # cancel while the second request hangs
+        return time.monotonic() >= cancel_at[0]
+
+    items = [Item.create(f"text {i}") for i in range(150)]
+    _, error, _ = finishes_within(10, lambda: embed_items(items, embedder, cache, progress, cancelled))
+    assert isinstance(error, Cancelled), error
+    assert time.monotonic() - cancel_at[0] < 1.5
+    assert "100 of 150" in str(error)
+    assert cache.count() == 100

@@ -3,8 +3,9 @@
 It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
 shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
 body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
-wrong dimension, or be slow. Vectors are deterministic from the text (not normalised unless 3072-d, as the real
-API), so tests can check what reached the server.
+wrong dimension, be slow, or hang (read a request and never answer it until the server stops). Vectors are
+deterministic from the text (not normalised unless 3072-d, as the real API), so tests can check what reached the
+server.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Fault:
     drop: bool = False  # close the connection without an answer
     wrong_count: bool = False
     wrong_dim: bool = False
+    hang: bool = False  # read the request, then answer nothing (a dead server that keeps the connection open)
 
 
 @dataclass
@@ -64,6 +66,7 @@ class FakeGemini:
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> FakeGemini:
         server = self
@@ -87,6 +90,7 @@ class FakeGemini:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()  # hung requests end now
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -111,6 +115,10 @@ class FakeGemini:
             fault = self.faults.popleft() if self.faults and method == "POST" else None
         if self.delay:
             time.sleep(self.delay)
+        if fault and fault.hang:
+            self._stopping.wait(120)
+            handler.close_connection = True
+            return
         if fault and fault.drop:
             handler.close_connection = True
             handler.connection.shutdown(2)

@@ -37,6 +37,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "Gemini: RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY)",
     )
     group.add_argument("--base-url", help="Gemini endpoint (default: GOOGLE_GEMINI_BASE_URL or Google's)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="Gemini: how long one request may wait to connect and for the answer (default: "
+        "WORKBENCH_GEMINI_TIMEOUT_S or 10); a server that does not answer fails after 3 times this, retries included",
+    )
 
 
 def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
@@ -45,8 +52,17 @@ def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
     register_url_secrets(os.environ.get("GOOGLE_GEMINI_BASE_URL"))
     if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim must be a positive number, not {args.dim}.")
+    timeout_from_args(args)  # checked before any work
     spec = default_spec(args.provider, args.model, args.dim)
     return replace(spec, document_task=args.task, query_task=args.task) if args.task else spec
+
+
+def timeout_from_args(args: argparse.Namespace) -> float | None:
+    """--timeout, checked (None: the provider's default)."""
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and not 0 < timeout <= 3600:
+        raise InputError(f"--timeout must be a number of seconds between 0 and 3600, not {timeout:g}.")
+    return timeout
 
 
 def api_key_from_env() -> str | None:

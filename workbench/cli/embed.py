@@ -10,7 +10,13 @@ import argparse
 import logging
 from pathlib import Path
 
-from workbench.cli.common import ProgressBar, add_model_options, api_key_from_env, spec_from_args
+from workbench.cli.common import (
+    ProgressBar,
+    add_model_options,
+    api_key_from_env,
+    spec_from_args,
+    timeout_from_args,
+)
 from workbench.core.cache import EmbeddingCache
 from workbench.core.embedders import make_embedder
 from workbench.core.embedding import embed_items
@@ -94,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     )
     items, report = read_items(args.input, options, progress=ProgressBar("reading"))
     log.info("%s: %s", args.input, report.summary())
-    embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
+    embedder = make_embedder(
+        spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
+    )
     cache = EmbeddingCache()
     try:
         result = embed_items(items, embedder, cache, progress=ProgressBar("embedding"))

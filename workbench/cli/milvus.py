@@ -13,7 +13,13 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import ProgressBar, add_model_options, api_key_from_env, spec_from_args
+from workbench.cli.common import (
+    ProgressBar,
+    add_model_options,
+    api_key_from_env,
+    spec_from_args,
+    timeout_from_args,
+)
 
 log = logging.getLogger("workbench.cli.milvus")
 INDEX_CHOICES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # = core.milvus.INDEX_TYPES, without importing pymilvus
@@ -101,7 +107,9 @@ def run_search(args: argparse.Namespace) -> int:
     stored = prepare_search(target, args.collection, args.filter)  # a typo fails before the query is paid for
     if warning := other_model_message(args.collection, stored, spec):
         print(f"workbench search: warning: {warning}", file=sys.stderr)
-    embedder = make_embedder(spec, api_key=api_key_from_env(), base_url=args.base_url)
+    embedder = make_embedder(
+        spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
+    )
     cache = EmbeddingCache()
     try:
         vector = embed_query(args.query, embedder, cache)

@@ -8,7 +8,9 @@ texts of the same kind are encoded once even when they are different items (othe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cached_property
@@ -85,6 +87,14 @@ def _check_batch(vectors: Sequence[np.ndarray], texts: Sequence[str], dim: int |
     return array
 
 
+def _takes_cancelled(method: Callable[..., object]) -> bool:
+    """True when an encode method accepts our `cancelled` keyword (pymilvus.model's functions do not)."""
+    try:
+        return "cancelled" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def embed_items(
     items: Sequence[Item],
     embedder: Embedder,
@@ -121,8 +131,16 @@ def embed_items(
         size = max(1, embedder.batch_size)
         batches += [(kind, missing[i : i + size]) for i in range(0, len(missing), size)]
 
+    # A cancel (or Ctrl-C in the main thread) also stops the batches in flight where the embedder can stop a wait
+    # (Gemini: a hung request), so it takes effect within a second instead of after the request's timeout.
+    stop = threading.Event()
+
+    def stopped() -> bool:
+        return stop.is_set() or cancelled()
+
     def encode(kind: ItemKind, texts: list[str]) -> np.ndarray:
-        raw = embedder.encode_queries(texts) if kind == "query" else embedder.encode_documents(texts)
+        method = embedder.encode_queries if kind == "query" else embedder.encode_documents
+        raw = method(texts, cancelled=stopped) if _takes_cancelled(method) else method(texts)
         return _check_batch(raw, texts, dim, who)
 
     workers = max(1, min(embedder.max_concurrency, len(batches) or 1))
@@ -147,8 +165,11 @@ def embed_items(
                     known[kind].update(zip(texts, vectors, strict=True))
                     done += len(texts)
                     progress(done, total)
-        except BaseException:
-            # Keep what other threads finish: wait for them and cache their batches, then re-raise.
+        except BaseException as error:
+            # Keep what other threads finish: wait for them and cache their batches, then re-raise. After a cancel
+            # or Ctrl-C, batches that can stop do (they raise Cancelled); the others still finish and are kept.
+            if isinstance(error, Cancelled | KeyboardInterrupt):
+                stop.set()
             for future in in_flight:
                 kind, texts = in_flight[future]
                 try:
@@ -157,6 +178,9 @@ def embed_items(
                     continue
                 if cache:
                     cache.put_many(spec, dim, kind, texts, vectors)
+                done += len(texts)
+            if isinstance(error, Cancelled):
+                raise Cancelled(f"Cancelled after {done} of {total} texts; the finished ones are cached.") from None
             raise
     if done < total:
         raise Cancelled(f"Cancelled after {done} of {total} texts; the finished ones are cached.")

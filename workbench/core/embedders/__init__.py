@@ -22,8 +22,11 @@ def default_spec(provider: str, model: str | None = None, dim: int | None = None
     return EmbeddingSpec(provider, model or DEFAULT_MODELS[provider], dim, document_task, query_task)
 
 
-def make_embedder(spec: EmbeddingSpec, api_key: str | None = None, base_url: str | None = None) -> Embedder:
-    """The embedder for a spec. `api_key` / `base_url` matter to remote providers only."""
+def make_embedder(
+    spec: EmbeddingSpec, api_key: str | None = None, base_url: str | None = None, timeout_s: float | None = None
+) -> Embedder:
+    """The embedder for a spec. `api_key` / `base_url` / `timeout_s` (None: the default) matter to remote
+    providers only."""
     if spec.provider == "local":
         from workbench.core.embedders.local import LocalEmbedder
 
@@ -31,7 +34,7 @@ def make_embedder(spec: EmbeddingSpec, api_key: str | None = None, base_url: str
     if spec.provider == "gemini":
         from workbench.core.embedders.gemini import GeminiEmbedder
 
-        return GeminiEmbedder.from_spec(spec, api_key=api_key, base_url=base_url)
+        return GeminiEmbedder.from_spec(spec, api_key=api_key, base_url=base_url, timeout_s=timeout_s)
     raise InputError(f"Unknown provider '{spec.provider}': choose one of {', '.join(PROVIDERS)}.")
 
 

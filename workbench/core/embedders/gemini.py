@@ -6,6 +6,12 @@ Retries are our own loop rather than the SDK's HttpRetryOptions: we need to hono
 dropped connections (httpx transport errors, which HttpRetryOptions does not cover), count attempts for the
 message, and keep the delays tiny in tests. Backoff is exponential with full jitter, capped, and a Retry-After
 header wins over the computed delay. The key goes to the SDK only; it is never formatted into a message or log.
+
+Time: one request may wait `timeout_s` (default 10 s, WORKBENCH_GEMINI_TIMEOUT_S, the CLI's --timeout) for the
+connection and for the answer; a server that keeps failing that way is given up after three times that in all,
+retries included, so a dead server fails within ~30 s by default. Each request runs in a daemon thread while the
+caller polls `cancelled()`, so a cancel ends the wait within ~0.1 s even when the server never answers (the
+abandoned request ends at its own timeout and its answer is dropped).
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
-from workbench.core.errors import InputError, ServiceError
+from workbench.core.errors import Cancelled, InputError, ServiceError
+from workbench.core.progress import CancelledFn, never_cancelled
 from workbench.core.secrets import register_secret, register_url_secrets, shown_url
 
 log = logging.getLogger("workbench.core.embedders.gemini")
@@ -49,6 +56,9 @@ TASK_TYPES = (
 )
 MAX_BATCH = 100  # the API rejects more items per batchEmbedContents call
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
+DEFAULT_TIMEOUT_S = 10.0
+BUDGET_TIMEOUTS = 3  # a request that keeps timing out or failing to connect is given up after 3 × timeout_s
+_POLL_S = 0.05  # how often a wait checks cancelled()
 
 
 def bare_model_name(model: str) -> str:
@@ -71,6 +81,12 @@ def _env_number(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
+
+
+def default_timeout_s() -> float:
+    """WORKBENCH_GEMINI_TIMEOUT_S when it is a positive number, else DEFAULT_TIMEOUT_S."""
+    value = _env_number("WORKBENCH_GEMINI_TIMEOUT_S", DEFAULT_TIMEOUT_S)
+    return value if value > 0 else DEFAULT_TIMEOUT_S
 
 
 @dataclass
@@ -103,7 +119,7 @@ class GeminiEmbedder:
         base_url: str | None = None,
         max_concurrency: int = 4,
         retry: RetryPolicy | None = None,
-        timeout_s: float = 60.0,
+        timeout_s: float | None = None,
     ) -> None:
         if not api_key:
             raise InputError("No Gemini API key: paste one in the Model & key panel or set GEMINI_API_KEY.")
@@ -112,11 +128,13 @@ class GeminiEmbedder:
                 raise InputError(f"Unknown Gemini task type '{task}': use one of {', '.join(TASK_TYPES)}.")
         if dim is not None and not 1 <= dim <= 3072:
             raise InputError(f"Gemini output dimensionality must be between 1 and 3072 (128–3072 advised), not {dim}.")
+        if timeout_s is not None and not 0 < timeout_s <= 3600:
+            raise InputError(f"The Gemini timeout must be between 0 and 3600 seconds, not {timeout_s:g}.")
         self.spec = EmbeddingSpec("gemini", model_name, dim, document_task, query_task)
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
         self._base_url = base_url
-        self._timeout_ms = int(timeout_s * 1000)
+        self.timeout_s = float(timeout_s) if timeout_s is not None else default_timeout_s()
         self._api_key = api_key
         register_secret(api_key)  # a server may echo it in an error message; scrubbed wherever that is shown
         register_url_secrets(base_url)  # a proxy's user:password (the SDK also reads GOOGLE_GEMINI_BASE_URL)
@@ -125,8 +143,14 @@ class GeminiEmbedder:
         self._client_lock = threading.Lock()
 
     @classmethod
-    def from_spec(cls, spec: EmbeddingSpec, api_key: str | None = None, base_url: str | None = None) -> GeminiEmbedder:
-        return cls(spec.model, api_key, spec.dim, spec.document_task, spec.query_task, base_url)
+    def from_spec(
+        cls,
+        spec: EmbeddingSpec,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float | None = None,
+    ) -> GeminiEmbedder:
+        return cls(spec.model, api_key, spec.dim, spec.document_task, spec.query_task, base_url, timeout_s=timeout_s)
 
     @property
     def dim(self) -> int:
@@ -139,7 +163,8 @@ class GeminiEmbedder:
                 from google import genai
                 from google.genai import types
 
-                options = types.HttpOptions(timeout=self._timeout_ms, base_url=self._base_url or None)
+                timeout_ms = max(1, int(self.timeout_s * 1000))  # connect, read, write: each at most this
+                options = types.HttpOptions(timeout=timeout_ms, base_url=self._base_url or None)
                 self._client = genai.Client(api_key=self._api_key, http_options=options)
             return self._client
 
@@ -149,29 +174,76 @@ class GeminiEmbedder:
         return urlsplit(url).netloc.rpartition("@")[2] or shown_url(url)
 
     # -- the protocol ------------------------------------------------------------------------------------------
-    def encode_documents(self, documents: list[str]) -> list[np.ndarray]:
-        return self._encode(list(documents), self.spec.document_task)
+    # `cancelled` is ours beyond pymilvus.model's shape: embed_items passes it so a cancel ends a hung request.
+    def encode_documents(self, documents: list[str], cancelled: CancelledFn = never_cancelled) -> list[np.ndarray]:
+        return self._encode(list(documents), self.spec.document_task, cancelled)
 
-    def encode_queries(self, queries: list[str]) -> list[np.ndarray]:
-        return self._encode(list(queries), self.spec.query_task)
+    def encode_queries(self, queries: list[str], cancelled: CancelledFn = never_cancelled) -> list[np.ndarray]:
+        return self._encode(list(queries), self.spec.query_task, cancelled)
 
-    def _encode(self, texts: list[str], task: str) -> list[np.ndarray]:
+    def _encode(self, texts: list[str], task: str, cancelled: CancelledFn) -> list[np.ndarray]:
         vectors: list[np.ndarray] = []
         for start in range(0, len(texts), MAX_BATCH):
-            vectors += self._request(texts[start : start + MAX_BATCH], task, start)
+            vectors += self._request(texts[start : start + MAX_BATCH], task, start, cancelled)
         return vectors
 
-    def _request(self, texts: list[str], task: str, offset: int) -> list[np.ndarray]:
+    def _waited(self, call: Callable[[], object], limit_s: float, cancelled: CancelledFn) -> object:
+        """`call()` run in a daemon thread, its result or its exception; Cancelled as soon as `cancelled()` says
+        so, TimeoutError once `limit_s` has passed (the SDK's own timeout should have fired first)."""
+        outcome: dict[str, object] = {}
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome["value"] = call()
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+                outcome["error"] = error
+            finished.set()
+
+        threading.Thread(target=run, name="gemini-request", daemon=True).start()
+        deadline = time.monotonic() + limit_s + 0.5
+        while not finished.wait(_POLL_S):
+            if cancelled():
+                raise Cancelled()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer within {limit_s:g} s")
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["value"]
+
+    def _pause(self, seconds: float, cancelled: CancelledFn) -> None:
+        """The backoff between attempts, cut short by a cancel (an injected sleep, in tests, is called as is)."""
+        if self.retry.sleep is not time.sleep:
+            self.retry.sleep(seconds)
+            return
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if cancelled():
+                raise Cancelled()
+            time.sleep(min(left, _POLL_S))
+
+    def _request(
+        self, texts: list[str], task: str, offset: int, cancelled: CancelledFn = never_cancelled
+    ) -> list[np.ndarray]:
         from google.genai import errors, types
 
         model = self.spec.model
         is_v2 = bare_model_name(model) == "gemini-embedding-2"
         config = types.EmbedContentConfig(task_type=None if is_v2 else task, output_dimensionality=self.spec.dim)
         contents = [prefixed_text(model, task, t) for t in texts]
+        sdk = self._sdk()
+        started, budget = time.monotonic(), self.timeout_s * BUDGET_TIMEOUTS
+        attempts = 0
         for attempt in range(self.retry.attempts):
             retry_after = None
+            if cancelled():
+                raise Cancelled()
+            attempts += 1
+            limit = min(self.timeout_s, max(budget - (time.monotonic() - started), _POLL_S))
             try:
-                response = self._sdk().models.embed_content(model=model, contents=contents, config=config)
+                response = self._waited(
+                    lambda: sdk.models.embed_content(model=model, contents=contents, config=config), limit, cancelled
+                )
                 values = [e.values or [] for e in (response.embeddings or [])]
                 if len(values) != len(texts):
                     raise ServiceError(f"Gemini returned {len(values)} embeddings for {len(texts)} texts.")
@@ -186,13 +258,15 @@ class GeminiEmbedder:
                 retry_after = _retry_after(error)
                 last: Exception = error
             except Exception as error:
-                if isinstance(error, ServiceError | InputError) or not _is_transport_error(error):
+                if isinstance(error, ServiceError | InputError | Cancelled) or not _is_transport_error(error):
                     raise
                 last = error
             if attempt + 1 < self.retry.attempts:
                 wait = self.retry.delay(attempt, retry_after)
+                if not isinstance(last, errors.APIError) and time.monotonic() - started + wait >= budget:
+                    break  # a dead or unreachable server: the time budget is spent
                 log.info("Gemini request failed (%s); retry %d in %.2f s", _short(last), attempt + 1, wait)
-                self.retry.sleep(wait)
+                self._pause(wait, cancelled)
         if isinstance(last, errors.APIError) and last.code == 429:
             raise ServiceError(
                 f"Gemini quota exhausted (429) after {self.retry.attempts} attempts; the texts embedded before "
@@ -200,6 +274,12 @@ class GeminiEmbedder:
             )
         if isinstance(last, errors.APIError):
             raise ServiceError(f"Gemini kept failing ({last.code} {last.status}) after {self.retry.attempts} attempts.")
+        if _is_timeout(last):
+            raise ServiceError(
+                f"Gemini at {self.endpoint_host()} did not answer within {self.timeout_s:g} s ({attempts} "
+                f"attempt{'s' if attempts != 1 else ''} in {time.monotonic() - started:.0f} s); check the network, or "
+                f"allow more time with --timeout (WORKBENCH_GEMINI_TIMEOUT_S in the app)."
+            )
         raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()} ({type(last).__name__}); check the network.")
 
     def _explain(self, error, texts: list[str], offset: int) -> Exception:
@@ -225,8 +305,9 @@ class GeminiEmbedder:
         """Model names (without 'models/') that support embedContent, from the API's model list."""
         from google.genai import errors
 
+        sdk = self._sdk()
         try:
-            models = list(self._sdk().models.list())
+            models = self._waited(lambda: list(sdk.models.list()), self.timeout_s, never_cancelled)
         except errors.APIError as error:
             raise self._explain(error, [""], 0) from None
         except Exception as error:
@@ -260,6 +341,20 @@ def _is_transport_error(error: Exception) -> bool:
             continue
         kinds.append(module.TransportError)
     return isinstance(error, tuple(kinds))
+
+
+def _is_timeout(error: Exception) -> bool:
+    """A connect or read timeout, ours or the HTTP library's."""
+    if isinstance(error, TimeoutError):
+        return True
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        if isinstance(error, module.TimeoutException):
+            return True
+    return False
 
 
 def _short(error: Exception) -> str:
