@@ -8,6 +8,8 @@ import pytest
 from workbench.core.embedders.base import l2_normalise
 from workbench.core.errors import Cancelled, InputError
 from workbench.core.similarity import (
+    Band,
+    bands,
     block_means,
     contiguous_groups,
     cosine_matrix,
@@ -57,7 +59,19 @@ def test_orderings_are_permutations_and_clustering_groups_planted_clusters() -> 
     order = order_by_clustering(vectors)
     runs = np.count_nonzero(np.diff(labels[order]) != 0) + 1
     assert runs == 4  # each planted cluster is one contiguous run
-    assert order_by_values(["q", "d", "q", "d"]).tolist() == [0, 2, 1, 3]
+    assert order_by_values(["q", "d", "q", "d"]).tolist() == [1, 3, 0, 2]  # equal sizes: alphabetically
+
+
+def test_groups_come_largest_first_stably_with_missing_values_last_and_bands_name_each_run() -> None:
+    values = ["b", "—", "a", "c", "b", "—", "—", "c", "b", "—"]
+    order = order_by_values(values, last={"—"})
+    ordered = [values[i] for i in order]
+    assert ordered == ["b", "b", "b", "c", "c", "a", "—", "—", "—", "—"]  # by size; "—" last though biggest
+    assert [i for i in order if values[i] == "b"] == [0, 4, 8]  # stable inside a group
+    found = bands(ordered, {"—": "no topic"})
+    assert found == [Band(0, 3, "b", 3), Band(3, 5, "c", 2), Band(5, 6, "a", 1), Band(6, 10, "no topic", 4)]
+    assert [band.end for band in found[:-1]] == [band.start for band in found[1:]]
+    assert bands([]) == [] and order_by_values([]).tolist() == []
 
 
 def test_block_means_equal_the_means_of_the_full_matrix() -> None:

@@ -9,7 +9,7 @@ groups (clusters, kinds, or contiguous blocks), computed one block of rows at a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,8 +154,38 @@ def order_by_clustering(vectors: np.ndarray, cancelled: CancelledFn = never_canc
     return leaves_list(optimal_leaf_ordering(tree, distances)).astype(np.int64)
 
 
-def order_by_values(values: Sequence[object]) -> np.ndarray:
-    """A stable permutation grouping equal values (kind, a metadata column), in order of first appearance."""
-    first_seen: dict[str, int] = {}
-    keys = [first_seen.setdefault(str(v), len(first_seen)) for v in values]
-    return np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+GROUP_ORDER = "groups by size, largest first"  # how order_by_values lays out groups, in words a view can show
+
+
+def order_by_values(values: Sequence[object], last: Collection[str] = ()) -> np.ndarray:
+    """A stable permutation grouping equal values (compared as text): the biggest group first, equal sizes
+    alphabetically, and the groups named in `last` (a missing value, cluster noise) after all the others.
+
+    By size, like the map's legend, so the big blocks of a heatmap come first and read the same in both views.
+    """
+    keys = [str(v) for v in values]
+    names, counts = np.unique(np.array(keys, dtype=str), return_counts=True)
+    ranked = sorted(zip(names.tolist(), counts.tolist(), strict=True), key=lambda g: (g[0] in last, -g[1], g[0]))
+    rank_of = {name: rank for rank, (name, _) in enumerate(ranked)}
+    return np.argsort(np.asarray([rank_of[k] for k in keys], dtype=np.int64), kind="stable")
+
+
+@dataclass(frozen=True)
+class Band:
+    """A run of one group along an ordered axis: positions [start, end), the group's shown name and its size."""
+
+    start: int
+    end: int
+    name: str
+    size: int
+
+
+def bands(ordered_keys: Sequence[object], names: Mapping[str, str] | None = None) -> list[Band]:
+    """The runs of equal keys along an axis in display order (what order_by_values made contiguous)."""
+    keys = [str(k) for k in ordered_keys]
+    if not keys:
+        return []
+    starts = [0, *(i for i in range(1, len(keys)) if keys[i] != keys[i - 1])]
+    ends = [*starts[1:], len(keys)]
+    names = names or {}
+    return [Band(a, b, names.get(keys[a], keys[a]), b - a) for a, b in zip(starts, ends, strict=True)]
