@@ -162,3 +162,103 @@ def test_overview_keeps_short_axes_whole_shows_maxima_under_a_threshold_and_surv
     view._draw_if_region_changed()
     view._draw_image()
     assert np.array_equal(view.image.image, before, equal_nan=True)  # nothing to draw: the last picture stays
+
+
+# -- band labels -------------------------------------------------------------------------------------------------
+TOPICS = ["music"] * 3 + ["cooking"] * 6 + ["space"] * 2 + ["cooking"] * 2 + ["music"] * 3
+
+
+def _topical(seed: int = 0) -> EmbeddingResult:
+    items = [Item.create(f"{topic} text {i}", "document", {"topic": topic}) for i, topic in enumerate(TOPICS)]
+    items.append(Item.create("which soup?", "query"))
+    vectors = l2_normalise(np.random.default_rng(seed).normal(size=(len(items), 16)))
+    return EmbeddingResult(items, vectors, EmbeddingSpec(provider="test", model="random"), 16, len(items), 0)
+
+
+def test_ordered_by_a_column_each_axis_names_its_groups_in_the_maps_colours_with_lines_between(view, qtbot) -> None:
+    view.state.set_view(heatmap_order="meta:topic")
+    _set(view, qtbot, _topical())
+    expected = [("cooking", 8), ("music", 6), ("space", 2)]  # by size, largest first
+    assert [(band.name, band.size) for band in view.data.row_bands] == expected
+    middles = [4.0, 11.0, 15.0]
+    assert view.bands.axis_labels["left"] == [(m, f"{n} ({s})") for m, (n, s) in zip(middles, expected, strict=True)]
+    assert view.plot.getAxis("left")._tickLevels == [view.bands.axis_labels["left"]]  # what the axis draws
+    bottom = view.bands.axis_labels["bottom"]
+    assert [position for position, _ in bottom] == middles[: len(bottom)] and bottom[0][1] == "cooking (8)"
+    assert all(expected[i][0].startswith(text.rstrip("…").split(" (")[0]) for i, (_, text) in enumerate(bottom))
+    encoding = view.state.encoding("meta:topic")  # the map's colours for the same column
+    for item, axis, band in view.bands.strips:
+        assert item.brush().color().name() == encoding.colour_of(band.name) and axis in ("left", "bottom")
+    assert len(view.bands.strips) == 6
+    xs, ys = view.bands.boundaries.xData, view.bands.boundaries.yData
+    horizontal = sorted({float(y) for x, y in zip(xs, ys, strict=True) if x == view.data.matrix.shape[1]})
+    assert horizontal == [8.0, 14.0]  # where cooking ends and where music ends
+    assert "groups by size, largest first" in view.note.text()
+
+    view.plot.resize(900, 640)  # labels are redrawn as the view changes size, never overlapping
+    view.plot.getViewBox().setXRange(0, 4, padding=0)
+    qtbot.waitUntil(lambda: view.bands.axis_labels["bottom"][:1] == [(4.0, "cooking (8)")], timeout=5_000)
+    view.state.set_view(heatmap_order="input")
+    qtbot.waitUntil(lambda: not view.data.row_bands and not view.bands.strips, timeout=10_000)
+    assert view.bands.boundaries.xData is None or len(view.bands.boundaries.xData) == 0
+
+
+def test_by_cluster_labels_is_offered_with_clusters_and_bands_name_the_clusters(view, qtbot) -> None:
+    _set(view, qtbot, _topical())
+    orders = [view.order.itemData(i) for i in range(view.order.count())]
+    assert "cluster" in orders and "clusters" not in orders  # hierarchical only, until there are clusters
+    labels = np.array([{"music": 0, "cooking": 1, "space": -1}[t] for t in TOPICS] + [1])
+    view.state.set_clusters(labels, {0: "tunes", 1: "recipes"})
+    view.order.setCurrentIndex(view.order.findData("clusters"))
+    assert view.state.view.heatmap_order == "clusters"
+    qtbot.waitUntil(lambda: view.data is not None and len(view.data.row_bands) == 3, timeout=10_000)
+    assert [(b.name, b.size) for b in view.data.row_bands] == [("recipes", 8), ("tunes", 6), ("noise", 2)]
+    assert [text for _, text in view.bands.axis_labels["left"]] == ["recipes (8)", "tunes (6)", "noise (2)"]
+    encoding = view.state.encoding("cluster")
+    assert [item.brush().color().name() for item, axis, _ in view.bands.strips if axis == "left"] == [
+        encoding.colour_of("recipes"), encoding.colour_of("tunes"), encoding.colour_of("noise")
+    ]  # fmt: skip
+    view.state.rename_cluster(1, "soups")
+    qtbot.waitUntil(lambda: view.data.row_bands[0].name == "soups", timeout=10_000)
+
+
+class _HashEmbedder:
+    batch_size, max_concurrency = 8, 1
+
+    def __init__(self) -> None:
+        self.spec = EmbeddingSpec(provider="hash", model="hash", dim=16)
+
+    @property
+    def dim(self) -> int:
+        return 16
+
+    def encode_documents(self, texts: list[str]) -> list[np.ndarray]:
+        return list(l2_normalise(np.stack([np.random.default_rng(len(t)).normal(size=16) for t in texts])))
+
+    encode_queries = encode_documents
+
+
+def test_after_embed_the_heatmap_is_ordered_by_the_colour_by_column_but_not_after_opening_a_workspace(
+    view, qtbot
+) -> None:
+    state, embedder = view.state, _HashEmbedder()
+    state.embedders.put(embedder)
+    state.set_spec(embedder.spec)
+    state.set_items("document", _topical().items[:-1])
+    state.set_view(colour_by="meta:topic", layout_method="pca")
+    state.set_embedding(_topical())  # as a workspace brings vectors: its own order stays
+    assert state.view.heatmap_order == "input"
+    view.pipeline.embed()
+    qtbot.waitUntil(lambda: state.embedding is not None and state.embedding.spec == embedder.spec, timeout=10_000)
+    assert state.view.heatmap_order == "meta:topic"
+    qtbot.waitUntil(lambda: view.data is not None and len(view.data.row_bands) == 3, timeout=10_000)
+    assert view.order.currentData() == "meta:topic"
+
+    state.set_view(heatmap_order="kind")  # a choice the person made is kept
+    view.pipeline.embed()
+    qtbot.waitUntil(lambda: not view.runner.running(), timeout=10_000)
+    assert state.view.heatmap_order == "kind"
+    state.set_view(heatmap_order="input", colour_by="meta:absent")  # a column the new vectors lack: no change
+    view.pipeline.embed()
+    qtbot.waitUntil(lambda: not view.runner.running(), timeout=10_000)
+    assert state.view.heatmap_order == "input"

@@ -21,7 +21,7 @@ from workbench.core.compare import Comparison, compare
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
-from workbench.core.heatmap import build_heatmap
+from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.view_settings import HEATMAP_FIELDS, ViewSettings
 from workbench.ui.state import AppState
@@ -96,6 +96,12 @@ class Pipeline(QObject):
 
     def _embedded(self, result: EmbeddingResult) -> None:
         self.state.set_embedding(result)
+        view = self.state.view
+        column = view.colour_by.removeprefix("meta:") if view.colour_by.startswith("meta:") else None
+        if view.heatmap_order == "input" and column in result.metadata_keys:
+            # input order looks like noise; the column the map is coloured by makes blocks that read (a workspace
+            # brings its own order and never comes through here)
+            self.state.set_view(heatmap_order=view.colour_by)
         self.state.status_message.emit(result.summary())
 
     def _embed_failed(self, message: str) -> None:
@@ -170,7 +176,8 @@ class Pipeline(QObject):
     def _heatmap_wanted(self, view: ViewSettings) -> tuple:
         state = self.state
         selection = tuple(state.selection) if view.heatmap_mode == "selection" else ()
-        return (id(state.embedding), view.heatmap_mode, view.heatmap_order, selection, id(state.clusters))
+        names = tuple(sorted(state.cluster_names.items())) if view.heatmap_order == CLUSTER_LABELS else ()
+        return (id(state.embedding), view.heatmap_mode, view.heatmap_order, selection, id(state.clusters), names)
 
     def ensure_heatmap(self) -> None:
         """Make the heatmap for the chosen mode and order unless AppState has it (or it is under way)."""
@@ -194,6 +201,7 @@ class Pipeline(QObject):
         self._say("heatmap", "")
         rows, columns = axes
         vectors, items, clusters, order = embedding.vectors, embedding.items, state.clusters, view.heatmap_order
+        names = dict(state.cluster_names)
 
         def done(data) -> None:
             if embedding is state.embedding:
@@ -203,7 +211,7 @@ class Pipeline(QObject):
             HEATMAP_TASK,
             "Similarity matrix",
             lambda progress, cancelled: build_heatmap(
-                vectors, items, rows, columns, order, clusters, progress, cancelled
+                vectors, items, rows, columns, order, clusters, progress, cancelled, names
             ),
             on_done=done,
             on_error=lambda message: self._say("heatmap", "error", message),

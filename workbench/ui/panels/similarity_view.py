@@ -13,6 +13,10 @@ MAX_DRAWN_SIDE is drawn from an overview made on the worker (block means; block 
 so a cell above it never vanishes into a mean), until the person zooms in far enough to see cells; then just
 the visible part (plus a margin) is drawn at full resolution. Each axis has its own block size, so 20 queries
 × 100 000 documents keeps its 20 rows.
+
+Ordered by groups (kind, a metadata column, cluster labels), each axis shows its bands as the core made them
+(HeatmapBands: strips, names and sizes, lines between groups), each strip in its group's colour on the map
+(AppState.encoding for that grouping), and the note says how the groups are ordered.
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.exports import export_matrix
-from workbench.core.heatmap import MAX_DRAWN_SIDE, HeatmapData
+from workbench.core.heatmap import CLUSTER_LABELS, MAX_DRAWN_SIDE, HeatmapData
+from workbench.core.items import Item
+from workbench.core.similarity import Band
 from workbench.core.view_settings import HEATMAP_FIELDS
+from workbench.ui.panels.heatmap_bands import HeatmapBands
 from workbench.ui.panels.ranked_documents import RankedDocuments
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import shorten
@@ -50,6 +57,7 @@ from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, flo
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
 MAX_LABELLED = 40
 MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
+NO_COLOUR = "#888888"  # a band whose items are not in the embedding any more
 
 
 class SimilarityView(QWidget):
@@ -96,6 +104,7 @@ class SimilarityView(QWidget):
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.bands = HeatmapBands(self.plot)
         self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), limits=(-1, 1))
         self.colour_bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.colour_bar.sigLevelsChangeFinished.connect(self._levels_from_bar)
@@ -137,6 +146,7 @@ class SimilarityView(QWidget):
         self._range_timer = QTimer(self, singleShot=True, interval=60)
         self._range_timer.timeout.connect(self._draw_if_region_changed)
         self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._range_timer.start())
+        self.plot.getViewBox().sigResized.connect(lambda *_: self._range_timer.start())
         self._hover_timer = QTimer(self, singleShot=True, interval=30)
         self._hover_timer.timeout.connect(self._hover_now)
         self._pending_hover: QPointF | None = None
@@ -186,6 +196,8 @@ class SimilarityView(QWidget):
             self.order.addItem("input order", "input")
             self.order.addItem("by kind", "kind")
             self.order.addItem("by clustering (optimal leaf order)", "cluster")
+            if self.state.clusters is not None:
+                self.order.addItem("by cluster labels", CLUSTER_LABELS)
             for key in self.state.embedding.metadata_keys if self.state.embedding else []:
                 self.order.addItem(f"by {key}", f"meta:{key}")
             self.order.setCurrentIndex(max(0, self.order.findData(self.state.view.heatmap_order)))
@@ -210,15 +222,18 @@ class SimilarityView(QWidget):
         if data is None:
             self.image.clear()
             self._drawn = None
+            self._draw_bands()
             self.ranked_list.show_for(None)
             if self.state.embedding is None:
                 self.stack.setCurrentWidget(self.placeholder)
             return
         self.stack.setCurrentIndex(1)
-        self.note.setText(data.note)
+        self.note.setText(" ".join(text for text in (data.order_note, data.note) if text))
         rows, columns = data.matrix.shape
-        self.plot.getViewBox().setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+        left, top = HeatmapBands.margin(data)
+        self.plot.getViewBox().setRange(xRange=(left, columns), yRange=(top, rows), padding=0.02)
         self._draw_image()
+        self._draw_bands()
         self._label_axes()
         self.ranked_list.show_for(data if self.state.view.heatmap_mode == "queries" else None)
 
@@ -280,6 +295,8 @@ class SimilarityView(QWidget):
 
     def _draw_if_region_changed(self) -> None:
         """After a pan or zoom: redraw only when the overview/detail choice changes or the view leaves the region."""
+        if self.data is not None and self.data.column_bands:
+            self._label_axes()  # bottom band names are elided to their width on screen
         if self.data is None or self.data.overview is None or self._drawn is None:
             return
         wanted, visible = self._wanted_region(), self._visible_cells()
@@ -289,10 +306,26 @@ class SimilarityView(QWidget):
         if wanted[0] != drawn_overview or (not drawn_overview and not drawn.contains(visible)):
             self._draw_image()
 
+    def _draw_bands(self) -> None:
+        """The groups' strips and boundaries, each strip in its group's colour on the map."""
+        data = self.data
+        if data is None or not data.row_bands:
+            self.bands.show(None, [], [])
+            return
+        encoding = self.state.encoding(data.group_by)
+
+        def colours(bands: list[Band], items: list[Item]) -> list[str]:  # a band's colour: its first item's
+            rows = [self.state.row_of(items[band.start].id) for band in bands]
+            return [NO_COLOUR if r is None else encoding.colours[encoding.categories[r]] for r in rows]
+
+        self.bands.show(data, colours(data.row_bands, data.row_items), colours(data.column_bands, data.column_items))
+
     def _label_axes(self) -> None:
         data = self.data
         assert data is not None
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        if self.bands.label_axes():
+            return
         if data.block is not None:
             rows, cols = data.block.row_labels, data.block.column_labels
         else:  # only axes short enough to label: wrapping 5 000 texts nobody sees costs a frozen moment
@@ -338,7 +371,13 @@ class SimilarityView(QWidget):
     def _hover_now(self) -> None:
         cell = self.cell_at(self._pending_hover) if self._pending_hover is not None else None
         self.hovered_cell = cell
-        self.hover_label.setText("" if cell is None else self.describe_cell(*cell))
+        if cell is None:
+            pending = self._pending_hover
+            point = None if pending is None else self.plot.getViewBox().mapSceneToView(pending)
+            band = self.bands.band_at(point) if point is not None else None
+            self.hover_label.setText("" if band is None else f"{band.name}: {band.size} items")
+            return
+        self.hover_label.setText(self.describe_cell(*cell))
 
     def _on_clicked(self, event) -> None:
         cell = self.cell_at(event.scenePos())
