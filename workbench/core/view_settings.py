@@ -11,6 +11,7 @@ Field names avoid words that `core.session.without_secrets` drops (key, token, a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -26,7 +27,8 @@ class ViewSettings:
     """How the map, the heatmap, the clusters and Compare are shown; defaults are what a newcomer meets first.
 
     `colour_by` is "kind", "cluster" or "meta:<column>"; `heatmap_order` is "input", "kind", "cluster" or
-    "meta:<column>"; `heatmap_threshold` None means no threshold.
+    "meta:<column>"; `heatmap_threshold` None means no threshold; `result_columns` are the metadata columns that
+    the result tables (ranked documents, Milvus hits, Compare's query tops) show beside rank, score and id.
     """
 
     layout_method: str = "umap"
@@ -51,9 +53,11 @@ class ViewSettings:
     compare_k: int = 10
     compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
     compare_layout_method: str = "umap"
+    result_columns: tuple[str, ...] | None = None  # metadata columns of the result tables; None: the first there is
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON values (a tuple becomes a list), so a workspace can write them as they are."""
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: Any) -> ViewSettings:
@@ -69,6 +73,15 @@ class ViewSettings:
                 chosen[spec.name] = value
         return replace(defaults, **chosen)
 
+    def shown_result_columns(self, available: Sequence[str]) -> tuple[str, ...]:
+        """The metadata columns a result table shows among those its rows have, in the chosen order.
+
+        Nothing chosen yet (None): the first available column, if any, which is often the label.
+        """
+        if self.result_columns is None:
+            return tuple(available[:1])
+        return tuple(column for column in self.result_columns if column in available)
+
     def changed_fields(self, other: ViewSettings) -> frozenset[str]:
         return frozenset(spec.name for spec in fields(self) if getattr(self, spec.name) != getattr(other, spec.name))
 
@@ -82,10 +95,17 @@ _CHOICES = {
     "compare_provider": ("local", "gemini"),
 }
 _OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str}
+_STRING_TUPLES = frozenset({"result_columns"})  # None, or a list of names (a tuple in memory)
 
 
 def _checked(name: str, value: Any, default: Any) -> Any:
     """`value` when it fits field `name` (typed like its default, one of its choices), else _INVALID."""
+    if name in _STRING_TUPLES:
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return _INVALID
+        return tuple(dict.fromkeys(value))  # as saved, each name once
     if name in _OPTIONAL:
         if value is None:
             return None
