@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.core.test_clusters import planted
-from workbench.core.compare import compare, report_html, similarity_rank_correlation
+from workbench.core.compare import compare, display_name, explanation, report_html, similarity_rank_correlation
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.errors import Cancelled, InputError
 from workbench.core.exchange import ExchangeTable
@@ -160,3 +160,25 @@ def test_constant_similarities_give_no_correlation_instead_of_nan() -> None:
     same_point = table(np.tile([[1.0, 0.0]], (4, 1)), [None] * 4, ["t"] * 4)
     a, _ = circle_tables()
     assert compare(a, same_point, k=1).numbers["similarity_rank_correlation"] is None
+
+
+def test_every_number_has_a_name_a_person_reads_and_the_json_keys_stay() -> None:
+    a, b = circle_tables()
+    kinds = ["query", "document", "document", "document"]
+    a = table(a.vectors, CIRCLE_LABELS, ["t"] * 4, "a", kinds=kinds)
+    b = table(b.vectors, CIRCLE_LABELS, ["t"] * 4, "b", kinds=kinds)
+    result = compare(a, b, k=1, label_column="label")
+    assert list(result.as_json()) == [  # the CLI's --json contract: these keys, in this order
+        "items", "k", "model_a", "model_b", "knn_overlap", "similarity_rank_correlation", "pairs", "labelled_items",
+        "knn_label_accuracy_a", "knn_label_accuracy_b", "silhouette_a", "silhouette_b", "query_top_k_overlap",
+        "only_in_a", "only_in_b", "queries",
+    ]  # fmt: skip
+    assert display_name("knn_overlap") == "neighbours shared by A and B"
+    assert display_name("labelled_items") == "labelled items"
+    assert display_name("silhouette_b") == "label separation (silhouette) under B"
+    for key in [*result.numbers, "only_in_a", "only_in_b", "silhouette_note"]:
+        assert "_" not in display_name(key) and display_name(key) != key, key
+        assert key.startswith("model_") or len(explanation(key)) > 20, key  # a one-line meaning
+        assert len(explanation(key)) <= 100, key
+    page = report_html(result, {})
+    assert "neighbours shared by A and B" in page and "<code>knn_overlap</code>" in page

@@ -241,18 +241,60 @@ def query_tops(
     return out
 
 
-# -- the one-page report ---------------------------------------------------------------------------------------
+# -- names and meanings a person reads ------------------------------------------------------------------------
+# The keys of `Comparison.numbers` are a contract (the CLI's --json prints them); what a person reads is here.
+# A paired measure is held as <stem>_a and <stem>_b; its name and meaning are under the stem.
+PAIRED = ("knn_label_accuracy", "silhouette")
+DISPLAY_NAMES = {
+    "items": "items compared",
+    "k": "neighbours per item (k)",
+    "model_a": "model of A",
+    "model_b": "model of B",
+    "only_in_a": "items only in A",
+    "only_in_b": "items only in B",
+    "knn_overlap": "neighbours shared by A and B",
+    "similarity_rank_correlation": "similarities in the same order",
+    "pairs": "pairs compared",
+    "labelled_items": "labelled items",
+    "knn_label_accuracy": "neighbours with the same label",
+    "silhouette": "label separation (silhouette)",
+    "silhouette_note": "silhouette sample",
+    "query_top_k_overlap": "query results shared by A and B",
+}
 EXPLANATIONS = {
-    "knn_overlap": "mean share of each item's k nearest neighbours that both models agree on (1 = identical)",
-    "similarity_rank_correlation": "Spearman ρ of all pairwise similarities under A vs under B",
-    "knn_label_accuracy_a": "share of items whose k neighbours' majority label (under A) is their own",
-    "knn_label_accuracy_b": "the same under B",
-    "silhouette_a": "how well the labels form separate groups under A (cosine; −1…1, higher is better)",
-    "silhouette_b": "the same under B",
-    "query_top_k_overlap": "mean share of each query's top-k documents that both models return",
+    "items": "items both embeddings hold (joined on id); every number is over these",
+    "k": "how many nearest neighbours each number looks at",
+    "only_in_a": "left out of every number: an item must be in both to be compared",
+    "only_in_b": "left out of every number: an item must be in both to be compared",
+    "knn_overlap": "share of each item's k nearest neighbours that A and B agree on (1 = the same)",
+    "similarity_rank_correlation": "do A and B rank all pairs of items alike? Spearman ρ, 1 = the same order",
+    "pairs": "the pairs of items ρ is computed over",
+    "labelled_items": "items with a value in the label column; the label numbers use only these",
+    "knn_label_accuracy": "share of items whose k nearest neighbours mostly carry their own label",
+    "silhouette": "how well the labels form separate groups (cosine; −1 to 1, higher is better)",
+    "silhouette_note": "with many labelled items the silhouette is estimated on a seeded sample",
+    "query_top_k_overlap": "share of each query's top k documents that A and B both return",
 }
 
 
+def measure_stem(key: str) -> str:
+    """The name a number is explained under: its stem for a paired measure (silhouette_a → silhouette)."""
+    return key[:-2] if key[-2:] in ("_a", "_b") and key[:-2] in PAIRED else key
+
+
+def display_name(key: str) -> str:
+    """What a person reads for a key of `numbers` ("knn_overlap" → "neighbours shared by A and B")."""
+    stem = measure_stem(key)
+    side = f" under {key[-1].upper()}" if stem != key else ""
+    return DISPLAY_NAMES.get(stem, key.replace("_", " ")) + side
+
+
+def explanation(key: str) -> str:
+    """The one-line meaning of a key of `numbers` ("" when there is none)."""
+    return EXPLANATIONS.get(measure_stem(key), "")
+
+
+# -- the one-page report ---------------------------------------------------------------------------------------
 def report_html(
     comparison: Comparison,
     texts: Mapping[str, str],
@@ -269,7 +311,8 @@ def report_html(
     numbers = comparison.as_json()
     del numbers["queries"]
     rows = "".join(
-        f"<tr><td><b>{e(key)}</b></td><td>{e(_shown(value))}</td><td>{e(EXPLANATIONS.get(key, ''))}</td></tr>"
+        f"<tr><td><b>{e(display_name(key))}</b> <small><code>{e(key)}</code></small></td>"
+        f"<td>{e(_shown(value))}</td><td>{e(explanation(key))}</td></tr>"
         for key, value in numbers.items()
     )
     figures = "".join(
