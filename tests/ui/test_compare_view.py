@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from sklearn.metrics import adjusted_rand_score
 
+from workbench.core.compare import explanation
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import Item
@@ -65,18 +67,34 @@ def test_selecting_in_one_view_selects_the_same_ids_in_the_other(window, qtbot, 
     view.scatter_b.hovered.emit("")
     assert len(view.scatter_a.hover_mark.data) == 0
 
-    # each query's top documents side by side; a click on one selects the query and that document
-    assert view.query.count() == len(view.outcome.comparison.query_tops) > 0
+    # each query's top documents under A and B, one row per document; a click on one selects the query and it
+    queries = [item.text for item in window.state.embedding.items if item.kind == "query"]
+    assert [view.query.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(view.query.count())] == queries
     tops = view.outcome.comparison.query_tops[0]
-    assert view.query_table.rowCount() == len(tops["top_a"])
-    first_a = window.state.embedding.items[window.state.row_of(tops["top_a"][0])].text
-    assert view.query_table.item(0, 1).text() == first_a
-    view._query_cell_clicked(0, 3)
+    table = view.query_table
+    assert table.rowCount() == len(set(tops["top_a"]) | set(tops["top_b"]))
+    assert table.headers() == ["A #", "B #", "document", "A cos", "B cos", "id", "topic"]
+    first_a = window.state.embedding.items[window.state.row_of(tops["top_a"][0])]
+    assert [table.item(0, table.column_of(h)).text() for h in ("A #", "document", "A cos", "id", "topic")] == [
+        "1", first_a.text, f"{tops['scores_a'][0]:.3f}", first_a.id, first_a.metadata["topic"]
+    ]  # fmt: skip
+    table.sortItems(table.column_of("B #"))
+    assert table.item(0, table.column_of("B #")).text() == "1"
+    view._query_cell_clicked(0, table.column_of("A cos"))
     assert window.state.selection == [tops["id"], tops["top_b"][0]]
+    # the numbers in words, each with its meaning below it, as wide as the panel
+    view.tabs.setCurrentWidget(view.numbers)
+    names = [view.numbers.item(row, 0).text() for row in range(0, view.numbers.rowCount(), 2)]
+    assert "neighbours shared by A and B" in names and "labelled items" in names
+    assert not set(names) & set(numbers) and not any("_" in name for name in names)
+    assert view.numbers.item(1, 0).text() == explanation("items") and view.numbers.columnSpan(1, 0) == 3
+    qtbot.waitUntil(lambda: view.numbers.isVisible(), timeout=5_000)
+    assert view.numbers.horizontalScrollBar().maximum() == 0
 
     report = view.export_report(str(tmp_path / "report.html"))
     text = report.read_text(encoding="utf-8")
-    assert "knn_overlap" in text and text.count("data:image/png;base64,") == 2 and first_a in text
+    assert "knn_overlap" in text and text.count("data:image/png;base64,") == 2 and first_a.text in text
+    assert "neighbours shared by A and B" in text  # the report names each number as the panel does
     png = view.export_png(str(tmp_path / "compare.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     window.grab().save(str(tmp_path / "window.png"))

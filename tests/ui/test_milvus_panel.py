@@ -84,12 +84,23 @@ def test_search_shows_hits_next_to_the_exact_ranking_with_recall(qtbot, panel, l
     panel.top_k.setValue(3)
     with qtbot.waitSignal(panel.runner.task_finished, timeout=30_000, check_params_cb=lambda k: k == "milvus-search"):
         qtbot.keyClick(panel.query, Qt.Key.Key_Return)
-    assert panel.results.rowCount() == 3, panel.messages.text()
-    assert panel.results.item(0, 2).text() == DOCS[0][0] == panel.results.item(0, 4).text()
-    assert float(panel.results.item(0, 1).text()) == pytest.approx(float(panel.results.item(0, 3).text()), abs=1e-4)
+    results = panel.results
+    assert results.rowCount() == 3, panel.messages.text()  # recall 1: the same three items in both rankings
+    column = {header: results.column_of(header) for header in ("Milvus", "exact", "hit", "score", "id", "topic")}
+    assert results.headers() == ["Milvus", "exact", "hit", "score", "id", "topic"]  # topic: the first column
+    items = {item.id: item for item in panel.state.corpus.items}
+    for row in range(3):  # each row's id, text and metadata are the pushed item's
+        item = items[results.item(row, column["id"]).text()]
+        assert results.item(row, column["hit"]).text() == item.text
+        assert results.item(row, column["topic"]).text() == item.metadata["topic"]
+        assert results.item(row, column["Milvus"]).text() == str(row + 1)
+        assert item.text in results.item(row, column["topic"]).toolTip()  # the whole text on hover, on every cell
+    assert results.item(0, column["hit"]).text() == DOCS[0][0] and results.item(0, column["exact"]).text() == "1"
+    scores = [float(results.item(row, column["score"]).text()) for row in range(3)]
+    assert scores == sorted(scores, reverse=True)
     assert "recall@3 of Milvus against the exact ranking: 1.00 (exact over 5 rows)" in panel.recall_label.text()
-    panel.results.cellDoubleClicked.emit(0, 2)
-    assert panel.state.selection == [panel.results.item(0, 2).data(Qt.ItemDataRole.UserRole)]
+    results.cellDoubleClicked.emit(0, column["score"])
+    assert panel.state.selection == [results.item_id(0)] == [results.item(0, column["id"]).text()]
 
 
 def test_a_metadata_filter_value_is_a_parameter_not_code(qtbot, panel, local_embedder) -> None:

@@ -24,18 +24,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTableWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.core.compare import EXPLANATIONS, report_html
+from workbench.core.compare import display_name, explanation, measure_stem, report_html
 from workbench.core.embedders import DEFAULT_MODELS, DEFAULT_TASKS
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.items import metadata_keys
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.pipeline import ComparisonOutcome, Pipeline
+from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
 from workbench.ui.scatter import ScatterView
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
@@ -45,7 +47,6 @@ SPEC_B_FIELDS = frozenset({"compare_provider", "compare_model", "compare_dim", "
                            "compare_query_task"})  # fmt: skip
 COMPARE_FIELDS = SPEC_B_FIELDS | {"compare_k", "compare_label_column", "compare_layout_method"}
 SAME = QColor("#e6f4ea")  # a document both models put in a query's top k
-PAIRED = {"knn_label_accuracy": "k-NN label accuracy", "silhouette": "silhouette (cosine)"}
 
 
 def _shown(value: object) -> str:
@@ -59,14 +60,16 @@ class CompareView(QWidget):
 
         self.chooser = SpecChooser(self)
         self.provider, self.model, self.dim = self.chooser.provider, self.chooser.model, self.chooser.dim
-        self.layout_method = QComboBox()
+        self.layout_method = ElidedComboBox(max_width=200)
         self.layout_method.addItem("UMAP", "umap")
         self.layout_method.addItem("PCA", "pca")
         self.k = QSpinBox(minimum=1, maximum=100)
-        self.labels = QComboBox()
+        self.labels = ElidedComboBox(max_width=200)
         self.labels.setToolTip("A metadata column holding class labels: adds k-NN label accuracy and silhouette")
         self.run_button = QPushButton("Embed B and compare")
         self.html_button, self.png_button = QPushButton("Report HTML…"), QPushButton("PNG…")
+        for combo in (self.provider, self.model, self.chooser.document_task, self.chooser.query_task):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # as wide as its longest entry
         spec_rows = [(label.lower() if label != "Provider" else "B:", widget) for label, widget in self.chooser.rows()]
         controls = flow_row(*spec_rows, ("layout", self.layout_method), ("k", self.k), ("labels", self.labels),
                             self.run_button, self.html_button, self.png_button)  # fmt: skip
@@ -81,16 +84,17 @@ class CompareView(QWidget):
             column.addWidget(scatter, 1)
             pair.addLayout(column, 1)
 
-        self.numbers = make_table(["measure", "A", "B", "what it says"])
-        self.query = QComboBox()
-        self.query_table = make_table(["#", "A: top documents", "cos", "B: top documents", "cos"])
-        self.query_table.horizontalHeader().setStretchLastSection(False)
-        for column in (1, 3):  # the two lists share the width equally, side by side
-            self.query_table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.numbers = numbers_table()
+        self.query = ElidedComboBox()
+        self.query_table = ResultTable(state, ranks=("A #", "B #"), scores=("A cos", "B cos"))
+        self.query_table.setToolTip("Each document in either model's top k for the query; green: in both")
         queries = QWidget()
         query_layout = QVBoxLayout(queries)
         query_layout.setContentsMargins(0, 0, 0, 0)
-        query_layout.addWidget(self.query)
+        query_row = QHBoxLayout()
+        query_row.addWidget(self.query, 1)
+        query_row.addWidget(self.query_table.columns_button)
+        query_layout.addLayout(query_row)
         query_layout.addWidget(self.query_table, 1)
 
         self.cluster_editor = ClusterEditor(state, pipeline)
@@ -202,69 +206,85 @@ class CompareView(QWidget):
             button.setEnabled(outcome is not None)
 
     def _fill_numbers(self) -> None:
-        """One row per measure: paired ones (…_a, …_b) in the A and B columns, shared ones across both."""
+        """Two lines per measure: its name with A's and B's value (one value across both when they share it), then
+        its meaning in grey across the table; the model names are the maps' titles, so they are not repeated."""
+        self.numbers.clearSpans()
+        self.numbers.setRowCount(0)
         if self.outcome is None:
-            self.numbers.setRowCount(0)
             return
         comparison = self.outcome.comparison
         numbers = dict(comparison.numbers)
-        rows: list[tuple[str, str, str | None, str]] = [
-            ("model", str(numbers.pop("model_a")), str(numbers.pop("model_b")), ""),
-            ("ids only in one file", str(comparison.only_in_a), str(comparison.only_in_b),
-             "items compared are those in both"),
-        ]  # fmt: skip
-        pairs = numbers.pop("pairs", "")
+        notes = {  # said with the number they qualify
+            "similarity_rank_correlation": numbers.pop("pairs", ""),
+            "silhouette_a": numbers.pop("silhouette_note", ""),
+        }
+        rows: list[tuple[str, str, str | None, str]] = []
         for key, value in numbers.items():
-            stem = key[:-2]
-            meaning = EXPLANATIONS.get(key, "") + (f" ({pairs})" if key == "similarity_rank_correlation" else "")
-            if key.endswith("_a") and stem in PAIRED:
-                rows.append((PAIRED[stem], _shown(value), _shown(numbers.get(f"{stem}_b")), meaning))
-            elif not (key.endswith("_b") and stem in PAIRED):
-                rows.append((key, _shown(value), None, meaning))
-        self.numbers.clearSpans()
-        self.numbers.setRowCount(len(rows))
-        for row, (name, a, b, meaning) in enumerate(rows):
+            stem = measure_stem(key)
+            if key in ("model_a", "model_b") or (key.endswith("_b") and stem != key):
+                continue
+            meaning = explanation(key) + (f" ({notes[key]})" if notes.get(key) else "")
+            if stem != key:  # a paired measure: A's and B's value side by side
+                rows.append((display_name(stem), _shown(value), _shown(numbers.get(f"{stem}_b")), meaning))
+            else:
+                rows.append((display_name(key), _shown(value), None, meaning))
+            if key == "items":
+                rows.append(("items only in A / only in B", str(comparison.only_in_a), str(comparison.only_in_b),
+                             explanation("only_in_a")))  # fmt: skip
+        self.numbers.setRowCount(2 * len(rows))
+        grey = QBrush(QColor("#666666"))
+        for index, (name, a, b, meaning) in enumerate(rows):
+            row = 2 * index
             self.numbers.setItem(row, 0, make_cell(name))
             self.numbers.setItem(row, 1, make_cell(a))
+            self.numbers.setItem(row, 2, make_cell(a if b is None else b))
             if b is None:
-                self.numbers.setItem(row, 2, make_cell(""))
                 self.numbers.setSpan(row, 1, 1, 2)  # one number for both models
-            else:
-                self.numbers.setItem(row, 2, make_cell(b))
-            self.numbers.setItem(row, 3, make_cell(meaning))
-            self.numbers.item(row, 3).setToolTip(meaning)
-        self.numbers.resizeColumnsToContents()
+            for column in (1, 2):
+                self.numbers.item(row, column).setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            below = make_cell(meaning)
+            below.setForeground(grey)
+            self.numbers.setItem(row + 1, 0, below)
+            self.numbers.setSpan(row + 1, 0, 1, 3)
+            for column in (0, 1, 2):
+                cell = self.numbers.item(row, column)
+                cell.setToolTip(f"{name}: {meaning}")
+            below.setToolTip(meaning)
 
     def _fill_queries(self) -> None:
-        self.query.blockSignals(True)
-        self.query.clear()
-        for tops in self.outcome.comparison.query_tops if self.outcome else []:
-            self.query.addItem(f"{tops['text'][:80]}  (overlap {tops['overlap']:.2f})", tops["id"])
-        self.query.blockSignals(False)
+        """The queries in the order they were typed (the embedding's, which the comparison keeps)."""
+        chosen = self.query.currentData()
+        with synced(self.query):
+            self.query.clear()
+            for tops in self.outcome.comparison.query_tops if self.outcome else []:
+                k, shared = len(tops["top_a"]), round(tops["overlap"] * len(tops["top_a"]))
+                self.query.addItem(f"{shared} of {k} shared · {' '.join(tops['text'].split())}", tops["id"])
+                self.query.setItemData(self.query.count() - 1, tops["text"], Qt.ItemDataRole.ToolTipRole)
+            self.query.setCurrentIndex(max(0, self.query.findData(chosen)))
         self._fill_query()
 
     def _fill_query(self) -> None:
+        """Every document in A's or B's top k for the query: its rank and cosine under each (— when outside)."""
         tops = next((q for q in (self.outcome.comparison.query_tops if self.outcome else [])
                      if q["id"] == self.query.currentData()), None)  # fmt: skip
-        self.query_table.setRowCount(0 if tops is None else len(tops["top_a"]))
         if tops is None:
+            self.query_table.show_rows([])
             return
-        texts = dict(zip(self.outcome.embedding.ids, self.outcome.embedding.texts, strict=True))
-        pairs = zip(tops["top_a"], tops["scores_a"], tops["top_b"], tops["scores_b"], strict=True)
-        for row, (ida, sa, idb, sb) in enumerate(pairs):
-            values = (str(row + 1), texts.get(ida, ida), f"{sa:.3f}", texts.get(idb, idb), f"{sb:.3f}")
-            cells = [make_cell(value) for value in values]
-            cells[1].setData(Qt.ItemDataRole.UserRole, ida)
-            cells[3].setData(Qt.ItemDataRole.UserRole, idb)
-            for column, shared in ((1, ida in tops["top_b"]), (3, idb in tops["top_a"])):
-                if shared:
-                    cells[column].setBackground(QBrush(SAME))
-            for column, cell in enumerate(cells):
-                self.query_table.setItem(row, column, cell)
+        embedding = self.outcome.embedding
+        rank_a, rank_b = _ranks(tops["top_a"], tops["scores_a"]), _ranks(tops["top_b"], tops["scores_b"])
+        rows = []
+        for doc in dict.fromkeys([*tops["top_a"], *tops["top_b"]]):
+            (ra, sa), (rb, sb) = rank_a.get(doc, (None, None)), rank_b.get(doc, (None, None))
+            row = embedding.row_by_id.get(doc)
+            item = embedding.items[row] if row is not None else None
+            shared = ra is not None and rb is not None
+            rows.append(ResultRow(doc, item.text if item else doc, (ra, rb), (sa, sb), item.metadata if item else {},
+                                  tint=SAME.name() if shared else None,
+                                  note="" if shared else f"In {'A' if rb is None else 'B'}'s top k only."))  # fmt: skip
+        self.query_table.show_rows(rows, embedding.metadata_keys)
 
     def _query_cell_clicked(self, row: int, column: int) -> None:
-        cell = self.query_table.item(row, column)
-        item_id = cell.data(Qt.ItemDataRole.UserRole) if cell else None
+        item_id = self.query_table.item_id(row)
         if item_id:
             self.state.set_selection([self.query.currentData(), item_id])
 
@@ -338,3 +358,21 @@ def _png(widget: QWidget) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     widget.grab().save(buffer, "PNG")
     return bytes(buffer.data())
+
+
+def _ranks(ids: list[str], scores: list[float]) -> dict[str, tuple[int, float]]:
+    return {doc: (rank, score) for rank, (doc, score) in enumerate(zip(ids, scores, strict=True), start=1)}
+
+
+def numbers_table() -> QTableWidget:
+    """Measure, A, B: each measure's row followed by its meaning across the table; never wider than the panel."""
+    table = make_table(["measure", "A", "B"])
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in (1, 2):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+    return table

@@ -7,7 +7,7 @@ never imports pymilvus: Milvus Lite's server is Python threads, and with gRPC's 
 the GUI for up to 400 ms per push.
 The token lives in a masked field and in memory only. The exact ranking is computed from the collection's own
 vectors (same filter), so recall@k says how much the index missed, not how the corpora differ; the table that
-shows both side by side is in `milvus_tables`.
+shows both side by side (one row per item, its rank in each) is in `milvus_tables`.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class MilvusPanel(QWidget):
         self.expression.setPlaceholderText('optional Milvus expression, e.g. metadata["year"] > 2020')
         self.search_button = QPushButton("Search")
         self.recall_label = QLabel("")
-        self.results = SearchResultsTable()
+        self.results = SearchResultsTable(state)
         search_box = QGroupBox("Search the collection")
         search_layout = QVBoxLayout(search_box)
         row = QHBoxLayout()
@@ -165,7 +165,10 @@ class MilvusPanel(QWidget):
         filters.addWidget(self.meta_value, 1)
         search_layout.addLayout(filters)
         search_layout.addWidget(self.expression)
-        search_layout.addWidget(self.recall_label)
+        recall_row = QHBoxLayout()
+        recall_row.addWidget(self.recall_label, 1)
+        recall_row.addWidget(self.results.columns_button)
+        search_layout.addLayout(recall_row)
         search_layout.addWidget(self.results, 1)
 
         layout = QVBoxLayout(self)
@@ -182,7 +185,7 @@ class MilvusPanel(QWidget):
         self.cancel_button.clicked.connect(lambda: self.runner.cancel(PUSH_TASK))
         self.search_button.clicked.connect(self.search)
         self.query.returnPressed.connect(self.search)
-        self.results.cellDoubleClicked.connect(self._on_hit_activated)
+        self.results.cellDoubleClicked.connect(lambda row, _column: self._on_hit_activated(row))
         state.vectors_changed.connect(self._update_enabled)
         state.corpus_changed.connect(self._fill_metadata_keys)
         self._set_pushing(False)
@@ -365,15 +368,15 @@ class MilvusPanel(QWidget):
         self.recall_label.setText(
             f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
         )
-        self.results.show_outcome(outcome)
+        self.results.show_outcome(outcome, metadata_keys(self.state.corpus.items))
 
     def _search_failed(self, message: str) -> None:
         self.recall_label.setText("")
         self.messages.show_error(message)
 
-    def _on_hit_activated(self, row: int, column: int) -> None:
+    def _on_hit_activated(self, row: int) -> None:
         """Double-click a hit: select that item in the other views when it is in this workspace."""
-        item_id = self.results.hit_id(row, column)
+        item_id = self.results.item_id(row)
         if item_id and self.state.row_of(item_id) is not None:
             self.state.set_selection([item_id])
 

@@ -1,20 +1,25 @@
 """The Milvus panel's tables: the collections at a target, and Milvus' hits beside the exact ranking.
 
-What the panel draws row by row, apart from what it asks Milvus: in the results, each rank shows Milvus' hit and
-the exact hit, and a Milvus hit the exact top-k does not hold is tinted, so what the index missed shows at a
-glance.
+What the panel draws row by row, apart from what it asks Milvus: the results are one shared ResultTable (see
+`ui/result_table.py`) with one row per item that either ranking returned, its rank under Milvus and under the
+exact search side by side; a Milvus hit the exact top-k does not hold is tinted red, an exact top-k item Milvus
+did not return amber, so what the index missed shows at a glance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from workbench.core.milvus import CollectionInfo
 from workbench.core.milvus.operations import SearchOutcome
+from workbench.ui.result_table import ResultRow, ResultTable
+from workbench.ui.state import AppState
 
 MISSED_COLOUR = "#fde2e1"  # a Milvus hit that the exact top-k does not hold
+ABSENT_COLOUR = "#fff4d6"  # an exact top-k item that Milvus did not return
 
 
 def compact_table(table: QTableWidget, stretch: int) -> None:
@@ -51,35 +56,39 @@ class CollectionsTable(QTableWidget):
         self.blockSignals(False)
 
 
-class SearchResultsTable(QTableWidget):
-    """Rank, Milvus' score and hit, the exact score and hit; each hit cell keeps its item id (UserRole)."""
+class SearchResultsTable(ResultTable):
+    """Milvus' hits and the exact top-k merged, one row per item: its rank in each, score, id and metadata.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 5, parent)
-        self.setHorizontalHeaderLabels(["#", "Milvus", "Milvus hit", "Exact", "Exact hit"])
-        compact_table(self, stretch=2)
-        self.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+    Sorted by Milvus' rank, the exact top-k items Milvus did not return follow its hits.
+    """
 
-    def show_outcome(self, outcome: SearchOutcome) -> None:
-        exact_ids = {h.id for h in outcome.exact}
-        missed = QBrush(QColor(MISSED_COLOUR))
-        self.setRowCount(max(len(outcome.hits), len(outcome.exact)))
-        for row in range(self.rowCount()):
-            self.setItem(row, 0, QTableWidgetItem(str(row + 1)))
-            for column, hits in ((1, outcome.hits), (3, outcome.exact)):
-                hit = hits[row] if row < len(hits) else None
-                score = QTableWidgetItem(f"{hit.score:.4f}" if hit else "")
-                cell = QTableWidgetItem(" ".join(hit.text.split())[:200] if hit else "")
-                if hit:
-                    cell.setData(Qt.ItemDataRole.UserRole, hit.id)
-                    cell.setToolTip(f"{hit.id}\n{hit.text[:1000]}\n{dict(hit.metadata)}")
-                    if column == 1 and hit.id not in exact_ids:
-                        cell.setBackground(missed)
-                        score.setBackground(missed)
-                self.setItem(row, column, score)
-                self.setItem(row, column + 1, cell)
+    def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(state, ranks=("Milvus", "exact"), scores=("score",), text="hit", digits=4, parent=parent)
+        for column, tip in enumerate(("Rank among Milvus' hits", "Rank in the exact search of the same rows")):
+            self.horizontalHeaderItem(column).setToolTip(tip)
 
-    def hit_id(self, row: int, column: int) -> str | None:
-        """The item id of the hit on that side of a row (Milvus' for columns 0-2, the exact one's for 3-4)."""
-        cell = self.item(row, 2 if column <= 2 else 4)
-        return cell.data(Qt.ItemDataRole.UserRole) if cell else None
+    def show_outcome(self, outcome: SearchOutcome, preferred: Sequence[str] = ()) -> None:
+        """The merged rows; the metadata columns the hits have are offered in `preferred` order (the workspace's)."""
+        rows = outcome_rows(outcome)
+        present = dict.fromkeys(key for row in rows for key in row.metadata)
+        self.show_rows(rows, [*(k for k in preferred if k in present), *(k for k in present if k not in preferred)])
+
+
+def outcome_rows(outcome: SearchOutcome) -> list[ResultRow]:
+    """Milvus' hits in its order, then the exact hits it missed; each with its rank in both (None: absent)."""
+    exact_rank = {hit.id: rank for rank, hit in enumerate(outcome.exact, start=1)}
+    milvus_ids = {hit.id for hit in outcome.hits}
+    k = len(outcome.exact)
+    rows = []
+    for rank, hit in enumerate(outcome.hits, start=1):
+        in_exact = hit.id in exact_rank
+        rows.append(ResultRow(
+            hit.id, hit.text, (rank, exact_rank.get(hit.id)), (hit.score,), hit.metadata,
+            tint=None if in_exact else MISSED_COLOUR,
+            note="" if in_exact else f"Not in the exact top {k}: the index returned it in place of a nearer item.",
+        ))  # fmt: skip
+    for rank, hit in enumerate(outcome.exact, start=1):
+        if hit.id not in milvus_ids:
+            note = f"In the exact top {k}, but Milvus did not return it (the exact score)."
+            rows.append(ResultRow(hit.id, hit.text, (None, rank), (hit.score,), hit.metadata, ABSENT_COLOUR, note))
+    return rows

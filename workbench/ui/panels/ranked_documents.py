@@ -2,37 +2,48 @@
 
 SimilarityView shows it beside the queries × documents heatmap and hands it that matrix, so the list ranks exactly
 the scores the heatmap draws. It hides itself for anything else, block means included (a group is not a document).
+The table is the shared ResultTable (rank, document, score, id, the chosen metadata columns); the query picker
+lists the queries as they were typed (embedding order), whatever order the heatmap's rows are in.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.core.heatmap import HeatmapData
-from workbench.core.items import Item
-from workbench.ui.scatter import shorten
+from workbench.core.items import Item, metadata_keys
+from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
+from workbench.ui.state import AppState
 from workbench.ui.widgets import synced
 
 MAX_RANKED = 500  # rows of the table
 
 
 class RankedDocuments(QWidget):
-    """A query chooser over a (score, document) table; `show_for` gives it the matrix to rank, or None to hide."""
+    """A query chooser over a ranked table of documents; `show_for` gives it the matrix to rank, or None to hide.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Without `state` it looks for its AppState on the widgets it is placed in (SimilarityView's) when first shown
+    a matrix, so it needs it only for the query order and the chosen metadata columns.
+    """
+
+    def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self.data: HeatmapData | None = None
         self.title = QLabel("Documents for query")
-        self.query_choice = QComboBox()
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["score", "document"])
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()
+        self.title.setWordWrap(True)
+        self.query_choice = ElidedComboBox()
+        self.query_choice.setToolTip("The query to rank the documents for, in the order the queries were typed")
+        self.table = ResultTable(state)
+        picker = QHBoxLayout()
+        picker.addWidget(self.query_choice, 1)
+        picker.addWidget(self.table.columns_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.query_choice)
+        layout.addLayout(picker)
         layout.addWidget(self.table, 1)
         self.query_choice.currentIndexChanged.connect(self._fill_table)
 
@@ -42,30 +53,53 @@ class RankedDocuments(QWidget):
         self.setVisible(self.data is not None)
         if self.data is None:
             return
+        state = self._state()
+        chosen = self.query_choice.currentData()
         with synced(self.query_choice):
             self.query_choice.clear()
-            for item in self.data.row_items:
-                self.query_choice.addItem(shorten(item.text, 80, 80), item.id)
+            for row in self._typed_order(state):
+                item = self.data.row_items[row]
+                self.query_choice.addItem(" ".join(item.text.split()), row)
+                self.query_choice.setItemData(self.query_choice.count() - 1, item.text, Qt.ItemDataRole.ToolTipRole)
+            keep = next((i for i in range(self.query_choice.count())
+                         if self.data.row_items[self.query_choice.itemData(i)].id == chosen), 0)  # fmt: skip
+            self.query_choice.setCurrentIndex(keep)
         self._fill_table()
 
-    def ranked_documents(self, query_index: int) -> list[tuple[float, Item]]:
+    def ranked_documents(self, query_row: int) -> list[tuple[float, Item]]:
         """The documents for one query row of the matrix, best first."""
         assert self.data is not None
-        scores = self.data.matrix[query_index]
+        scores = self.data.matrix[query_row]
         order = np.argsort(-scores, kind="stable")
         return [(float(scores[c]), self.data.column_items[c]) for c in order]
 
+    def _typed_order(self, state: AppState | None) -> list[int]:
+        """The matrix rows in the order the queries were typed (their rows in the embedding)."""
+        assert self.data is not None
+        rows = range(len(self.data.row_items))
+        if state is None or state.embedding is None:
+            return list(rows)
+        typed = state.embedding.row_by_id
+        return sorted(rows, key=lambda row: typed.get(self.data.row_items[row].id, len(typed) + row))
+
+    def _state(self) -> AppState | None:
+        if self.state is None:
+            parent = self.parentWidget()
+            while parent is not None and not isinstance(getattr(parent, "state", None), AppState):
+                parent = parent.parentWidget()
+            if parent is not None:
+                self.state = parent.state
+                self.table.bind(parent.state)
+        return self.state
+
     def _fill_table(self) -> None:
-        index = self.query_choice.currentIndex()
-        if self.data is None or index < 0:
+        row = self.query_choice.currentData()
+        if self.data is None or row is None:
             return
-        ranked = self.ranked_documents(index)
+        ranked = self.ranked_documents(row)
         shown = f" (top {MAX_RANKED} of {len(ranked)})" if len(ranked) > MAX_RANKED else ""
         self.title.setText(f"Documents for query{shown}")
-        ranked = ranked[:MAX_RANKED]
-        self.table.setRowCount(len(ranked))
-        for row, (score, item) in enumerate(ranked):
-            self.table.setItem(row, 0, QTableWidgetItem(f"{score:.3f}"))
-            cell = QTableWidgetItem(item.text)
-            cell.setToolTip(item.text)
-            self.table.setItem(row, 1, cell)
+        rows = [ResultRow(item.id, item.text, (rank,), (score,), item.metadata)
+                for rank, (score, item) in enumerate(ranked[:MAX_RANKED], start=1)]  # fmt: skip
+        embedding = self.state.embedding if self.state is not None else None
+        self.table.show_rows(rows, embedding.metadata_keys if embedding else metadata_keys(self.data.column_items))
