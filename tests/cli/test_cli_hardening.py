@@ -97,3 +97,51 @@ def test_ctrl_c_ends_a_hung_request_within_a_second(tmp_path: Path) -> None:
             pytest.fail("Ctrl-C did not end the wait within 5 s")
     assert time.monotonic() - sent < 2.0
     assert process.returncode == 130 and "Cancelled" in stderr and "Traceback" not in stderr
+
+
+# -- 8: crashes where the contract promises exit 2 or 1 -----------------------------------------------------------
+def exchange_file(path: Path, vectors, labels=("a", "b", "a", "b")) -> Path:
+    from workbench.core.embedders.base import EmbeddingSpec
+    from workbench.core.exchange import write_parquet
+    from workbench.core.items import Item
+
+    items = [Item.create(f"text {i}", metadata={"label": label}) for i, label in enumerate(labels)]
+    write_parquet(path, items, vectors, EmbeddingSpec(dim=2))
+    return path
+
+
+def test_compare_with_nan_vectors_and_labels_exits_2_naming_the_row(tmp_path: Path) -> None:
+    import numpy as np
+
+    good = np.array([[1, 0], [0, 1], [1, 0], [0, 1]], dtype=np.float32)
+    bad = good.copy()
+    bad[2, 1] = np.nan
+    a, b = exchange_file(tmp_path / "a.parquet", good), exchange_file(tmp_path / "b.parquet", bad)
+    done = workbench("compare", str(a), str(b), "--label-column", "label", "-k", "1")
+    assert done.returncode == 2, done.stderr
+    assert "b.parquet" in done.stderr and "row 3" in done.stderr and "'vector'" in done.stderr
+    assert "unexpected error" not in done.stderr
+
+
+def test_a_key_with_a_non_ascii_character_exits_2(tmp_path: Path) -> None:
+    from tests.fakes.fake_gemini import FakeGemini
+
+    (tmp_path / "in.txt").write_text("a\n")
+    with FakeGemini() as server:
+        env = {**gemini_env(server), "GEMINI_API_KEY": "AIzaFAKE-key-with-ü-inside"}
+        done = workbench("embed", str(tmp_path / "in.txt"), "--provider", "gemini",
+                         "--out", str(tmp_path / "o.parquet"), env=env)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "API key" in done.stderr and "unexpected error" not in done.stderr
+
+
+def test_an_html_answer_exits_1(tmp_path: Path) -> None:
+    from tests.fakes.fake_gemini import FakeGemini, Fault
+
+    (tmp_path / "in.txt").write_text("a\n")
+    with FakeGemini() as server:
+        server.fail_next(Fault(raw_body="<html>Sign in to the proxy</html>"))
+        done = workbench("embed", str(tmp_path / "in.txt"), "--provider", "gemini",
+                         "--out", str(tmp_path / "o.parquet"), env=gemini_env(server))  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "not an answer from the Gemini API" in done.stderr and "unexpected error" not in done.stderr

@@ -235,3 +235,134 @@ def test_cancel_ends_a_hung_request_within_a_second_and_keeps_finished_batches(s
     assert time.monotonic() - cancel_at[0] < 1.5
     assert "100 of 150" in str(error)
     assert cache.count() == 100
+
+
+# -- 8: crashes where the contract promises a clear message -------------------------------------------------------
+def test_a_key_with_characters_no_key_has_is_refused_clearly(server) -> None:
+    with pytest.raises(InputError, match="API key"):
+        GeminiEmbedder(api_key="AIzaFAKE-key-with-ü-inside", base_url=server.base_url).encode_documents(["a"])
+    with pytest.raises(InputError, match="API key"):
+        GeminiEmbedder(api_key="AIzaFAKE key with a space", base_url=server.base_url)
+
+
+@pytest.mark.parametrize("body", ["<html><body>Proxy login</body></html>", '{"embeddings": [', "[1, 2, 3]"])
+def test_a_200_answer_that_is_not_json_is_a_service_error(server, body: str) -> None:
+    server.fail_next(Fault(raw_body=body))
+    with pytest.raises(ServiceError, match="not an answer from the Gemini API"):
+        gemini(server).encode_documents(["a"])
+
+
+def small_workspace_file(tmp_path: Path) -> Path:
+    import numpy as np
+
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.items import Item
+    from workbench.core.session import Workspace, save_workspace
+
+    items = [Item.create(f"document {i}") for i in range(4)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(4, 8)))
+    embedding = EmbeddingResult(items, vectors, EmbeddingSpec(dim=8), 8, 4, 0)
+    workspace = Workspace(items=items, spec=EmbeddingSpec(dim=8), embedding=embedding, view={"colour_by": "kind"})
+    return save_workspace(tmp_path / "w.workbench", workspace)
+
+
+def rewritten(path: Path, name: str, data: bytes, compress: int | None = None) -> Path:
+    """A copy of a workspace file with one member replaced by `data` (other members as they were)."""
+    import zipfile
+
+    out = path.with_name(f"edited-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            payload = data if info.filename == name else source.read(info.filename)
+            target.writestr(info.filename, payload, compress_type=compress or info.compress_type)
+    return out
+
+
+def manifest_with(path: Path, **changes: object) -> dict:
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    for dotted, value in changes.items():
+        target = manifest
+        *parents, last = dotted.split("__")
+        for parent in parents:
+            target = target[parent]
+        target[last] = value
+    return manifest
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"members": []},
+        {"members__vectors.npy": "x"},
+        {"members__vectors.npy__size": "12"},
+        {"embedding": "x"},
+        {"embedding__rows": "many"},
+        {"embedding__rows": 10**30},
+        {"embedding__dim": -3},
+        {"embedding__encoded": None},
+        {"spec": {"provider": ["x"], "model": "m", "dim": 8, "document_task": "d", "query_task": "q"}},
+        {"spec__dim": "eight"},
+        {"selection": 5},
+        {"selection": [1, 2]},
+        {"cluster_names": [1]},
+        {"cluster_names": {"one": "a"}},
+        {"view": [1]},
+        {"projection_note": {"a": 1}},
+        {"saved_at": 7},
+        {"version": True},
+    ],
+    ids=lambda changes: ",".join(changes),
+)
+def test_a_manifest_with_fields_of_the_wrong_type_is_damaged(tmp_path: Path, changes: dict) -> None:
+    import json
+
+    from workbench.core.session import load_workspace, read_manifest
+
+    path = small_workspace_file(tmp_path)
+    bad = rewritten(path, "manifest.json", json.dumps(manifest_with(path, **changes)).encode())
+    for read in (load_workspace, read_manifest):
+        with pytest.raises(InputError, match=r"damaged|not an Embedding Workbench workspace"):
+            read(bad)
+
+
+def test_a_manifest_nested_200000_deep_is_damaged(tmp_path: Path) -> None:
+    import json
+
+    from workbench.core.session import load_workspace, read_manifest
+
+    path = small_workspace_file(tmp_path)
+    manifest = manifest_with(path)
+    del manifest["view"]
+    text = json.dumps(manifest)[:-1] + ', "view": {"a": ' + "[" * 200_000 + "]" * 200_000 + "}}"
+    bad = rewritten(path, "manifest.json", text.encode())
+    for read in (load_workspace, read_manifest):
+        with pytest.raises(InputError, match="damaged"):
+            read(bad)
+    shallow = json.dumps(manifest)[:-1] + ', "view": {"a": ' + "[" * 100 + "]" * 100 + "}}"
+    with pytest.raises(InputError, match="damaged"):
+        load_workspace(rewritten(path, "manifest.json", shallow.encode()))
+
+
+def test_utf16_text_is_read_as_text_or_refused_without_advising_replace(tmp_path: Path) -> None:
+    from workbench.core.importers import ImportOptions, read_items
+
+    with_bom = tmp_path / "bom.txt"
+    with_bom.write_text("first line\nsecond line\n", encoding="utf-16")
+    for errors in ("strict", "replace"):
+        items, _ = read_items(with_bom, ImportOptions(encoding_errors=errors))
+        assert [item.text for item in items] == ["first line", "second line"]
+    without_bom = tmp_path / "plain.txt"
+    without_bom.write_bytes("first line\nsecond line\n".encode("utf-16-le"))
+    for errors in ("strict", "replace"):
+        with pytest.raises(InputError, match="UTF-16") as caught:
+            read_items(without_bom, ImportOptions(encoding_errors=errors))
+        assert "replace" not in str(caught.value) and "plain.txt" in str(caught.value)
+    csv_file = tmp_path / "table.csv"
+    csv_file.write_text("id,text\n1,a first text\n", encoding="utf-16")
+    items, _ = read_items(csv_file)
+    assert [(item.id, item.text) for item in items] == [("1", "a first text")]

@@ -3,9 +3,9 @@
 It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
 shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
 body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
-wrong dimension, be slow, or hang (read a request and never answer it until the server stops). Vectors are
-deterministic from the text (not normalised unless 3072-d, as the real API), so tests can check what reached the
-server.
+wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer
+it until the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real
+API), so tests can check what reached the server.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Fault:
     wrong_count: bool = False
     wrong_dim: bool = False
     hang: bool = False  # read the request, then answer nothing (a dead server that keeps the connection open)
+    raw_body: str = ""  # answer 200 with this body instead (HTML from a captive proxy, broken JSON)
 
 
 @dataclass
@@ -129,6 +130,14 @@ class FakeGemini:
                                reason="API_KEY_INVALID")  # fmt: skip
         if fault and fault.status:
             return self._error(handler, fault.status, fault.reason, fault.message, retry_after=fault.retry_after)
+        if fault and fault.raw_body:
+            data = fault.raw_body.encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html" if data.startswith(b"<") else "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
         path = handler.path.split("?")[0]
         if method == "GET" and path.rstrip("/").endswith("/models"):
             return self._json(handler, 200, {"models": [

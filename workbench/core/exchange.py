@@ -90,6 +90,15 @@ def write_parquet(
         pq.write_table(table, tmp)
 
 
+def refuse_bad_vectors(vectors: np.ndarray, source: str) -> None:
+    """InputError naming the first row whose vector holds NaN or an infinity (every number after it would be
+    wrong without a word)."""
+    finite = np.isfinite(vectors).all(axis=1) if vectors.ndim == 2 else np.ones(len(vectors), bool)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise InputError(f"{source}: row {row + 1}, field 'vector': NaN or infinite values; embed that item again.")
+
+
 def read_parquet(path: str | Path) -> ExchangeTable:
     """Read an exchange file; a missing or mistyped core column is an InputError naming file and column."""
     path = Path(path)
@@ -118,7 +127,11 @@ def from_arrow(table: pa.Table, source: str = "table") -> ExchangeTable:
     if len(lengths) > 1 or -1 in lengths:
         bad = next(r for r, v in enumerate(vector_list) if v is None or len(v) != len(vector_list[0] or []))
         raise InputError(f"{source}: row {bad + 1}, field 'vector': missing or of another length than row 1.")
-    vectors = np.asarray(vector_list, dtype=np.float32).reshape(rows, -1) if rows else np.zeros((0, 0), np.float32)
+    try:
+        vectors = np.asarray(vector_list, dtype=np.float32).reshape(rows, -1) if rows else np.zeros((0, 0), np.float32)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{source}: field 'vector' does not hold numbers ({error}).") from error
+    refuse_bad_vectors(vectors, source)
 
     def first(column: str, default: Any) -> Any:
         if column in table.column_names and rows:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,23 +134,119 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    """The manifest, parsed and checked against its schema (`check_manifest`) before any field is used."""
     try:
         manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
     except KeyError as error:
         raise InputError(f"{path}: not an Embedding Workbench workspace (no {MANIFEST}).") from error
     except (ValueError, UnicodeDecodeError) as error:
         raise damaged(path, f"{MANIFEST} is not valid JSON") from error
+    except RecursionError as error:
+        raise damaged(path, f"{MANIFEST} nests deeper than any workspace") from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise InputError(f"{path}: not an Embedding Workbench workspace.")
     version = manifest.get("version")
-    if not isinstance(version, int) or version < 1:
+    if not _is_count(version) or version < 1:
         raise damaged(path, "no format version")
     if version > FORMAT_VERSION:
         raise InputError(
             f"{path}: saved by a newer Embedding Workbench ({manifest.get('app_version', 'unknown version')}, "
             f"workspace format {version}); this version reads format {FORMAT_VERSION}. Update the app to open it."
         )
+    check_manifest(manifest, path)
     return manifest
+
+
+# -- the manifest's schema -------------------------------------------------------------------------------------
+MEMBERS = ("items.parquet", "vectors.npy", "projection.npy", "clusters.npy")
+MAX_DEPTH = 32  # view settings are a few levels deep; a manifest nested deeper was not written by us
+MAX_ROWS = 100_000_000
+MAX_DIM = 65_536
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when lists and dicts nest more than `limit` levels (iterative: no recursion limit to hit)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
+
+
+def _check_spec(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return "the model settings are not a table"
+    for name in ("provider", "model", "document_task", "query_task"):
+        if not isinstance(data.get(name), str):
+            return f"the model setting {name!r} is not text"
+    dim = data.get("dim")
+    if dim is not None and not (_is_count(dim) and 1 <= dim <= MAX_DIM):
+        return f"the model's dim {dim!r} is not a size"
+    return None
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What in a parsed manifest breaks the schema (types, ranges, nesting depth), or None when nothing does."""
+    if _deeper_than(manifest, MAX_DEPTH):
+        return f"{MANIFEST} nests deeper than any workspace"
+    members = manifest.get("members", {})
+    if not isinstance(members, dict):
+        return "the member list is not a table"
+    for name, entry in members.items():
+        if name not in MEMBERS:
+            return f"unknown member {name!r}"
+        if not (isinstance(entry, dict) and _is_count(entry.get("size"))):
+            return f"the size of {name} is not a number"
+        if not (isinstance(entry.get("sha256"), str) and _SHA256.fullmatch(entry["sha256"])):
+            return f"the checksum of {name} is not a SHA-256"
+    if (problem := _check_spec(manifest.get("spec"))) is not None:
+        return problem
+    embedding = manifest.get("embedding")
+    if embedding is not None:
+        if not isinstance(embedding, dict):
+            return "the embedding's description is not a table"
+        rows, dim = embedding.get("rows"), embedding.get("dim")
+        if not (_is_count(rows) and rows <= MAX_ROWS):
+            return f"the embedding's row count {rows!r} is not a count"
+        if not (_is_count(dim) and 1 <= dim <= MAX_DIM):
+            return f"the embedding's dim {dim!r} is not a size"
+        for name in ("encoded", "from_cache"):
+            if name in embedding and not _is_count(embedding[name]):
+                return f"the embedding's {name} {embedding[name]!r} is not a count"
+        if (problem := _check_spec(embedding.get("spec"))) is not None:
+            return problem
+    for name in ("app_version", "saved_at", "summary", "projection_note"):
+        if manifest.get(name) is not None and not isinstance(manifest[name], str):
+            return f"{name} is not text"
+    names = manifest.get("cluster_names")
+    if names is not None:
+        if not isinstance(names, dict):
+            return "the cluster names are not a table"
+        for key, value in names.items():
+            if not (key.lstrip("-").isdigit() and isinstance(value, str)):
+                return f"the cluster name {key!r} is not a cluster number with a name"
+    selection = manifest.get("selection")
+    if selection is not None and not (isinstance(selection, list) and all(isinstance(i, str) for i in selection)):
+        return "the selection is not a list of ids"
+    view = manifest.get("view")
+    if view is not None and not isinstance(view, dict):
+        return "the view settings are not a table"
+    return None
+
+
+def check_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """InputError ("damaged …; nothing was opened") when the manifest breaks its schema."""
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise damaged(path, problem)
 
 
 def member(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str, path: Path) -> bytes | None:
@@ -188,11 +285,13 @@ def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
             if kind not in ITEM_KINDS:
                 raise damaged(path, f"items row {row + 1} has kind {kind!r}")
             metadata = json.loads(columns["metadata"][row])
+            if not isinstance(metadata, dict) or _deeper_than(metadata, MAX_DEPTH):
+                raise damaged(path, f"items row {row + 1} has metadata that is not a table of values")
             item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
             if columns["in_corpus"][row]:
                 corpus.append(item)
             if columns["embedded_row"][row] >= 0:
                 embedded[columns["embedded_row"][row]] = item
-    except (pa.ArrowException, KeyError, ValueError, TypeError) as error:
-        raise damaged(path, f"items.parquet cannot be read: {error}") from error
+    except (pa.ArrowException, KeyError, ValueError, TypeError, RecursionError) as error:
+        raise damaged(path, f"items.parquet cannot be read: {type(error).__name__}: {error}"[:300]) from error
     return corpus, embedded

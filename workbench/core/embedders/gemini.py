@@ -121,8 +121,14 @@ class GeminiEmbedder:
         retry: RetryPolicy | None = None,
         timeout_s: float | None = None,
     ) -> None:
-        if not api_key:
+        if not api_key or not api_key.strip():
             raise InputError("No Gemini API key: paste one in the Model & key panel or set GEMINI_API_KEY.")
+        api_key = api_key.strip()
+        if not api_key.isascii() or not all(c.isprintable() and not c.isspace() for c in api_key):
+            raise InputError(
+                "The Gemini API key holds characters no API key has (accented letters, spaces or control "
+                "characters); copy it again from Google AI Studio."
+            )
         for task in (document_task, query_task):
             if task not in TASK_TYPES:
                 raise InputError(f"Unknown Gemini task type '{task}': use one of {', '.join(TASK_TYPES)}.")
@@ -244,7 +250,9 @@ class GeminiEmbedder:
                 response = self._waited(
                     lambda: sdk.models.embed_content(model=model, contents=contents, config=config), limit, cancelled
                 )
-                values = [e.values or [] for e in (response.embeddings or [])]
+                if response.embeddings is None:
+                    raise ServiceError(self._not_the_api("no embeddings in the answer"))
+                values = [e.values or [] for e in response.embeddings]
                 if len(values) != len(texts):
                     raise ServiceError(f"Gemini returned {len(values)} embeddings for {len(texts)} texts.")
                 lengths = {len(v) for v in values}
@@ -258,7 +266,12 @@ class GeminiEmbedder:
                 retry_after = _retry_after(error)
                 last: Exception = error
             except Exception as error:
-                if isinstance(error, ServiceError | InputError | Cancelled) or not _is_transport_error(error):
+                if isinstance(error, ServiceError | InputError | Cancelled):
+                    raise
+                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
+                    # HTML from a captive proxy, broken JSON, a shape the SDK cannot read: asking again won't help.
+                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
+                if not _is_transport_error(error):
                     raise
                 last = error
             if attempt + 1 < self.retry.attempts:
@@ -281,6 +294,12 @@ class GeminiEmbedder:
                 f"allow more time with --timeout (WORKBENCH_GEMINI_TIMEOUT_S in the app)."
             )
         raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()} ({type(last).__name__}); check the network.")
+
+    def _not_the_api(self, detail: str) -> str:
+        return (
+            f"Gemini at {self.endpoint_host()} sent something that is not an answer from the Gemini API ({detail}); "
+            f"check the endpoint (--base-url, GOOGLE_GEMINI_BASE_URL) and any proxy in between."
+        )
 
     def _explain(self, error, texts: list[str], offset: int) -> Exception:
         """One sentence per API error a person can act on (never the key)."""
