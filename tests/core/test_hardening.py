@@ -366,3 +366,64 @@ def test_utf16_text_is_read_as_text_or_refused_without_advising_replace(tmp_path
     csv_file.write_text("id,text\n1,a first text\n", encoding="utf-16")
     items, _ = read_items(csv_file)
     assert [(item.id, item.text) for item in items] == [("1", "a first text")]
+
+
+# -- 6: zip bombs ---------------------------------------------------------------------------------------------------
+def with_bomb(path: Path, name: str, size: int, declare: bool = True) -> Path:
+    """A copy of a workspace file whose member `name` is `size` zero bytes, deflated (a few hundred KB on disk);
+    with `declare`, the manifest states that size (and a checksum), so only a size cap can refuse it."""
+    import json
+    import zipfile
+
+    out = path.with_name(f"bomb-{name}-{path.name}")
+    with zipfile.ZipFile(path) as source:
+        manifest = json.loads(source.read("manifest.json"))
+        if declare and name != "manifest.json":
+            manifest["members"][name] = {"size": size, "sha256": "0" * 64}
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                if info.filename == name:
+                    continue
+                data = json.dumps(manifest).encode() if info.filename == "manifest.json" else source.read(info)
+                target.writestr(info.filename, data)
+            with target.open(name, "w", force_zip64=True) as handle:
+                if name == "manifest.json":
+                    handle.write(json.dumps(manifest).encode())
+                chunk = (b" " if name == "manifest.json" else b"\0") * (1 << 20)
+                for _ in range(size >> 20):
+                    handle.write(chunk)
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["vectors.npy", "items.parquet", "manifest.json", "projection.npy"], ids=lambda name: name
+)
+def test_a_zip_bomb_member_is_refused_before_it_is_read(tmp_path: Path, name: str) -> None:
+    import tracemalloc
+
+    from workbench.core.session import load_workspace, read_manifest
+
+    bomb = with_bomb(small_workspace_file(tmp_path), name, 64 << 20)
+    assert bomb.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        for read in (load_workspace, read_manifest) if name == "manifest.json" else (load_workspace,):
+            with pytest.raises(InputError, match="damaged"):
+                read(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak >> 20} MB were allocated to refuse a bomb"
+
+
+def test_a_member_larger_than_its_declared_size_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from workbench.core.session import load_workspace
+
+    path = small_workspace_file(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        vectors = archive.read("vectors.npy")
+    grown = rewritten(path, "vectors.npy", vectors + b"\0" * 4096)
+    with pytest.raises(InputError, match="damaged"):
+        load_workspace(grown)

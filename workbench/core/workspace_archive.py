@@ -13,6 +13,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     """The manifest, parsed and checked against its schema (`check_manifest`) before any field is used."""
     try:
-        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
+        manifest = json.loads(read_capped(archive, MANIFEST, MANIFEST_CAP, path).decode("utf-8"))
     except KeyError as error:
         raise InputError(f"{path}: not an Embedding Workbench workspace (no {MANIFEST}).") from error
     except (ValueError, UnicodeDecodeError) as error:
@@ -249,15 +250,51 @@ def check_manifest(manifest: dict[str, Any], path: Path) -> None:
         raise damaged(path, problem)
 
 
+# -- sizes: nothing is read before its size is known to fit --------------------------------------------------------
+MANIFEST_CAP = 64 << 20
+MAX_RATIO = 100  # our members are stored or JSON; a member deflated more than this is a zip bomb
+_NPY_HEADER = 4096
+
+
+def read_capped(archive: zipfile.ZipFile, name: str, cap: int | None, path: Path) -> bytes:
+    """A member's bytes, after checking its declared size against `cap` and its compression ratio, read with a
+    limit (the zip's declared size bounds what is inflated; a member that inflates further fails its CRC)."""
+    info = archive.getinfo(name)
+    if cap is not None and info.file_size > cap:
+        raise damaged(path, f"{name} declares {info.file_size:,} bytes, more than the {cap:,} it can hold")
+    if info.file_size > max(info.compress_size * MAX_RATIO, 1 << 20):
+        raise damaged(path, f"{name} inflates {info.file_size:,} bytes from {info.compress_size:,}")
+    limit = info.file_size if cap is None else min(info.file_size, cap)
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)
+    except (RuntimeError, NotImplementedError, EOFError, zlib.error) as error:  # encrypted, unknown method, cut
+        raise damaged(path, f"{name} cannot be unpacked ({error})") from error
+    if len(data) != info.file_size:
+        raise damaged(path, f"{name} holds another number of bytes than it declares")
+    return data
+
+
+def member_cap(manifest: dict[str, Any], name: str) -> int | None:
+    """The most bytes a member can hold given the manifest's row count and dim (None: no such bound)."""
+    embedding = manifest.get("embedding") or {}
+    rows, dim = embedding.get("rows", 0), embedding.get("dim", 0)
+    caps = {"vectors.npy": rows * dim * 4, "projection.npy": rows * 2 * 4, "clusters.npy": rows * 8}
+    return caps[name] + _NPY_HEADER if name in caps else None
+
+
 def member(archive: zipfile.ZipFile, manifest: dict[str, Any], name: str, path: Path) -> bytes | None:
     expected = manifest.get("members", {}).get(name)
     if expected is None:
         return None
     try:
-        data = archive.read(name)
+        info = archive.getinfo(name)
     except KeyError as error:
         raise damaged(path, f"{name} is missing") from error
-    if len(data) != expected.get("size") or hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+    if info.file_size != expected["size"]:
+        raise damaged(path, f"{name} declares {info.file_size:,} bytes where the manifest says {expected['size']:,}")
+    data = read_capped(archive, name, member_cap(manifest, name), path)
+    if hashlib.sha256(data).hexdigest() != expected["sha256"]:
         raise damaged(path, f"{name} does not match its checksum")
     return data
 
@@ -276,6 +313,10 @@ def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
     try:
         # An Arrow buffer, not io.BytesIO: after reading a Python file object pyarrow 26 may still hold it at
         # exit and abort the interpreter ("terminate called without an active exception", apache/arrow#33975).
+        metadata = pq.ParquetFile(pa.BufferReader(data)).metadata
+        inflated = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        if inflated > max(len(data) * MAX_RATIO, 64 << 20):
+            raise damaged(path, f"items.parquet inflates to {inflated:,} bytes from {len(data):,}")
         table = pq.read_table(pa.BufferReader(data))
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
         corpus: list[Item] = []
