@@ -160,6 +160,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     _choose(compare.layout_method, "pca")
     compare.k.setValue(7)
     _choose(compare.labels, None)
+    compare.query_table.choose_column("topic", False)
     chosen = window.state.view
     expected = ViewSettings(
         layout_method="pca", umap_neighbours=31, umap_min_dist=0.35, layout_seed=7, colour_by="meta:topic",
@@ -168,6 +169,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         compare_provider="gemini", compare_model="", compare_dim=256,
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
+        result_columns=(),
     )  # fmt: skip
     assert chosen == expected
     assert all(

@@ -26,8 +26,9 @@ HEATMAP_FIELDS = frozenset({"heatmap_mode", "heatmap_order"})
 class ViewSettings:
     """How the map, the heatmap, the clusters and Compare are shown; defaults are what a newcomer meets first.
 
-    `colour_by` is "kind", "cluster" or "meta:<column>"; `heatmap_order` is "input", "kind", "cluster" or
-    "meta:<column>"; `heatmap_threshold` None means no threshold; `result_columns` are the metadata columns that
+    `colour_by` is "kind", "cluster" or "meta:<column>"; `heatmap_order` is "input", "kind", "cluster"
+    (hierarchical clustering, optimal leaf order), "clusters" (grouped by cluster label) or "meta:<column>";
+    `heatmap_threshold` None means no threshold; `result_columns` are the metadata columns that
     the result tables (ranked documents, Milvus hits, Compare's query tops) show beside rank, score and id.
     """
 

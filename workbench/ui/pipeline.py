@@ -95,7 +95,12 @@ class Pipeline(QObject):
         )
 
     def _embedded(self, result: EmbeddingResult) -> None:
+        first = self.state.embedding is None
         self.state.set_embedding(result)
+        if first and self.state.view.colour_by == "kind" and result.metadata_keys:
+            # a first embedding of labelled texts: the map shows their first metadata column (e.g. topic), which
+            # says more than documents vs queries; the person can switch back, and later embeddings keep the choice
+            self.state.set_view(colour_by=f"meta:{result.metadata_keys[0]}")
         view = self.state.view
         column = view.colour_by.removeprefix("meta:") if view.colour_by.startswith("meta:") else None
         if view.heatmap_order == "input" and column in result.metadata_keys:

@@ -40,6 +40,8 @@ class SpecChooser(QObject):
         self.query_task = QComboBox()
         self.document_task.setToolTip("the task documents are embedded for")
         self.query_task.setToolTip("the task queries are embedded for")
+        for combo in (self.provider, self.model, self.document_task, self.query_task):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # as wide as its longest entry
         self._fill_for_provider(PROVIDERS[0])
         self.provider.currentIndexChanged.connect(self._provider_picked)
         self.model.currentTextChanged.connect(self.edited)

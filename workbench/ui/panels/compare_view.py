@@ -17,7 +17,6 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -68,8 +67,6 @@ class CompareView(QWidget):
         self.labels.setToolTip("A metadata column holding class labels: adds k-NN label accuracy and silhouette")
         self.run_button = QPushButton("Embed B and compare")
         self.html_button, self.png_button = QPushButton("Report HTML…"), QPushButton("PNG…")
-        for combo in (self.provider, self.model, self.chooser.document_task, self.chooser.query_task):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # as wide as its longest entry
         spec_rows = [(label.lower() if label != "Provider" else "B:", widget) for label, widget in self.chooser.rows()]
         controls = flow_row(*spec_rows, ("layout", self.layout_method), ("k", self.k), ("labels", self.labels),
                             self.run_button, self.html_button, self.png_button)  # fmt: skip

@@ -108,7 +108,7 @@ class SimilarityView(QWidget):
         self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), limits=(-1, 1))
         self.colour_bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.colour_bar.sigLevelsChangeFinished.connect(self._levels_from_bar)
-        self.ranked_list = RankedDocuments()
+        self.ranked_list = RankedDocuments(state)
         self.cell_detail = QTextBrowser()
         self.cell_detail.setPlaceholderText("Click a cell to read both texts in full.")
         self.cell_detail.setMaximumHeight(140)
