@@ -145,3 +145,27 @@ def test_an_html_answer_exits_1(tmp_path: Path) -> None:
                          "--out", str(tmp_path / "o.parquet"), env=gemini_env(server))  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "not an answer from the Gemini API" in done.stderr and "unexpected error" not in done.stderr
+
+
+# -- 9: bad values accepted in silence ------------------------------------------------------------------------------
+def test_compare_with_infinite_vectors_exits_2(tmp_path: Path) -> None:
+    import numpy as np
+
+    good = np.array([[1, 0], [0, 1], [1, 0], [0, 1]], dtype=np.float32)
+    bad = good.copy()
+    bad[0, 0] = np.inf
+    a, b = exchange_file(tmp_path / "a.parquet", bad), exchange_file(tmp_path / "b.parquet", good)
+    done = workbench("compare", str(a), str(b), "-k", "1", "--json")
+    assert done.returncode == 2 and "row 1, field 'vector'" in done.stderr and done.stdout == ""
+
+
+def test_push_refuses_a_null_id(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": pa.array(["a", None]), "text": ["t", "u"], "kind": ["document"] * 2,
+                      "vector": [[1.0, 0.0], [0.0, 1.0]]})  # fmt: skip
+    pq.write_table(table, tmp_path / "n.parquet")
+    done = workbench("push", str(tmp_path / "n.parquet"), "--collection", "c", "--uri", str(tmp_path / "m.db"))
+    assert done.returncode == 2 and "row 2, field 'id'" in done.stderr
+    assert not (tmp_path / "m.db").exists()

@@ -427,3 +427,155 @@ def test_a_member_larger_than_its_declared_size_is_refused(tmp_path: Path) -> No
     grown = rewritten(path, "vectors.npy", vectors + b"\0" * 4096)
     with pytest.raises(InputError, match="damaged"):
         load_workspace(grown)
+
+
+# -- 9: bad values refused where they enter -------------------------------------------------------------------------
+class ZeroEmbedder:
+    """A provider that answers an all-zero vector for its second text."""
+
+    batch_size, max_concurrency = 10, 1
+
+    def __init__(self) -> None:
+        from workbench.core.embedders.base import EmbeddingSpec
+
+        self.spec = EmbeddingSpec("local", "zeros", 4)
+
+    @property
+    def dim(self) -> int:
+        return 4
+
+    def encode_documents(self, texts: list[str]):
+        import numpy as np
+
+        return [np.zeros(4, np.float32) if i == 1 else np.ones(4, np.float32) / 2 for i in range(len(texts))]
+
+    encode_queries = encode_documents
+
+
+def test_an_all_zero_vector_from_a_provider_is_refused_and_not_cached() -> None:
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedding import embed_items
+    from workbench.core.items import Item
+
+    cache = EmbeddingCache()
+    with pytest.raises(ServiceError, match=r"all-zero vector .*text 2 of its batch"):
+        embed_items([Item.create("a"), Item.create("b"), Item.create("c")], ZeroEmbedder(), cache)
+    assert cache.count() == 0
+
+
+def exchange_table(ids, vectors):
+    import pyarrow as pa
+
+    return pa.table({"id": pa.array(ids), "text": ["t"] * len(ids), "kind": ["document"] * len(ids), "vector": vectors})
+
+
+@pytest.mark.parametrize(
+    ("ids", "vectors", "message"),
+    [
+        (["a", None], [[1.0, 0.0], [0.0, 1.0]], r"row 2, field 'id'"),
+        (["a", ""], [[1.0, 0.0], [0.0, 1.0]], r"row 2, field 'id'"),
+        (["a", "b"], [["1.0", "0.0"], ["0.0", "1.0"]], r"field 'vector'.*numbers"),
+        (["a", "b"], [[1.0, 0.0], [float("inf"), 1.0]], r"row 2, field 'vector'"),
+        (["a", "b"], [[1.0, 0.0], [0.0, 0.0]], r"row 2, field 'vector'.*zero"),
+    ],
+)
+def test_an_exchange_file_with_bad_ids_or_vectors_is_refused_naming_the_row(tmp_path, ids, vectors, message) -> None:
+    import pyarrow.parquet as pq
+
+    from workbench.core.exchange import read_parquet
+
+    pq.write_table(exchange_table(ids, vectors), tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match=message):
+        read_parquet(tmp_path / "bad.parquet")
+
+
+def test_exports_with_text_or_nan_vectors_are_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    from workbench.core.exports import read_export
+
+    (tmp_path / "s.jsonl").write_text('{"id": "a", "text": "t", "kind": "document"}\n')
+    np.save(tmp_path / "s.npy", np.array([["0.5", "0.5"]]))
+    with pytest.raises(InputError, match="numbers"):
+        read_export(tmp_path / "s.npy")
+    (tmp_path / "n.jsonl").write_text('{"id": "a", "text": "t", "kind": "document"}\n')
+    np.save(tmp_path / "n.npy", np.array([[np.nan, 0.5]], np.float32))
+    with pytest.raises(InputError, match="row 1, field 'vector'"):
+        read_export(tmp_path / "n.npy")
+    (tmp_path / "c.csv").write_text('id,text,kind,vector\na,t,document,"[""0.5"", ""0.5""]"\n')
+    with pytest.raises(InputError, match="row 1, field 'vector'"):
+        read_export(tmp_path / "c.csv")
+
+
+def workspace_with(tmp_path: Path, vectors=None, dim: int | None = None, duplicate: bool = False) -> Path:
+    """A saved workspace, its vectors (or the manifest's dim, or an item id) then changed as a damaged file would."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = small_workspace_file(tmp_path)
+    manifest = manifest_with(path)
+    replaced: dict[str, bytes] = {}
+    if vectors is not None:
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(vectors, np.float32))
+        replaced["vectors.npy"] = buffer.getvalue()
+    if duplicate:
+        with zipfile.ZipFile(path) as archive:
+            table = pq.read_table(pa.BufferReader(archive.read("items.parquet")))
+        ids = table.column("id").to_pylist()
+        table = table.set_column(0, "id", pa.array([ids[0], ids[0], *ids[2:]]))
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        replaced["items.parquet"] = sink.getvalue()
+    if dim is not None:
+        manifest["embedding"]["dim"] = dim
+    for name, data in replaced.items():
+        manifest["members"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    out = tmp_path / "changed.workbench"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = replaced.get(info.filename) or source.read(info.filename)
+            target.writestr(info.filename, json.dumps(manifest) if info.filename == "manifest.json" else data)
+    return out
+
+
+def test_a_workspace_with_nan_vectors_a_false_dim_or_duplicate_ids_is_damaged(tmp_path: Path) -> None:
+    import numpy as np
+
+    from workbench.core.session import load_workspace
+
+    nan = np.ones((4, 8), np.float32) / np.sqrt(8)
+    nan[1, 3] = np.nan
+    for case, path in {
+        "NaN": workspace_with(tmp_path, vectors=nan),
+        "dim": workspace_with(tmp_path, dim=16),
+        "duplicate": workspace_with(tmp_path, duplicate=True),
+    }.items():
+        with pytest.raises(InputError, match="damaged"):
+            load_workspace(path)
+            pytest.fail(f"{case}: opened")
+
+
+def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from workbench.core.exports import atomic_path
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".w.workbench.{dead.pid}.0a1b2c3d.partial"
+    left.write_bytes(b"\0" * 1024)
+    a_while_ago = time.time() - 120
+    os.utime(left, (a_while_ago, a_while_ago))
+    with atomic_path(tmp_path / "w.workbench") as tmp:
+        tmp.write_bytes(b"saved")
+    assert not left.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["w.workbench"]

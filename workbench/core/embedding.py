@@ -75,7 +75,7 @@ class EmbeddingResult:
 
 
 def _check_batch(vectors: Sequence[np.ndarray], texts: Sequence[str], dim: int | None, who: str) -> np.ndarray:
-    """Refuse a batch the provider got wrong (count, dimension, NaN/inf) before it reaches the cache."""
+    """Refuse a batch the provider got wrong (count, dimension, NaN/inf, all zeros) before it reaches the cache."""
     if len(vectors) != len(texts):
         raise ServiceError(f"{who} returned {len(vectors)} vectors for {len(texts)} texts; nothing was stored.")
     array = np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in vectors]), dtype=np.float32)
@@ -84,6 +84,10 @@ def _check_batch(vectors: Sequence[np.ndarray], texts: Sequence[str], dim: int |
     if not np.isfinite(array).all():
         bad = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
         raise ServiceError(f"{who} returned a vector with NaN or infinite values (for text {bad + 1} of its batch).")
+    zero = ~array.any(axis=1)
+    if zero.any():  # it would be cached and written, and every similarity to it is 0 or NaN
+        bad = int(np.flatnonzero(zero)[0])
+        raise ServiceError(f"{who} returned an all-zero vector (for text {bad + 1} of its batch); nothing was stored.")
     return array
 
 

@@ -91,12 +91,27 @@ def write_parquet(
 
 
 def refuse_bad_vectors(vectors: np.ndarray, source: str) -> None:
-    """InputError naming the first row whose vector holds NaN or an infinity (every number after it would be
-    wrong without a word)."""
-    finite = np.isfinite(vectors).all(axis=1) if vectors.ndim == 2 else np.ones(len(vectors), bool)
+    """InputError naming the first row whose vector holds NaN or an infinity, or only zeros (every number computed
+    from it would be wrong without a word)."""
+    if vectors.ndim != 2 or not len(vectors):
+        return
+    finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         raise InputError(f"{source}: row {row + 1}, field 'vector': NaN or infinite values; embed that item again.")
+    zero = ~vectors.any(axis=1)
+    if vectors.shape[1] and zero.any():
+        row = int(np.flatnonzero(zero)[0])
+        raise InputError(
+            f"{source}: row {row + 1}, field 'vector': all zeros, not an embedding; embed that item again."
+        )
+
+
+def refuse_bad_ids(ids: Sequence[Any], source: str) -> None:
+    """InputError naming the first row whose id is missing or empty (it would become the id "None" or "")."""
+    for row, value in enumerate(ids):
+        if value is None or str(value).strip() == "":
+            raise InputError(f"{source}: row {row + 1}, field 'id': empty; every item needs an id.")
 
 
 def read_parquet(path: str | Path) -> ExchangeTable:
@@ -116,7 +131,21 @@ def from_arrow(table: pa.Table, source: str = "table") -> ExchangeTable:
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is this an embed output?")
     rows = table.num_rows
-    ids = [str(v) for v in table.column("id").to_pylist()]
+    raw_ids = table.column("id").to_pylist()
+    refuse_bad_ids(raw_ids, source)
+    ids = [str(v) for v in raw_ids]
+    vector_type = table.schema.field("vector").type
+    if not (
+        (
+            pa.types.is_list(vector_type)
+            or pa.types.is_large_list(vector_type)
+            or pa.types.is_fixed_size_list(vector_type)
+        )
+        and (pa.types.is_floating(vector_type.value_type) or pa.types.is_integer(vector_type.value_type))
+    ):
+        raise InputError(
+            f"{source}: field 'vector' holds {vector_type}, not lists of numbers; is this an embed output?"
+        )
     texts = table.column("text").to_pylist()
     kinds = table.column("kind").to_pylist()
     for row, kind in enumerate(kinds):

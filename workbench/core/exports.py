@@ -29,7 +29,15 @@ import pyarrow.parquet as pq
 from workbench.core.atomic import atomic_path
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
-from workbench.core.exchange import DERIVED_COLUMNS, RESERVED_COLUMNS, ExchangeTable, read_parquet, to_arrow
+from workbench.core.exchange import (
+    DERIVED_COLUMNS,
+    RESERVED_COLUMNS,
+    ExchangeTable,
+    read_parquet,
+    refuse_bad_ids,
+    refuse_bad_vectors,
+    to_arrow,
+)
 from workbench.core.items import ITEM_KINDS, Item
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
 
@@ -266,6 +274,8 @@ def _from_records(records: list[dict[str, Any]], vectors: np.ndarray, source: st
         missing = [c for c in ("id", "text", "kind") if c not in records[0]]
         if missing:
             raise InputError(f"{source}: missing column(s) {', '.join(missing)}; is this a workbench export?")
+    refuse_bad_ids([record.get("id") for record in records], source)
+    refuse_bad_vectors(vectors, source)
     items: list[Item] = []
     for row, record in enumerate(records, start=1):
         if record["kind"] not in ITEM_KINDS:
@@ -295,6 +305,10 @@ def _from_records(records: list[dict[str, Any]], vectors: np.ndarray, source: st
     return ExchangeTable(items=items, vectors=vectors, spec=spec, derived=derived)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _read_csv_export(path: Path) -> ExchangeTable:
     csv.field_size_limit(2**31 - 1)
     records: list[dict[str, Any]] = []
@@ -306,8 +320,11 @@ def _read_csv_export(path: Path) -> ExchangeTable:
                 raise InputError(f"{path}: no 'vector' column; is this a workbench CSV export?")
             for row, record in enumerate(reader, start=1):
                 try:
-                    vectors.append([float(v) for v in json.loads(record.pop("vector"))])
-                except (TypeError, ValueError) as error:
+                    values = json.loads(record.pop("vector"))
+                    if not isinstance(values, list) or not all(_is_number(v) for v in values):
+                        raise ValueError("not numbers")
+                    vectors.append([float(v) for v in values])
+                except (TypeError, ValueError, RecursionError) as error:
                     raise InputError(f"{path}: row {row}, field 'vector': not a list of numbers.") from error
                 records.append(record)
     except (csv.Error, UnicodeDecodeError) as error:
@@ -329,6 +346,8 @@ def _read_npy_export(path: Path) -> ExchangeTable:
         raise InputError(f"{path}: not a readable .npy file ({error}).") from error
     if vectors.ndim != 2:
         raise InputError(f"{path}: expected a 2-D array of vectors, found shape {vectors.shape}.")
+    if not (np.issubdtype(vectors.dtype, np.floating) or np.issubdtype(vectors.dtype, np.integer)):
+        raise InputError(f"{path}: holds {vectors.dtype} values, not numbers; is this a workbench .npy export?")
     records = []
     with open(sidecar, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):

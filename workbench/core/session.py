@@ -189,6 +189,8 @@ def load_workspace(
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
     corpus, embedded = items_from(items_data, path)
+    if len({item.id for item in corpus}) != len(corpus):
+        raise damaged(path, "two items share an id")
     progress(3, 4)
     spec = spec_from_json(manifest.get("spec"), str(path))
     embedding = None
@@ -197,11 +199,17 @@ def load_workspace(
         rows = int(info.get("rows", -1))
         if vectors is None or vectors.ndim != 2 or len(vectors) != rows or sorted(embedded) != list(range(rows)):
             raise damaged(path, "the vectors do not match the embedded items")
+        if vectors.shape[1] != info["dim"]:
+            raise damaged(path, f"the vectors are {vectors.shape[1]}-d where the manifest says {info['dim']}-d")
+        if not (np.issubdtype(vectors.dtype, np.floating) and np.isfinite(vectors).all() and vectors.any(axis=1).all()):
+            raise damaged(path, "the vectors hold NaN, infinite or all-zero rows")
+        if len({item.id for item in embedded.values()}) != rows:
+            raise damaged(path, "two embedded items share an id")
         embedding = EmbeddingResult(
             items=[embedded[r] for r in range(rows)],
             vectors=vectors.astype(np.float32, copy=False),
             spec=spec_from_json(info.get("spec"), str(path)),
-            dim=int(info.get("dim", vectors.shape[1])),
+            dim=int(info["dim"]),
             encoded=int(info.get("encoded", 0)),
             from_cache=int(info.get("from_cache", 0)),
         )
