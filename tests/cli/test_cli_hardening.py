@@ -169,3 +169,17 @@ def test_push_refuses_a_null_id(tmp_path: Path) -> None:
     done = workbench("push", str(tmp_path / "n.parquet"), "--collection", "c", "--uri", str(tmp_path / "m.db"))
     assert done.returncode == 2 and "row 2, field 'id'" in done.stderr
     assert not (tmp_path / "m.db").exists()
+
+
+# -- 7: a length guard -----------------------------------------------------------------------------------------------
+def test_embed_cuts_texts_longer_than_max_text_chars(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    (tmp_path / "long.txt").write_text("many words " * 300_000 + "\nshort\n")  # one 3.3 MB line
+    done = workbench("embed", str(tmp_path / "long.txt"), "--max-text-chars", "2000",
+                     "--out", str(tmp_path / "o.parquet"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "cut to 2,000 characters" in done.stderr
+    assert len(pq.read_table(tmp_path / "o.parquet").column("text")[0].as_py()) > 3_000_000  # the text is kept
+    bad = workbench("embed", str(tmp_path / "long.txt"), "--max-text-chars", "0", "--out", str(tmp_path / "p.parquet"))
+    assert bad.returncode == 2 and "--max-text-chars" in bad.stderr and not (tmp_path / "p.parquet").exists()

@@ -579,3 +579,39 @@ def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_
         tmp.write_bytes(b"saved")
     assert not left.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["w.workbench"]
+
+
+# -- 7: a length guard before the tokenizer ----------------------------------------------------------------------
+class RecordingEmbedder(ZeroEmbedder):
+    """Unit vectors, and the length of the longest text it was handed."""
+
+    longest = 0
+
+    def encode_documents(self, texts: list[str]):
+        import numpy as np
+
+        self.longest = max(self.longest, *(len(t) for t in texts))
+        return [np.ones(4, np.float32) / 2 for _ in texts]
+
+    encode_queries = encode_documents
+
+
+def test_a_huge_text_is_cut_to_the_cap_before_it_reaches_the_model(monkeypatch, caplog) -> None:
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedding import DEFAULT_MAX_TEXT_CHARS, embed_items
+    from workbench.core.items import Item
+
+    assert DEFAULT_MAX_TEXT_CHARS == 1_000_000
+    huge = Item.create("word " * 2_000_000)  # 10 MB on one line
+    embedder, cache = RecordingEmbedder(), EmbeddingCache()
+    result = embed_items([huge, Item.create("short")], embedder, cache)
+    assert embedder.longest == DEFAULT_MAX_TEXT_CHARS
+    assert result.items[0].text == huge.text  # the item keeps its text; only what the model reads is cut
+    assert "cut" in caplog.text and "1,000,000" in caplog.text
+    monkeypatch.setenv("WORKBENCH_MAX_TEXT_CHARS", "1000")
+    embedder = RecordingEmbedder()
+    embed_items([Item.create("other " * 1000)], embedder, cache)
+    assert embedder.longest == 1000
+    embedder = RecordingEmbedder()
+    embed_items([Item.create("third " * 1000)], embedder, cache, max_text_chars=50)
+    assert embedder.longest == 50

@@ -73,6 +73,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="strict",
         help="what to do with invalid UTF-8: stop with its position (default) or replace the bytes",
     )
+    parser.add_argument(
+        "--max-text-chars",
+        type=int,
+        metavar="N",
+        help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
+        "1000000; the models read far less); the output keeps every text whole",
+    )
     add_model_options(parser)
     parser.set_defaults(handler=run)
 
@@ -84,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.out}: cannot be written there; give a file path in an existing folder.")
     refuse_overwriting_inputs([args.out], [args.input])
     spec = spec_from_args(args)
+    if args.max_text_chars is not None and args.max_text_chars < 1:
+        raise InputError(f"--max-text-chars must be a positive number, not {args.max_text_chars}.")
     metadata = None
     if args.metadata_columns is not None:
         metadata = [c.strip() for c in args.metadata_columns.split(",") if c.strip()]
@@ -105,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
     )
     cache = EmbeddingCache()
     try:
-        result = embed_items(items, embedder, cache, progress=ProgressBar("embedding"))
+        result = embed_items(
+            items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
+        )
     finally:
         cache.close()
     log.info("%s", result.summary())

@@ -4,11 +4,18 @@ This is the one place that batches, reports progress, honours cancel and fills t
 an embedder only encodes the batch it is handed. Each finished batch is written to the cache at once, so a
 cancel, a crash or a service error loses nothing already paid for and a re-run encodes only the rest. Identical
 texts of the same kind are encoded once even when they are different items (other metadata).
+
+What a model is handed is cut to `max_text_chars` (default 1 000 000, WORKBENCH_MAX_TEXT_CHARS, the CLI's
+--max-text-chars): a tokenizer handed a 50 MB line takes gigabytes and minutes, for models that read a few
+hundred (all-MiniLM-L6-v2: 256 word pieces) or thousand (Gemini: 2 048 / 8 192) tokens. The item keeps its
+whole text, and the cache keys the vector by it.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,9 +26,21 @@ import numpy as np
 
 from workbench.core.cache import EmbeddingCache
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
-from workbench.core.errors import Cancelled, ServiceError
+from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import ITEM_KINDS, Item, ItemKind, metadata_keys
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+
+log = logging.getLogger("workbench.core.embedding")
+DEFAULT_MAX_TEXT_CHARS = 1_000_000
+
+
+def max_text_chars_from_env() -> int:
+    """WORKBENCH_MAX_TEXT_CHARS when it is a positive whole number, else DEFAULT_MAX_TEXT_CHARS."""
+    try:
+        value = int(os.environ.get("WORKBENCH_MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS))
+    except ValueError:
+        return DEFAULT_MAX_TEXT_CHARS
+    return value if value > 0 else DEFAULT_MAX_TEXT_CHARS
 
 
 @dataclass
@@ -105,13 +124,19 @@ def embed_items(
     cache: EmbeddingCache | None = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
+    max_text_chars: int | None = None,
 ) -> EmbeddingResult:
     """Vectors for `items` (documents encoded as documents, queries as queries), through `cache`.
+
+    Texts longer than `max_text_chars` (None: WORKBENCH_MAX_TEXT_CHARS or 1 000 000) reach the model cut to it.
 
     Progress counts distinct texts; cancel takes effect between batches and raises `Cancelled` after the finished
     batches are cached. Errors from the provider propagate after the same keeping.
     """
     items = list(items)
+    if max_text_chars is not None and max_text_chars < 1:
+        raise InputError(f"The longest text a model is handed must be at least 1 character, not {max_text_chars}.")
+    limit = max_text_chars or max_text_chars_from_env()
     spec = embedder.spec
     who = f"{spec.provider} model {spec.model}"
     unique: dict[ItemKind, list[str]] = {kind: [] for kind in ITEM_KINDS}
@@ -144,8 +169,17 @@ def embed_items(
 
     def encode(kind: ItemKind, texts: list[str]) -> np.ndarray:
         method = embedder.encode_queries if kind == "query" else embedder.encode_documents
-        raw = method(texts, cancelled=stopped) if _takes_cancelled(method) else method(texts)
+        sent = [text[:limit] for text in texts]
+        raw = method(sent, cancelled=stopped) if _takes_cancelled(method) else method(sent)
         return _check_batch(raw, texts, dim, who)
+
+    too_long = sum(1 for kind in ITEM_KINDS for text in unique[kind] if len(text) > limit and text not in known[kind])
+    if too_long:
+        log.warning(
+            "%d text%s longer than %s characters %s cut to %s characters before embedding (the model reads far "
+            "less; set WORKBENCH_MAX_TEXT_CHARS or --max-text-chars to change it)",
+            too_long, "s" if too_long != 1 else "", f"{limit:,}", "were" if too_long != 1 else "was", f"{limit:,}",
+        )  # fmt: skip
 
     workers = max(1, min(embedder.max_concurrency, len(batches) or 1))
     pending = iter(batches)
