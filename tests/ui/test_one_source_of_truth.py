@@ -370,3 +370,26 @@ def test_compare_b_on_gemini_uses_the_key_typed_while_a_is_local(window, qtbot, 
         assert server.embed_requests(), "B was embedded by the Gemini server"
     assert window.state.comparison.result_b.spec.provider == "gemini" and window.state.comparison.result_b.dim == 64
     assert window.state.spec.provider == "local"  # A stayed local
+
+
+def test_compare_b_may_have_its_own_key_and_endpoint(window, qtbot, local_embedder) -> None:
+    from tests.fakes.fake_gemini import FakeGemini
+
+    window.load_sample_corpus()
+    _embed_locally(window, qtbot, local_embedder)
+    compare = window.compare_view
+    assert not compare.key_b.isVisibleTo(compare)  # a local B has no key
+    window.model_panel.key.setText("AIzaFAKE-key-of-A-1111")
+    window.model_panel.base_url.setText("http://127.0.0.1:9/")  # A's endpoint: nothing listens there
+    with FakeGemini() as server:
+        _choose(compare.provider, "gemini")
+        assert compare.key_b.isVisibleTo(compare)
+        compare.key_b.setText("AIzaFAKE-key-of-B-2222")
+        compare.base_url_b.setText(server.base_url)
+        compare.dim.setValue(64)
+        _choose(compare.layout_method, "pca")
+        compare.run_button.click()
+        qtbot.waitUntil(lambda: window.state.comparison is not None, timeout=60_000)
+        keys = {request.headers.get("x-goog-api-key") for request in server.embed_requests()}
+    assert keys == {"AIzaFAKE-key-of-B-2222"}
+    assert window.state.api_key == "AIzaFAKE-key-of-A-1111"  # A's key is untouched

@@ -257,7 +257,7 @@ class Pipeline(QObject):
             self._say("compare", "warning", "Embed the corpus first: B is compared with the current embedding.")
             return
         try:
-            embedder = self.state.embedder(spec_b)
+            embedder = self.state.embedder(spec_b, for_b=True)
         except Exception as error:  # noqa: BLE001 - the sentence is for the user
             self._say("compare", "error", str(error))
             return

@@ -66,6 +66,7 @@ class AppState(QObject):
         self.spec = EmbeddingSpec()
         self._api_key: str | None = None  # held in memory only; never persisted
         self._base_url: str | None = None
+        self._credentials_b: tuple[str | None, str | None] = (None, None)  # Compare's B: its own key and endpoint
         self.embedding: EmbeddingResult | None = None
         self.projection: np.ndarray | None = None
         self.projection_note = ""
@@ -99,6 +100,14 @@ class AppState(QObject):
         if (api_key, base_url) != (self._api_key, self._base_url):
             register_secret(api_key)  # scrubbed from logs and crash reports from now on
             self._api_key, self._base_url = api_key, base_url
+            self.credentials_changed.emit()
+
+    def set_credentials_b(self, api_key: str | None, base_url: str | None) -> None:
+        """A key and endpoint for Compare's B only; empty ones mean "the same as A" (memory only, like A's)."""
+        credentials = ((api_key or "").strip() or None, (base_url or "").strip() or None)
+        if credentials != self._credentials_b:
+            register_secret(credentials[0])
+            self._credentials_b = credentials
             self.credentials_changed.emit()
 
     @property
@@ -212,9 +221,15 @@ class AppState(QObject):
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.embedding.kinds == kind)
 
-    def embedder(self, spec: EmbeddingSpec | None = None) -> Embedder:
-        """The shared embedder for `spec` (default: the current one), with the current key and endpoint."""
-        return self.embedders.get(spec or self.spec, api_key=self._api_key, base_url=self._base_url)
+    def embedder(self, spec: EmbeddingSpec | None = None, for_b: bool = False) -> Embedder:
+        """The shared embedder for `spec` (default: the current one), with the current key and endpoint.
+
+        `for_b`: Compare's B, with its own key and endpoint where the person gave them, else A's.
+        """
+        key, base_url = self._api_key, self._base_url
+        if for_b:
+            key, base_url = self._credentials_b[0] or key, self._credentials_b[1] or base_url
+        return self.embedders.get(spec or self.spec, api_key=key, base_url=base_url)
 
     def embedded_item(self, row: int) -> Item:
         assert self.embedding is not None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -65,11 +66,18 @@ class CompareView(QWidget):
         self.k = QSpinBox(minimum=1, maximum=100)
         self.labels = ElidedComboBox(max_width=200)
         self.labels.setToolTip("A metadata column holding class labels: adds k-NN label accuracy and silhouette")
+        self.key_b = QLineEdit(placeholderText="B's Gemini key: same as A")
+        self.key_b.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_b.setToolTip("Leave empty to use the Model panel's key; a key typed here is for B only (never saved)")
+        self.base_url_b = QLineEdit(placeholderText="B's base URL: same as A")
+        for field in (self.key_b, self.base_url_b):
+            field.setMinimumWidth(150)
+            field.textChanged.connect(lambda: state.set_credentials_b(self.key_b.text(), self.base_url_b.text()))
         self.run_button = QPushButton("Embed B and compare")
         self.html_button, self.png_button = QPushButton("Report HTML…"), QPushButton("PNG…")
         spec_rows = [(label.lower() if label != "Provider" else "B:", widget) for label, widget in self.chooser.rows()]
-        controls = flow_row(*spec_rows, ("layout", self.layout_method), ("k", self.k), ("labels", self.labels),
-                            self.run_button, self.html_button, self.png_button)  # fmt: skip
+        controls = flow_row(*spec_rows, self.key_b, self.base_url_b, ("layout", self.layout_method), ("k", self.k),
+                            ("labels", self.labels), self.run_button, self.html_button, self.png_button)  # fmt: skip
 
         self.scatter_a, self.scatter_b = ScatterView(), ScatterView()
         self.title_a, self.title_b = QLabel("A: the current embedding"), QLabel("B: not embedded yet")
@@ -141,6 +149,8 @@ class CompareView(QWidget):
         view = self.state.view
         if changed & SPEC_B_FIELDS:
             self.chooser.show_spec(self.spec_b())
+            for field in (self.key_b, self.base_url_b):  # only a remote B has a key and an endpoint
+                field.setVisible(view.compare_provider == "gemini")
         with synced(self.layout_method, self.k):
             self.layout_method.setCurrentIndex(max(0, self.layout_method.findData(view.compare_layout_method)))
             self.k.setValue(view.compare_k)
