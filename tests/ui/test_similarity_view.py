@@ -102,10 +102,8 @@ def test_a_matrix_wider_than_a_screen_is_drawn_from_block_means_then_exact_cells
     view, qtbot, monkeypatch
 ) -> None:
     import workbench.core.heatmap as heatmap
-    import workbench.ui.panels.similarity_view as similarity
 
-    for module in (heatmap, similarity):
-        monkeypatch.setattr(module, "MAX_DRAWN_SIDE", 40)  # 100 items stand for 5 000: the same logic, faster
+    monkeypatch.setattr(heatmap, "MAX_DRAWN_SIDE", 40)  # 100 items stand for 5 000: the same logic, faster
     result = _result(100, 0)
     _set(view, qtbot, result)
     data = view.data
@@ -135,10 +133,8 @@ def test_overview_keeps_short_axes_whole_shows_maxima_under_a_threshold_and_surv
     view, qtbot, monkeypatch
 ) -> None:
     import workbench.core.heatmap as heatmap
-    import workbench.ui.panels.similarity_view as similarity
 
-    for module in (heatmap, similarity):
-        monkeypatch.setattr(module, "MAX_DRAWN_SIDE", 40)
+    monkeypatch.setattr(heatmap, "MAX_DRAWN_SIDE", 40)
     result = _result(100, 5)
     _set(view, qtbot, result)
     view.mode.setCurrentIndex(1)  # queries × documents: 5 × 100

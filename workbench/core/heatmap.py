@@ -157,3 +157,39 @@ def block_images(matrix: np.ndarray, row_step: int, column_step: int) -> tuple[n
     counts = np.outer(np.diff(row_starts, append=matrix.shape[0]), np.diff(column_starts, append=matrix.shape[1]))
     maxima = np.maximum.reduceat(np.maximum.reduceat(matrix, row_starts, axis=0), column_starts, axis=1)
     return (sums / counts).astype(np.float32), maxima.astype(np.float32)
+
+
+Cells = tuple[int, int, int, int]  # left, top, width, height of a part of the matrix, in cells
+
+
+def visible_cells(shape: tuple[int, int], x_range: tuple[float, float], y_range: tuple[float, float]) -> Cells | None:
+    """The part of a (rows, columns) matrix inside a view's x/y range, or None when the view shows none of it."""
+    rows, columns = shape
+    left, right = max(0, int(np.floor(x_range[0]))), min(columns, int(np.ceil(x_range[1])))
+    top, bottom = max(0, int(np.floor(y_range[0]))), min(rows, int(np.ceil(y_range[1])))
+    if right <= left or bottom <= top:
+        return None
+    return left, top, right - left, bottom - top
+
+
+def region_to_draw(
+    data: HeatmapData, x_range: tuple[float, float], y_range: tuple[float, float]
+) -> tuple[bool, Cells] | None:
+    """(draw the overview?, the region in cells) for a view range; None when the view shows none of the matrix.
+
+    Zoomed out over a matrix wider than MAX_DRAWN_SIDE, the overview is drawn whole; zoomed in, the visible cells
+    plus a margin (so small pans stay inside what is drawn) at full resolution.
+    """
+    rows, columns = data.matrix.shape
+    if data.overview is None:
+        return False, (0, 0, columns, rows)
+    visible = visible_cells((rows, columns), x_range, y_range)
+    if visible is None:
+        return None
+    row_step, column_step = data.overview_steps
+    if (row_step > 1 and visible[3] > MAX_DRAWN_SIDE // 2) or (column_step > 1 and visible[2] > MAX_DRAWN_SIDE // 2):
+        return True, (0, 0, data.overview.shape[1] * column_step, data.overview.shape[0] * row_step)
+    margin = MAX_DRAWN_SIDE // 4
+    left, top = max(0, visible[0] - margin), max(0, visible[1] - margin)
+    right, bottom = min(columns, visible[0] + visible[2] + margin), min(rows, visible[1] + visible[3] + margin)
+    return False, (left, top, right - left, bottom - top)

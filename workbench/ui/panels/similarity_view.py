@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.exports import export_matrix
-from workbench.core.heatmap import CLUSTER_LABELS, MAX_DRAWN_SIDE, HeatmapData
+from workbench.core.heatmap import CLUSTER_LABELS, HeatmapData, region_to_draw, visible_cells
 from workbench.core.items import Item
 from workbench.core.similarity import Band
 from workbench.core.view_settings import HEATMAP_FIELDS
@@ -266,36 +266,14 @@ class SimilarityView(QWidget):
         self._drawn = (use_overview, region)
 
     def _visible_cells(self) -> QRectF | None:
-        """The part of the matrix inside the view, in cells, or None when the view shows none of it."""
         assert self.data is not None
-        rows, columns = self.data.matrix.shape
-        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
-        left, right = max(0, int(np.floor(x0))), min(columns, int(np.ceil(x1)))
-        top, bottom = max(0, int(np.floor(y0))), min(rows, int(np.ceil(y1)))
-        if right <= left or bottom <= top:
-            return None
-        return QRectF(left, top, right - left, bottom - top)
+        cells = visible_cells(self.data.matrix.shape, *self.plot.getViewBox().viewRange())
+        return None if cells is None else QRectF(*cells)
 
     def _wanted_region(self) -> tuple[bool, QRectF] | None:
-        """(draw the overview?, the matrix region in cells) for the current view range; None: nothing visible."""
-        data = self.data
-        assert data is not None
-        rows, columns = data.matrix.shape
-        if data.overview is None:
-            return False, QRectF(0, 0, columns, rows)
-        visible = self._visible_cells()
-        if visible is None:
-            return None
-        row_step, column_step = data.overview_steps
-        if (row_step > 1 and visible.height() > MAX_DRAWN_SIDE // 2) or (
-            column_step > 1 and visible.width() > MAX_DRAWN_SIDE // 2
-        ):
-            return True, QRectF(0, 0, data.overview.shape[1] * column_step, data.overview.shape[0] * row_step)
-        margin = MAX_DRAWN_SIDE // 4  # small pans stay inside what is drawn
-        left, top = max(0, int(visible.left()) - margin), max(0, int(visible.top()) - margin)
-        right = min(columns, int(visible.right()) + margin)
-        bottom = min(rows, int(visible.bottom()) + margin)
-        return False, QRectF(left, top, right - left, bottom - top)
+        assert self.data is not None
+        wanted = region_to_draw(self.data, *self.plot.getViewBox().viewRange())
+        return None if wanted is None else (wanted[0], QRectF(*wanted[1]))
 
     def _draw_if_region_changed(self) -> None:
         """After a pan or zoom: redraw only when the overview/detail choice changes or the view leaves the region."""
