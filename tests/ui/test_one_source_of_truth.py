@@ -42,10 +42,11 @@ def _result(items: list[Item], spec: EmbeddingSpec = GEMINI_768, seed: int = 0) 
 
 
 def _load(window, items: list[Item], result: EmbeddingResult | None = None) -> None:
-    """Put items in the corpus and, as the pipeline would, their vectors in AppState; wait for the layout."""
+    """Put items in the corpus and, as the pipeline or a workspace would, their model and vectors in AppState."""
     window.state.set_items("document", [i for i in items if i.kind == "document"])
     window.state.set_items("query", [i for i in items if i.kind == "query"])
     if result is not None:
+        window.state.set_spec(result.spec)  # the model that made these vectors is the chosen one
         layout = np.random.default_rng(1).normal(size=(len(items), 2))
         window.state.set_embedding(result, layout, "test layout")
 
@@ -393,3 +394,43 @@ def test_compare_b_may_have_its_own_key_and_endpoint(window, qtbot, local_embedd
         keys = {request.headers.get("x-goog-api-key") for request in server.embed_requests()}
     assert keys == {"AIzaFAKE-key-of-B-2222"}
     assert window.state.api_key == "AIzaFAKE-key-of-A-1111"  # A's key is untouched
+
+
+def test_choices_that_showed_dropped_data_fall_back_and_the_controls_agree(window, qtbot, local_embedder) -> None:
+    items = _items(TOPICS, per_topic=3, queries=1)
+    _load(window, items)
+    _embed_locally(window, qtbot, local_embedder)
+    assert window.state.view.colour_by == "meta:topic"  # a first Embed of labelled texts shows their labels
+    window.state.set_clusters(np.arange(len(items)) % 2, {0: "a", 1: "b"})
+    window.state.set_view(colour_by="cluster", heatmap_order="clusters")
+    window.state.set_items("query", [Item.create("a new question", "query")])
+    _embed_locally(window, qtbot, local_embedder)  # re-embedded: the clusters go, the topic colouring comes back
+    assert window.state.clusters is None
+    assert window.state.view.colour_by == "meta:topic" and window.state.view.heatmap_order == "meta:topic"
+    assert window.projection_view.colour_by.currentData() == "meta:topic"
+    plain = [Item.create(f"no topic here {i}") for i in range(6)]
+    window.state.set_items("document", plain)
+    _embed_locally(window, qtbot, local_embedder)  # the topic column is gone too
+    assert window.state.view.colour_by == "kind" and window.projection_view.colour_by.currentData() == "kind"
+
+
+def test_views_say_when_the_chosen_model_is_not_the_one_that_made_their_vectors(window, qtbot) -> None:
+    items = _items(TOPICS)
+    _load(window, items, _result(items, EmbeddingSpec()))
+    note = window.projection_view.stale
+    assert not note.isVisible()
+    window.model_panel.dim.setValue(128)
+    assert note.isVisible() and "local · all-MiniLM-L6-v2" in note.text() and "Embed" in note.text()
+    window.model_panel.dim.setValue(0)
+    assert not note.isVisible()
+
+
+def test_a_message_about_b_goes_when_b_changes_provider(window, qtbot) -> None:
+    items = _items(TOPICS)
+    _load(window, items, _result(items, EmbeddingSpec()))
+    compare = window.compare_view
+    _choose(compare.provider, "gemini")
+    compare.run_button.click()  # no key anywhere
+    assert "key" in compare.messages.text()
+    _choose(compare.provider, "local")
+    assert compare.messages.text() == "" and not compare.messages.isVisible()

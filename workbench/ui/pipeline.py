@@ -97,6 +97,7 @@ class Pipeline(QObject):
     def _embedded(self, result: EmbeddingResult) -> None:
         first = self.state.embedding is None
         self.state.set_embedding(result)
+        self.state.drop_choices_without_data()
         if first and self.state.view.colour_by == "kind" and result.metadata_keys:
             # a first embedding of labelled texts: the map shows their first metadata column (e.g. topic), which
             # says more than documents vs queries; the person can switch back, and later embeddings keep the choice

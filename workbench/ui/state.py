@@ -77,8 +77,9 @@ class AppState(QObject):
         self.heatmap: HeatmapData | None = None
         self.comparison: Any = None  # ui.pipeline.ComparisonOutcome, for the embedding it was made from
         self.view = ViewSettings()
+        self._colour_before_clusters = "kind"  # what colour-by was before clusters were shown
         self.colours = CategoryColours()
-        self.vectors_stale = False
+        self.corpus_stale = False  # the corpus no longer holds exactly the embedded items
         self.embedders = EmbedderPool()
 
     # -- intents: the user's choices ---------------------------------------------------------------------------
@@ -93,6 +94,7 @@ class AppState(QObject):
         if spec != self.spec:
             self.spec = spec
             self.spec_changed.emit()
+            self.stale_changed.emit()  # the vectors on screen may now be from another model
 
     def set_credentials(self, api_key: str | None, base_url: str | None) -> None:
         """The provider key and endpoint for this session (memory only; every view that needs them asks here)."""
@@ -125,8 +127,27 @@ class AppState(QObject):
     def replace_view(self, view: ViewSettings) -> None:
         changed = view.changed_fields(self.view)
         if changed:
+            if view.colour_by == "cluster" and self.view.colour_by != "cluster":
+                self._colour_before_clusters = self.view.colour_by
             self.view = view
             self.view_changed.emit(changed)
+
+    def drop_choices_without_data(self) -> None:
+        """After an Embed: clusters went with the old vectors, and a metadata column may be gone. Choices that
+        showed them fall back, so what the controls show, what the views draw and what a workspace saves stay one
+        thing. (A workspace brings vectors and choices that belong together and does not come through here.)"""
+        columns = set(self.embedding.metadata_keys) if self.embedding is not None else set()
+        changes: dict[str, Any] = {}
+        colour_by = self._colour_before_clusters if self.view.colour_by == "cluster" else self.view.colour_by
+        if colour_by.startswith("meta:") and colour_by[5:] not in columns:
+            colour_by = "kind"
+        if colour_by != self.view.colour_by:
+            changes["colour_by"] = colour_by
+        order = self.view.heatmap_order
+        if order == "clusters" or (order.startswith("meta:") and order[5:] not in columns):
+            changes["heatmap_order"] = "input"
+        if changes:
+            self.set_view(**changes)
 
     def set_colours(self, colours: CategoryColours) -> None:
         """The remembered category colours (a workspace brings its own); views redraw through `view_changed`."""
@@ -200,16 +221,35 @@ class AppState(QObject):
         self.comparison_changed.emit()
 
     def _update_stale(self) -> None:
-        """Stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
+        """Corpus-stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
         embedding, items = self.embedding, self.corpus.items
         stale = embedding is not None and (
             len(items) != len(embedding.items)
             or [i.id for i in items] != embedding.ids
             or [i.text for i in items] != embedding.texts
         )
-        if stale != self.vectors_stale:
-            self.vectors_stale = stale
+        if stale != self.corpus_stale:
+            self.corpus_stale = stale
             self.stale_changed.emit()
+
+    @property
+    def model_stale(self) -> bool:
+        """The chosen model settings are not the ones that made the vectors on screen."""
+        return self.embedding is not None and self.embedding.spec != self.spec
+
+    @property
+    def vectors_stale(self) -> bool:
+        return self.corpus_stale or self.model_stale
+
+    def stale_reason(self) -> str:
+        """One sentence for every view that shows vectors: what changed since they were made, or ""."""
+        if self.corpus_stale:
+            return "Shows the previous embedding: the documents or queries changed since. Embed to refresh."
+        if self.model_stale:
+            made = self.embedding.spec
+            return (f"Shows vectors made with {made.provider} · {made.model}; the model settings changed since. "
+                    "Embed to use them.")  # fmt: skip
+        return ""
 
     # -- reads -------------------------------------------------------------------------------------------------
     def row_of(self, item_id: str) -> int | None:

@@ -114,15 +114,14 @@ class MessageStrip(QWidget):
 
 
 class StaleNote(QLabel):
-    """A line over a view that says, in place, when what it shows was made from vectors the corpus no longer has.
+    """A line over a view that says, in place, when what it shows was made from another corpus or another model
+    than the one chosen now (AppState.stale_reason).
 
     Every view that draws vectors carries one, so none can show an old embedding as if it were current.
     """
 
-    TEXT = "Shows the previous embedding: the documents or queries changed since. Embed to refresh."
-
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(self.TEXT, parent)
+        super().__init__(parent)
         self.state = state
         self.setWordWrap(True)
         self.setStyleSheet(f"QLabel {{ {_STYLES['warning']} padding:3px; border-radius:3px; }}")
@@ -131,8 +130,10 @@ class StaleNote(QLabel):
         self.hide()
 
     def _update(self) -> None:
+        reason = self.state.stale_reason()
+        self.setText(reason)
         if self.parent() is not None:  # never a window of its own
-            self.setVisible(self.state.vectors_stale)
+            self.setVisible(bool(reason))
 
 
 def placeholder_label(text: str) -> QLabel:

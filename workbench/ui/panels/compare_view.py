@@ -120,6 +120,7 @@ class CompareView(QWidget):
 
         self._show_view_settings(COMPARE_FIELDS)
         self.chooser.edited.connect(self._spec_b_edited)
+        self.chooser.provider_chosen.connect(lambda _: self.messages.clear())  # a message was about the old B
         self.layout_method.currentIndexChanged.connect(
             lambda: state.set_view(compare_layout_method=self.layout_method.currentData())
         )

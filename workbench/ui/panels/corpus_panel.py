@@ -112,7 +112,7 @@ class CorpusPanel(QWidget):
         def parse(progress, cancelled) -> tuple[list[Item], ParseReport]:
             return items_from_pasted_text(text, kind, mode)
 
-        self.runner.start(self.task_key, f"Reading {self.kind}s", parse, self._parsed, self.messages.show_error)
+        self.runner.start(self.task_key, f"Reading {self.noun}", parse, self._parsed, self.messages.show_error)
 
     def _parsed(self, result: tuple[list[Item], ParseReport]) -> None:
         items, report = result
