@@ -106,3 +106,21 @@ def test_more_categories_than_colours_share_other_and_unknown_choices_fall_back_
     by_kind = encode(items, kinds, "cluster", CategoryColours())  # no clusters yet: by kind
     assert by_kind.names == ["document", "query"]
     assert colour_of_slot(len(PALETTE) + 3) not in PALETTE
+
+
+def _lab(colour: str) -> np.ndarray:
+    """CIELAB (D65) of an sRGB hex colour: distances there follow what eyes tell apart."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float) / 255
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_palette_has_no_near_copies_and_neither_grey_looks_like_a_category() -> None:
+    from workbench.core.encoding import OTHER_COLOUR
+
+    colours = [_lab(c) for c in (*PALETTE, NOISE_COLOUR, OTHER_COLOUR)]
+    closest = min(float(np.linalg.norm(a - b)) for i, a in enumerate(colours) for b in colours[i + 1 :])
+    assert closest > 15, closest  # the old second ten had #1f77b4 at 10.5 from the first blue, #4e79a7

@@ -23,10 +23,10 @@ from workbench.core.items import Item
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#17becf",
-    "#1f77b4", "#bcbd22", "#8c564b", "#e377c2", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#393b79", "#637939",
-)  # fmt: skip
+    "#b5179e", "#4a6fe3", "#8db600", "#003c30", "#93003a", "#e7298a", "#ffbe7d", "#882d17", "#6a3d9a", "#a6761d",
+)  # fmt: skip  (Tableau 10, then ten picked one by one for the largest CIELAB distance to all before and the greys)
 NOISE_COLOUR = "#bdbdbd"
-OTHER_COLOUR = "#8d8d8d"
+OTHER_COLOUR = "#5f6b7a"  # slate: not to be read as noise's light grey
 NOISE_NAME, OTHER_NAME, MISSING_VALUE = "noise", "other", "—"
 MAX_CATEGORIES = 20  # more distinct colours are not told apart: the rest are drawn as "other"
 QUERY_COLOUR = "#2b2b2b"  # queries that have no value for the colour-by column: dark, apart from every category
