@@ -120,3 +120,21 @@ def test_query_stars_are_bigger_drawn_later_and_higher_than_documents_and_rings_
     qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=10_000)
     ring_sizes = sorted(item.opts["size"] for item in scatter.rings.items)
     assert ring_sizes[0] > dots[0].opts["size"] and ring_sizes[1] > stars[0].opts["size"]
+
+
+def test_the_legend_sits_beside_the_data_and_hover_text_opens_towards_the_middle(scatter, qtbot) -> None:
+    data = _points(300, groups=12)
+    scatter.set_points(**data)
+    qtbot.waitUntil(lambda: not scatter.is_drawing, timeout=10_000)
+    plot_area = scatter.viewbox.sceneBoundingRect
+    beside = lambda: scatter.legend.sceneBoundingRect().left() >= plot_area().right() - 1  # noqa: E731
+    qtbot.waitUntil(beside, timeout=2_000)  # the plot's grid lays the legend out on the next turn
+    assert scatter.legend.sceneBoundingRect().width() > 0  # never over points or query stars
+    plot_area = plot_area()
+    right = int(np.argmax(data["xy"][:, 0]))
+    scatter._pending_hover = scatter.viewbox.mapViewToScene(pg.Point(*data["xy"][right]))
+    scatter._hover_now()
+    assert scatter.hovered_row == right
+    text = scatter.hover_text.sceneBoundingRect()
+    assert plot_area.contains(text.topLeft()) or text.right() <= plot_area.right() + 1  # not cut at the right edge
+    assert scatter.hover_text.anchor.x() == 1  # opens to the left of a point in the right half

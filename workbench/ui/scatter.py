@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsPathItem, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.encoding import (
     DOCUMENT_SYMBOL,
@@ -45,6 +45,7 @@ LEGEND_MAX_SIZE = 15.0  # a marker in the legend: big enough to tell a star, sma
 BASE_Z = 2.0
 LINES_Z = BASE_Z + LAYER_Z_STEP * (LAYER_NORMAL + 0.5)  # over the documents, under the query stars
 SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
+LEGEND_NAME_CHARS, LEGEND_ROW_PX = 24, 20
 SELECT_MODES = ("pan", "rect", "lasso")
 
 
@@ -139,7 +140,13 @@ class ScatterView(QWidget):
         self.hover_text.hide()
         self.plot.addItem(self.hover_mark)
         self.plot.addItem(self.hover_text, ignoreBounds=True)
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        # The legend has a column of its own beside the data (the hidden right axis is column 2 of the plot's grid),
+        # so it never covers points or query stars, however many categories there are.
+        self.legend = pg.LegendItem(labelTextColor="#222", verSpacing=-4)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)  # as small as its rows
+        grid = self.plot.getPlotItem().layout
+        grid.addItem(self.legend, 2, 3)
+        grid.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -210,7 +217,10 @@ class ScatterView(QWidget):
                     brush=pg.mkBrush("#ffffff" if hollow else QColor(entry.colour)),
                     pen=pg.mkPen("#333", width=1) if hollow else None,
                 )
-                self.legend.addItem(sample, entry.name)
+                name = entry.name if len(entry.name) <= LEGEND_NAME_CHARS else entry.name[: LEGEND_NAME_CHARS - 1] + "…"
+                self.legend.addItem(sample, name)
+            rows_that_fit = max(4, self.plot.height() // LEGEND_ROW_PX)
+            self.legend.setColumnCount(max(1, -(-len(encoding.legend) // rows_that_fit)))
         self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)
         self.base.set_opacity(1.0)
         self.matches.clear()
@@ -362,7 +372,12 @@ class ScatterView(QWidget):
             self.hovered.emit("")
             return
         self.hover_text.setText(shorten(self.texts[row]))
-        self.hover_text.setPos(float(self.xy[row, 0]), float(self.xy[row, 1]))
+        x, y = float(self.xy[row, 0]), float(self.xy[row, 1])
+        view = self.viewbox.viewRect()  # the text opens towards the middle, so the plot's edge never cuts it
+        right_half = x > view.center().x()
+        upper_half = y > view.center().y()
+        self.hover_text.setAnchor((1 if right_half else 0, 0 if upper_half else 1))
+        self.hover_text.setPos(x, y)
         self.hover_text.show()
         self.hovered.emit(self.ids[row])
 

@@ -43,7 +43,7 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, StaleNote, flow_row, placeholder_label, shrinkable, synced
+from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, flow_row, placeholder_label, synced
 
 LAYOUT_CONTROLS = ("layout_method", "umap_neighbours", "umap_min_dist", "layout_seed", "query_k")
 
@@ -115,21 +115,23 @@ class ProjectionView(QWidget):
         self.scatter = ScatterView()
         self.detail = QTextBrowser()
         self.detail.setPlaceholderText("Click a point to see its full text, metadata and nearest neighbours.")
-        splitter = QSplitter()
+        # The clicked item's text, metadata and neighbours go under the map, so the map keeps the whole width
+        # (on a laptop screen the centre of the window is only ~400 px wide); drag the handle to give it more.
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.scatter)
         splitter.addWidget(self.detail)
-        splitter.setSizes([800, 260])
+        splitter.setSizes([600, 130])
         splitter.setCollapsible(0, False)
-        self.detail.setMinimumWidth(120)
+        self.detail.setMinimumHeight(60)
         self.placeholder = placeholder_label(
             "Projection comes with embeddings: press Embed to see a 2-D map of documents and queries."
         )
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(splitter)
-        self.note = shrinkable(QLabel())
+        self.note = ElidedLabel()
         self.note.setStyleSheet("color:#555;")
-        self.hover_line = shrinkable(QLabel())
+        self.hover_line = ElidedLabel()
         self.hover_line.setStyleSheet("color:#333;")
         self.messages = MessageStrip()
         self.stale = StaleNote(state, self)
@@ -212,7 +214,6 @@ class ProjectionView(QWidget):
         self.scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
         self.stack.setCurrentIndex(1)
         self.note.setText(self.state.projection_note)
-        self.note.setToolTip(self.state.projection_note)
         self._draw_lines()
         self.apply_search()
         self._show_selection()
@@ -263,8 +264,7 @@ class ProjectionView(QWidget):
     def _on_hovered(self, item_id: str) -> None:
         row = self.state.row_of(item_id) if item_id else None
         text = "" if row is None else self.state.embedded_item(row).text
-        self.hover_line.setText(text[:200])
-        self.hover_line.setToolTip(text[:2000])
+        self.hover_line.setText(" ".join(text[:2000].split()))
 
     def _on_selection_made(self, ids: list[str], additive: bool) -> None:
         self.state.set_selection([*self.state.selection, *ids] if additive else ids)
