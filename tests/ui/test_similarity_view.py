@@ -258,3 +258,17 @@ def test_after_embed_the_heatmap_is_ordered_by_the_colour_by_column_but_not_afte
     view.pipeline.embed()
     qtbot.waitUntil(lambda: not view.runner.running(), timeout=10_000)
     assert state.view.heatmap_order == "input"
+
+
+def test_query_rows_without_the_column_are_named_by_their_text_not_one_band(view, qtbot) -> None:
+    rng = np.random.default_rng(3)
+    items = [Item.create(f"doc {i}", "document", {"topic": "ab"[i % 2]}) for i in range(8)]
+    items += [Item.create(f"typed question {q}", "query") for q in range(3)]
+    vectors = l2_normalise(rng.normal(size=(len(items), 16)))
+    result = EmbeddingResult(items, vectors, EmbeddingSpec(provider="test", model="random"), 16, len(items), 0)
+    view.state.set_view(heatmap_mode="queries", heatmap_order="meta:topic")
+    _set(view, qtbot, result)
+    qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 8), timeout=10_000)
+    left = [text for _, text in view.bands.axis_labels["left"]]
+    assert left == ["typed question 0", "typed question 1", "typed question 2"]
+    assert {text.split(" (")[0] for _, text in view.bands.axis_labels["bottom"]} <= {"a", "b"}

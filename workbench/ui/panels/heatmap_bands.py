@@ -20,6 +20,7 @@ from workbench.core.similarity import Band
 STRIP, STRIP_GAP = 0.035, 0.008  # a strip's width and its gap to the matrix, as fractions of the axis it faces
 BOUNDARY_PEN = (255, 255, 255, 230)
 NAME_CHARACTERS = 24
+ROW_TEXTS_MAX = 40  # one band over at most this many rows: each row is named by its own text instead
 MIN_SHOWN_CHARACTERS = 3  # a bottom name cut shorter than this is left out (the strip's tooltip and hover say it)
 
 
@@ -95,6 +96,11 @@ class HeatmapBands:
             for band in self.data.row_bands
             if band.size * per_row >= 0.8 * metrics.height() or len(self.data.row_bands) == 1
         ]
+        if len(self.data.row_bands) == 1 and len(self.data.row_items) <= ROW_TEXTS_MAX:
+            # one group ("no topic (8)": typed queries without the column) names nothing: name the rows instead
+            rows = [
+                (r + 0.5, " ".join(item.text.split())[:NAME_CHARACTERS]) for r, item in enumerate(self.data.row_items)
+            ]
         columns = []
         for band in self.data.column_bands:
             room = int(band.size * per_column) - 6
