@@ -97,3 +97,19 @@ def test_cancel_before_the_fit_stops() -> None:
     vectors, _, _ = planted()
     with pytest.raises(Cancelled):
         cluster_vectors(vectors, "kmeans", k=3, cancelled=lambda: True)
+
+
+def test_documents_are_clustered_alone_and_each_query_takes_its_nearest_documents_cluster() -> None:
+    from workbench.core.clusters import cluster_documents
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2, 16)) * 6
+    documents = np.vstack([centres[g] + rng.normal(size=(10, 16)) for g in (0, 1)])
+    queries = np.vstack([centres[1] + rng.normal(size=16), centres[0] + rng.normal(size=16)])
+    vectors = np.vstack([documents, queries])
+    kinds = np.array(["document"] * 20 + ["query"] * 2)
+    labels = cluster_documents(vectors, kinds, "kmeans", k=2)
+    assert len(set(labels[:20].tolist())) == 2
+    assert labels[20] == labels[10] and labels[21] == labels[0]  # each query lands in its own group's cluster
+    only_documents = cluster_documents(documents, kinds[:20], "kmeans", k=2)
+    np.testing.assert_array_equal(only_documents, labels[:20])  # the queries did not move the documents' clusters

@@ -89,6 +89,35 @@ def cluster_vectors(
     return _renumber_by_size(np.asarray(labels, dtype=np.int64))
 
 
+def cluster_documents(
+    vectors: np.ndarray,
+    kinds: np.ndarray,
+    method: Method = "hdbscan",
+    k: int = 8,
+    min_cluster_size: int = 5,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> np.ndarray:
+    """Labels for every row, found among the documents only; each query takes its nearest document's cluster.
+
+    Queries are questions about the corpus, not part of it: clustered along, a handful of them can pull a
+    cluster or end up as noise. With the documents' clusters, a query's label says where it lands.
+    """
+    documents = np.flatnonzero(kinds != "query")
+    queries = np.flatnonzero(kinds == "query")
+    labels = np.full(len(vectors), NOISE, dtype=np.int64)
+    if len(documents) == 0:
+        return labels
+    labels[documents] = cluster_vectors(vectors[documents], method, k, min_cluster_size, progress=progress,
+                                        cancelled=cancelled)  # fmt: skip
+    if len(queries):
+        from workbench.core.knn import top_k_neighbours
+
+        nearest, _ = top_k_neighbours(vectors[documents], 1, queries=vectors[queries], cancelled=cancelled)
+        labels[queries] = labels[documents][nearest[:, 0]]
+    return labels
+
+
 def _renumber_by_size(labels: np.ndarray) -> np.ndarray:
     ids, first_rows, counts = np.unique(labels[labels != NOISE], return_index=True, return_counts=True)
     order = np.lexsort((first_rows, -counts))  # by size, ties by first appearance: stable across runs

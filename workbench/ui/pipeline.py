@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.clusters import NOISE, cluster_vectors, name_clusters
+from workbench.core.clusters import NOISE, cluster_documents, name_clusters
 from workbench.core.compare import Comparison, compare
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
@@ -231,12 +231,14 @@ class Pipeline(QObject):
             self._say("clusters", "warning", "Embed the corpus first.")
             return
         self._say("clusters", "")
-        vectors, texts = embedding.vectors, embedding.texts
+        vectors, texts, kinds = embedding.vectors, embedding.texts, embedding.kinds
         method, count, size = view.cluster_method, view.cluster_count, view.cluster_min_size
 
         def find(progress, cancelled):
-            labels = cluster_vectors(vectors, method, count, size, progress=progress, cancelled=cancelled)
-            return labels, name_clusters(texts, labels)
+            labels = cluster_documents(vectors, kinds, method, count, size, progress=progress, cancelled=cancelled)
+            documents = kinds != "query"  # names from the documents' words: queries only visit their clusters
+            names = name_clusters([t for t, d in zip(texts, documents, strict=True) if d], labels[documents])
+            return labels, names
 
         self.runner.start(CLUSTER_TASK, "Clustering", find, lambda found: self._clustered(found, embedding),
                           lambda message: self._say("clusters", "error", message))  # fmt: skip
@@ -247,8 +249,11 @@ class Pipeline(QObject):
         labels, names = found
         self.state.set_clusters(labels, names)
         self.state.set_view(colour_by="cluster")  # who asked for clusters wants to see them
-        clusters = len(set(labels.tolist()) - {NOISE})
-        self._say("clusters", "info", f"{clusters} clusters, {int((labels == NOISE).sum())} items as noise.")
+        documents = self.state.embedding.kinds != "query"
+        clusters = len(set(labels[documents].tolist()) - {NOISE})
+        noise = int((labels[documents] == NOISE).sum())
+        self._say("clusters", "info", f"{clusters} clusters of the documents, {noise} documents as noise; "
+                                      "each query takes its nearest document's cluster.")  # fmt: skip
 
     # -- compare -----------------------------------------------------------------------------------------------
     def compare(self, spec_b: EmbeddingSpec) -> None:

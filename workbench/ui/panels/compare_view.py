@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTabWidget,
     QVBoxLayout,
@@ -81,7 +82,9 @@ class CompareView(QWidget):
 
         self.scatter_a, self.scatter_b = ScatterView(), ScatterView()
         self.title_a, self.title_b = QLabel("A: the current embedding"), QLabel("B: not embedded yet")
-        pair = QHBoxLayout()
+        maps = QWidget()
+        pair = QHBoxLayout(maps)
+        pair.setContentsMargins(0, 0, 0, 0)
         for title, scatter in ((self.title_a, self.scatter_a), (self.title_b, self.scatter_b)):
             title.setWordWrap(True)
             column = QVBoxLayout()
@@ -108,15 +111,20 @@ class CompareView(QWidget):
         self.tabs.addTab(self.numbers, "Numbers")
         self.tabs.addTab(queries, "Queries")
         self.tabs.addTab(self.cluster_editor, "Clusters")
-        self.tabs.setMaximumHeight(240)
+        # The maps above, the tables below, sharing the height by a handle the person can drag: on a laptop the
+        # Numbers and the per-query tops need more than a few rows.
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(maps)
+        split.addWidget(self.tabs)
+        split.setSizes([500, 300])
+        split.setCollapsible(0, False)
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "compare")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
-        layout.addLayout(pair, 1)
-        layout.addWidget(self.tabs)
+        layout.addWidget(split, 1)
 
         self._show_view_settings(COMPARE_FIELDS)
         self.chooser.edited.connect(self._spec_b_edited)
