@@ -21,10 +21,11 @@ import numpy as np
 from workbench.core.clusters import NOISE
 from workbench.core.items import Item
 
+# Tableau 10, then ten picked one by one for the largest CIELAB distance to all before them and to the greys.
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#17becf",
     "#b5179e", "#4a6fe3", "#8db600", "#003c30", "#93003a", "#e7298a", "#ffbe7d", "#882d17", "#6a3d9a", "#a6761d",
-)  # fmt: skip  (Tableau 10, then ten picked one by one for the largest CIELAB distance to all before and the greys)
+)  # fmt: skip
 NOISE_COLOUR = "#bdbdbd"
 OTHER_COLOUR = "#5f6b7a"  # slate: not to be read as noise's light grey
 NOISE_NAME, OTHER_NAME, MISSING_VALUE = "noise", "other", "—"
