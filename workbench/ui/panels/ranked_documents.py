@@ -1,6 +1,6 @@
 """RankedDocuments: for the chosen query, the documents by score, best first: the heart of a semantic-search demo.
 
-SimilarityView shows it beside the queries × documents heatmap and hands it that matrix, so the list ranks exactly
+SimilarityView shows it under the queries × documents heatmap and hands it that matrix, so the list ranks exactly
 the scores the heatmap draws. It hides itself for anything else, block means included (a group is not a document).
 The table is the shared ResultTable (rank, document, score, id, the chosen metadata columns); the query picker
 lists the queries as they were typed (embedding order), whatever order the heatmap's rows are in.

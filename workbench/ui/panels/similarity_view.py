@@ -4,7 +4,7 @@ The matrix and its ordering are made by the pipeline (core.heatmap on a worker) 
 asks for it when it is on screen (`Pipeline.ensure_heatmap`) and draws it. Mode, order, colour range and
 threshold are AppState's view settings, shown and set by the controls. Above the core's full-matrix limit it
 shows the mean similarity between groups (clusters when they exist, else contiguous blocks) and says so, so a
-big corpus never allocates an n × n matrix. For queries × documents a ranked list (RankedDocuments) beside the
+big corpus never allocates an n × n matrix. For queries × documents a ranked list (RankedDocuments) under the
 heatmap gives, for the chosen query, the documents by score.
 
 Drawing stays cheap at any size: pyqtgraph maps every cell of an image through the colour table on the GUI
