@@ -434,3 +434,20 @@ def test_a_message_about_b_goes_when_b_changes_provider(window, qtbot) -> None:
     assert "key" in compare.messages.text()
     _choose(compare.provider, "local")
     assert compare.messages.text() == "" and not compare.messages.isVisible()
+
+
+def test_the_encoding_is_made_once_per_change_and_follows_clusters_and_colours(window, qtbot) -> None:
+    from workbench.core.encoding import CategoryColours
+
+    items = _items(TOPICS)
+    _load(window, items, _result(items))
+    state = window.state
+    first = state.encoding("meta:topic")
+    assert state.encoding("meta:topic") is first  # every view drawing this colouring shares one encoding
+    state.set_clusters(np.arange(len(items)) % 2, {0: "even", 1: "odd"})
+    assert state.encoding("cluster").names == ["even", "odd"]
+    state.set_clusters(state.clusters, {0: "renamed", 1: "odd"})
+    assert state.encoding("cluster").names == ["renamed", "odd"]  # a rename is not hidden by a kept encoding
+    state.set_colours(CategoryColours({"meta:topic": {"music": 0, "space": 1, "cooking": 2}}))
+    assert state.encoding("meta:topic").colour_of("music") == state.colours.colour("meta:topic", "music")
+    assert state.encoding("meta:topic") is not first

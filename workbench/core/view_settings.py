@@ -18,7 +18,6 @@ from typing import Any
 LAYOUT_METHODS = ("umap", "pca")
 HEATMAP_MODES = ("docs", "queries", "selection")
 CLUSTER_METHODS = ("hdbscan", "kmeans")
-LAYOUT_FIELDS = frozenset({"layout_method", "umap_neighbours", "umap_min_dist", "layout_seed"})
 HEATMAP_FIELDS = frozenset({"heatmap_mode", "heatmap_order"})
 
 

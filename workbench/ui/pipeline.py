@@ -23,7 +23,7 @@ from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
-from workbench.core.view_settings import HEATMAP_FIELDS, ViewSettings
+from workbench.core.view_settings import ViewSettings
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -63,7 +63,6 @@ class Pipeline(QObject):
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
         state.vectors_changed.connect(self._lay_out_new_vectors)
-        state.view_changed.connect(self._view_changed)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
         self.notice.emit(topic, level, text)
@@ -175,10 +174,6 @@ class Pipeline(QObject):
             self.state.set_projection(projection.xy, projection.note)
 
     # -- similarity heatmap ------------------------------------------------------------------------------------
-    def _view_changed(self, changed: frozenset[str]) -> None:
-        if changed & HEATMAP_FIELDS:
-            self._heatmap_inputs = None  # the next ensure_heatmap recomputes
-
     def _heatmap_wanted(self, view: ViewSettings) -> tuple:
         state = self.state
         selection = tuple(state.selection) if view.heatmap_mode == "selection" else ()

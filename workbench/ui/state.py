@@ -79,6 +79,7 @@ class AppState(QObject):
         self.view = ViewSettings()
         self._colour_before_clusters = "kind"  # what colour-by was before clusters were shown
         self.colours = CategoryColours()
+        self._encodings: dict[str, Encoding] = {}  # colour_by -> encoding of the current vectors and clusters
         self.corpus_stale = False  # the corpus no longer holds exactly the embedded items
         self.embedders = EmbedderPool()
 
@@ -152,6 +153,7 @@ class AppState(QObject):
     def set_colours(self, colours: CategoryColours) -> None:
         """The remembered category colours (a workspace brings its own); views redraw through `view_changed`."""
         self.colours = colours
+        self._encodings.clear()
         self.view_changed.emit(frozenset({"colour_by"}))
 
     def set_selection(self, ids: Iterable[str]) -> None:
@@ -172,6 +174,7 @@ class AppState(QObject):
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
+        self._encodings.clear()
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
         self.neighbours = QueryNeighbours.none()
@@ -206,6 +209,7 @@ class AppState(QObject):
             raise ValueError("clusters must have one label per embedded item")
         self.clusters = None if labels is None else np.asarray(labels, dtype=np.int64)
         self.cluster_names = dict(names or {})
+        self._encodings.clear()
         self.clusters_changed.emit()
 
     def rename_cluster(self, cluster: int, name: str) -> None:
@@ -276,8 +280,16 @@ class AppState(QObject):
         return self.embedding.items[row]
 
     def encoding(self, colour_by: str | None = None) -> Encoding:
-        """How every embedded item is drawn for `colour_by` (default: the chosen one): the one visual encoding."""
+        """How every embedded item is drawn for `colour_by` (default: the chosen one): the one visual encoding.
+
+        Made once per colouring and kept until the vectors, the clusters or the colours change: for 100 000 items
+        one encoding costs 25-60 ms (sorting the category keys), and the map, both Compare maps and the cluster
+        table each ask for it on a redraw.
+        """
         embedding = self.embedding
         assert embedding is not None
-        return encode(embedding.items, embedding.kinds, colour_by or self.view.colour_by, self.colours,
-                      self.clusters, self.cluster_names)  # fmt: skip
+        colour_by = colour_by or self.view.colour_by
+        if colour_by not in self._encodings:
+            self._encodings[colour_by] = encode(embedding.items, embedding.kinds, colour_by, self.colours,
+                                                self.clusters, self.cluster_names)  # fmt: skip
+        return self._encodings[colour_by]
