@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from workbench.core.records import (
     ImportOptions,
+    _hint_rank,
     propose_id_column,
     propose_text_column,
     records_to_items,
@@ -116,4 +117,4 @@ def test_a_proposed_id_imports_without_a_repeat_and_none_means_no_column_qualifi
             enumerate(records, 1), Path("t.jsonl"), ImportOptions(column="text", id_column=proposal.column)
         )
         assert [item.id for item in items] == [str(record[proposal.column]) for record in records]
-        assert proposal.column == qualifying[0] or proposal.column in ("id", "doc_key", "slug")
+        assert proposal.column == min(qualifying, key=_hint_rank)  # an id-like name first, else the first column

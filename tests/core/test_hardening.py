@@ -199,8 +199,10 @@ def test_a_hung_server_fails_after_the_timeout_retries_included(server, monkeypa
 
 
 def test_the_default_timeouts_fail_a_dead_server_within_30_s() -> None:
+    from workbench.core.embedders.gemini import BUDGET_TIMEOUTS
+
     embedder = GeminiEmbedder(api_key=ECHOED_KEY)
-    assert embedder.timeout_s * 3 <= 30
+    assert embedder.timeout_s * BUDGET_TIMEOUTS <= 30
     with pytest.raises(InputError, match="timeout"):
         GeminiEmbedder(api_key=ECHOED_KEY, timeout_s=0)
 
@@ -326,7 +328,7 @@ def test_a_manifest_with_fields_of_the_wrong_type_is_damaged(tmp_path: Path, cha
     path = small_workspace_file(tmp_path)
     bad = rewritten(path, "manifest.json", json.dumps(manifest_with(path, **changes)).encode())
     for read in (load_workspace, read_manifest):
-        with pytest.raises(InputError, match=r"damaged|not an Embedding Workbench workspace"):
+        with pytest.raises(InputError, match="damaged"):
             read(bad)
 
 

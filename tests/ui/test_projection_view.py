@@ -192,4 +192,6 @@ def test_the_colour_choice_survives_a_new_layout(view) -> None:
     view.state.set_projection(view.state.projection.copy(), "moved")
     assert view.colour_by.currentText() == "cluster"
     assert view.state.encoding().names == ["even", "odd"]
+    _wait(lambda: not view.scatter.is_drawing, 10)
+    assert [label.text for _, label in view.scatter.legend.items][:2] == ["even", "odd"]  # what the map draws
     view.state.set_clusters(None)

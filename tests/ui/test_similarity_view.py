@@ -271,4 +271,14 @@ def test_query_rows_without_the_column_are_named_by_their_text_not_one_band(view
     qtbot.waitUntil(lambda: view.data.matrix.shape == (3, 8), timeout=10_000)
     left = [text for _, text in view.bands.axis_labels["left"]]
     assert left == ["typed question 0", "typed question 1", "typed question 2"]
-    assert {text.split(" (")[0] for _, text in view.bands.axis_labels["bottom"]} <= {"a", "b"}
+    assert {text.split(" (")[0] for _, text in view.bands.axis_labels["bottom"]} == {"a", "b"}
+
+
+def test_the_ranked_list_sorts_only_the_top_it_shows_and_agrees_with_the_full_ranking(view, qtbot) -> None:
+    result = _result(300, 2)
+    view.state.set_view(heatmap_mode="queries")
+    _set(view, qtbot, result)
+    qtbot.waitUntil(lambda: view.data.matrix.shape == (2, 300), timeout=10_000)
+    full = view.ranked_list.ranked_documents(1)
+    assert view.ranked_list.ranked_documents(1, 25) == full[:25]
+    assert [score for score, _ in full] == sorted((score for score, _ in full), reverse=True)

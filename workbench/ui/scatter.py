@@ -217,8 +217,7 @@ class ScatterView(QWidget):
                     brush=pg.mkBrush("#ffffff" if hollow else QColor(entry.colour)),
                     pen=pg.mkPen("#333", width=1) if hollow else None,
                 )
-                name = entry.name if len(entry.name) <= LEGEND_NAME_CHARS else entry.name[: LEGEND_NAME_CHARS - 1] + "…"
-                self.legend.addItem(sample, name)
+                self.legend.addItem(sample, shorten(entry.name, LEGEND_NAME_CHARS, LEGEND_NAME_CHARS))
             rows_that_fit = max(4, self.plot.height() // LEGEND_ROW_PX)
             self.legend.setColumnCount(max(1, -(-len(encoding.legend) // rows_that_fit)))
         self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)

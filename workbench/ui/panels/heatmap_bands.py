@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.core.heatmap import HeatmapData
 from workbench.core.similarity import Band
+from workbench.ui.scatter import shorten
 
 STRIP, STRIP_GAP = 0.035, 0.008  # a strip's width and its gap to the matrix, as fractions of the axis it faces
 BOUNDARY_PEN = (255, 255, 255, 230)
@@ -26,8 +27,7 @@ MIN_SHOWN_CHARACTERS = 3  # a bottom name cut shorter than this is left out (the
 
 def band_label(band: Band) -> str:
     """`cooking (8)`: a group's name, cut to NAME_CHARACTERS, and its size."""
-    name = band.name if len(band.name) <= NAME_CHARACTERS else band.name[: NAME_CHARACTERS - 1].rstrip() + "…"
-    return f"{name} ({band.size})"
+    return f"{shorten(band.name, NAME_CHARACTERS, NAME_CHARACTERS)} ({band.size})"
 
 
 class HeatmapBands:
@@ -99,7 +99,8 @@ class HeatmapBands:
         if len(self.data.row_bands) == 1 and len(self.data.row_items) <= ROW_TEXTS_MAX:
             # one group ("no topic (8)": typed queries without the column) names nothing: name the rows instead
             rows = [
-                (r + 0.5, " ".join(item.text.split())[:NAME_CHARACTERS]) for r, item in enumerate(self.data.row_items)
+                (r + 0.5, shorten(item.text, NAME_CHARACTERS, NAME_CHARACTERS))
+                for r, item in enumerate(self.data.row_items)
             ]
         columns = []
         for band in self.data.column_bands:

@@ -368,7 +368,10 @@ class MilvusPanel(QWidget):
         self.recall_label.setText(
             f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
         )
-        self.results.show_outcome(outcome, metadata_keys(self.state.corpus.items))
+        embedding = self.state.embedding  # its metadata keys are worked out once, off the GUI thread
+        self.results.show_outcome(
+            outcome, embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.items)
+        )
 
     def _search_failed(self, message: str) -> None:
         self.recall_label.setText("")
