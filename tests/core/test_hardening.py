@@ -86,7 +86,7 @@ def test_a_url_is_shown_without_its_userinfo() -> None:
 
 # -- 5: concurrent writers of one output -------------------------------------------------------------------------
 def test_two_writers_of_one_path_get_different_temporary_names(tmp_path) -> None:
-    from workbench.core.exports import atomic_path
+    from workbench.core.atomic import atomic_path
 
     target = tmp_path / "same.parquet"
     with atomic_path(target) as first, atomic_path(target) as second:
@@ -118,7 +118,7 @@ def test_exchange_writes_remove_their_temporary_file_on_failure(tmp_path, monkey
 def test_stale_partial_files_of_ours_are_cleaned_up_when_writing_beside_them(tmp_path) -> None:
     import time
 
-    from workbench.core.exports import atomic_path
+    from workbench.core.atomic import atomic_path
 
     stale, fresh, foreign = (
         tmp_path / ".o.parquet.123.ab12cd.partial",
@@ -569,7 +569,7 @@ def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_
     import sys
     import time
 
-    from workbench.core.exports import atomic_path
+    from workbench.core.atomic import atomic_path
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

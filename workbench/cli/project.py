@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.cli.common import ProgressBar
+from workbench.core.atomic import atomic_path
 from workbench.core.errors import InputError
 from workbench.core.exchange import from_arrow
-from workbench.core.exports import atomic_path
 
 log = logging.getLogger("workbench.cli.project")
 METHODS = ("umap", "pca")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.core.embedders.base import l2_normalise
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
 
 BLOCK_CELLS = 16_000_000  # 64 MB of float32 scores per block
@@ -63,7 +64,4 @@ def cosine_similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     For rows read back from a store (a collection made elsewhere may hold raw vectors): a zero row, or a zero
     query, scores 0 rather than NaN.
     """
-    rows = np.asarray(vectors, dtype=np.float32)
-    probe = np.asarray(query, dtype=np.float32).reshape(-1)
-    norms = np.linalg.norm(rows, axis=1) * (np.linalg.norm(probe) or 1.0)
-    return (rows @ probe / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+    return l2_normalise(vectors) @ l2_normalise(np.asarray(query).reshape(-1))[0]

@@ -37,10 +37,10 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from workbench import __version__
+from workbench.core.atomic import atomic_path
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.errors import InputError
-from workbench.core.exports import atomic_path
 from workbench.core.items import Item
 from workbench.core.paths import data_dir
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled

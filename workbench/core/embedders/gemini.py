@@ -96,7 +96,6 @@ class RetryPolicy:
     attempts: int = field(default_factory=lambda: max(1, int(_env_number("WORKBENCH_GEMINI_ATTEMPTS", 5))))
     base_delay: float = field(default_factory=lambda: _env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
     max_delay: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -218,10 +217,7 @@ class GeminiEmbedder:
         return outcome["value"]
 
     def _pause(self, seconds: float, cancelled: CancelledFn) -> None:
-        """The backoff between attempts, cut short by a cancel (an injected sleep, in tests, is called as is)."""
-        if self.retry.sleep is not time.sleep:
-            self.retry.sleep(seconds)
-            return
+        """The backoff between attempts, cut short by a cancel."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
             if cancelled():
