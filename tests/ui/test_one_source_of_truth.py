@@ -451,3 +451,13 @@ def test_the_encoding_is_made_once_per_change_and_follows_clusters_and_colours(w
     state.set_colours(CategoryColours({"meta:topic": {"music": 0, "space": 1, "cooking": 2}}))
     assert state.encoding("meta:topic").colour_of("music") == state.colours.colour("meta:topic", "music")
     assert state.encoding("meta:topic") is not first
+
+
+def test_the_cluster_table_counts_documents_as_its_message_does(window, qtbot) -> None:
+    items = _items(TOPICS)  # 18 documents, then 2 queries
+    _load(window, items, _result(items))
+    labels = np.array([i % 2 for i in range(18)] + [0, 0])  # the queries take cluster 0, as the pipeline gives them
+    window.state.set_clusters(labels, {0: "even", 1: "odd"})
+    table = window.compare_view.cluster_editor.table
+    assert table.horizontalHeaderItem(1).text() == "documents"
+    assert [int(table.item(row, 1).text()) for row in range(table.rowCount())] == [9, 9]

@@ -61,7 +61,7 @@ class ClusterEditor(QWidget):
         self.min_size = QSpinBox(minimum=2, maximum=1000)
         self.cluster_button = QPushButton("Cluster")
         self.cluster_button.setToolTip("Cluster the current embedding; names are each cluster's distinctive words")
-        self.table = make_table(["cluster", "size", "name (double-click to rename)"])
+        self.table = make_table(["cluster", "documents", "name (double-click to rename)"])
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "clusters")
         row = QHBoxLayout()
@@ -97,8 +97,11 @@ class ClusterEditor(QWidget):
 
     def _fill(self) -> None:
         labels, ids, first, counts, encoding = self.state.clusters, [], [], [], None
-        if labels is not None:
-            ids, first, counts = np.unique(labels, return_index=True, return_counts=True)
+        if labels is not None and self.state.embedding is not None:
+            ids, first = np.unique(labels, return_index=True)
+            documents = labels[self.state.embedding.kinds != "query"]  # sizes count documents, as the message does
+            sizes = dict(zip(*np.unique(documents, return_counts=True), strict=True))
+            counts = [int(sizes.get(cluster, 0)) for cluster in ids]
             encoding = self.state.encoding("cluster")
         with synced(self.table):
             self.table.setRowCount(len(ids))
