@@ -1,8 +1,9 @@
 """A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
 
-It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
-shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
-body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
+It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:generateContent` (text: an
+answer made from the prompt by `reply`, by default `fake_reply`) and the model list with the API's JSON shapes,
+records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a body
+shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
 wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer
 it until the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real
 API), so tests can check what reached the server.
@@ -57,6 +58,12 @@ def fake_vector(text: str, dim: int) -> list[float]:
     return vector.astype(np.float32).tolist()
 
 
+def fake_reply(prompt: str) -> str:
+    """A deterministic answer: "Topic of" and the prompt's hint words (after "words are:"), or its first words."""
+    hint = prompt.split("words are:", 1)[1].split(".\n", 1)[0] if "words are:" in prompt else prompt[:40]
+    return f"Topic of {hint.strip()}\n"
+
+
 @dataclass
 class FakeGemini:
     """Start with `with FakeGemini() as server:`; `server.base_url` goes to the SDK."""
@@ -66,6 +73,7 @@ class FakeGemini:
     requests: list[Recorded] = field(default_factory=list)
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
+    reply: Any = None  # prompt -> answer text for :generateContent; None: fake_reply
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -102,6 +110,9 @@ class FakeGemini:
 
     def fail_next(self, *faults: Fault) -> None:
         self.faults.extend(faults)
+
+    def generate_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if "generateContent" in r.path]
 
     def embed_requests(self) -> list[Recorded]:
         return [r for r in self.requests if "EmbedContents" in r.path or "embedContent" in r.path]
@@ -160,6 +171,16 @@ class FakeGemini:
             return self._json(handler, 200, {"embeddings": embeddings})
         if path.endswith(":embedContent"):
             return self._json(handler, 200, {"embedding": self._embed(model, body)})
+        if path.endswith(":generateContent"):
+            prompt = "".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
+            text = (self.reply or fake_reply)(prompt)
+            return self._json(handler, 200, {
+                "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
+                                "index": 0}],
+                "usageMetadata": {"promptTokenCount": len(prompt.split()), "candidatesTokenCount": len(text.split()),
+                                  "totalTokenCount": len(prompt.split()) + len(text.split())},
+                "modelVersion": model,
+            })  # fmt: skip
         return self._error(handler, 404, "NOT_FOUND", f"no route for {path}")
 
     def _embed(self, model: str, request: dict[str, Any]) -> dict[str, Any]:

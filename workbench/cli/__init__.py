@@ -14,6 +14,7 @@ from workbench import __version__
 from workbench.cli.common import EXIT_INPUT, configure_logging, run_guarded
 
 COMMAND_MODULES = ("workbench.cli.embed", "workbench.cli.project", "workbench.cli.milvus", "workbench.cli.compare")
+COMMAND_MODULES += ("workbench.cli.cluster",)
 
 
 def build_parser() -> argparse.ArgumentParser:

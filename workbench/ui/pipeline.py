@@ -16,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.clusters import NOISE, cluster_documents, name_clusters
+from workbench.core.cluster_names import name_clusters
+from workbench.core.clusters import NOISE, cluster_documents
 from workbench.core.compare import Comparison, compare
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
