@@ -3,13 +3,14 @@
 Offline names are class-based TF-IDF (as in BERTopic): each cluster's texts are one document; a term (a word or a
 two-word phrase of adjacent words, counted by scikit-learn's CountVectorizer, English stop words left out) scores
 tf(term, cluster) · log(1 + mean terms per cluster / frequency of the term over all clusters). Two rules make the
-names read better than the plain formula: a term that most clusters use ("package", "data", "support" in software
-descriptions) names none of them, nor does a phrase holding one; a term must come from at least two of a
-cluster's texts, so one odd word ("soapysdr") does not name a cluster of fifty; and a term scoring under a fifth of
-the cluster's best is left out (word pairs that met by chance), so a name may hold fewer than three terms. The top
-terms that do not repeat a word already chosen make the name, and a two-word phrase scoring at least half as much as
-a chosen word it contains takes that word's place ("amateur radio" rather than "amateur · radio"). Hand-written
-because it is a few lines over CountVectorizer, and BERTopic would bring models and UMAP settings of its own.
+names read better than the plain formula: a term that most clusters use (in a tenth of their texts or more)
+("package", "data", "support" in software descriptions) names none of them, nor does a phrase holding one; a term
+must come from at least two of a cluster's texts, so one odd word ("soapysdr") does not name a cluster of fifty; and
+a term scoring under a fifth of the cluster's best is left out (word pairs that met by chance), so a name may hold
+fewer than three terms. The top terms that do not repeat a word already chosen make the name, and a two-word phrase
+scoring at least half as much as a chosen word it contains takes that word's place ("amateur radio" rather than
+"amateur · radio"). Hand-written because it is a few lines over CountVectorizer, and BERTopic would bring models and
+UMAP settings of its own.
 
 Gemini names: one `generate_content` request per cluster with the cluster's most central texts (nearest its mean
 vector) and its offline name as a hint; the prompt is built by `gemini_prompt` so a view can show it, and each
@@ -38,7 +39,8 @@ NAME_SEPARATOR = " · "
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 PHRASE_SCAN = 60  # top terms looked at per cluster: the name's words, and phrases that may replace them
 WEAKEST = 0.2  # a term scoring under this share of the cluster's best is left out: chance, not the topic
-SHARED_BY = 0.5  # a term used by more than this share of the clusters (three or more of them) names none
+SHARED_BY = 0.5  # a term used by more than this share of the clusters names none
+USED_SHARE = 0.1  # a cluster uses a term when at least this share of its texts hold it
 CENTRAL_TEXTS = 8  # texts per Gemini request
 TEXT_CHARS = 300  # each text cut to this many characters in the prompt
 NAME_CHARS = 60  # a Gemini answer longer than this is cut: a name, not a paragraph
@@ -90,8 +92,9 @@ def name_clusters(texts: Sequence[str], labels: np.ndarray, words: int = 3) -> d
     idf = np.log(1 + counts.sum() / len(classes) / np.maximum(counts.sum(axis=0), 1))
     scores = tf * idf
     cluster_rows = np.array([classes.index(c) for c in clusters])
-    if len(clusters) >= 3:
-        used_by = (texts_with[cluster_rows] > 0).sum(axis=0)
+    if len(clusters) >= 2:
+        # a cluster uses a term that at least USED_SHARE of its texts hold: one mention elsewhere is not sharing
+        used_by = (texts_with[cluster_rows] >= np.maximum(1, USED_SHARE * sizes[cluster_rows])).sum(axis=0)
         shared = used_by > SHARED_BY * len(clusters)
         shared_words = {str(t) for t in vocabulary[shared] if " " not in t}
         with_shared_word = np.array([" " in t and bool(set(t.split()) & shared_words) for t in vocabulary], dtype=bool)

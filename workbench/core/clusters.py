@@ -360,3 +360,18 @@ def renumber_by_size(labels: np.ndarray) -> np.ndarray:
     mapping = np.full(int(ids.max()) + 2 if len(ids) else 1, NOISE, dtype=np.int64)
     mapping[ids[order]] = np.arange(len(ids))
     return np.where(labels == NOISE, NOISE, mapping[np.where(labels == NOISE, 0, labels)])
+
+
+def label_positions(xy: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Where to write each cluster's name on a 2-D map: the member nearest the members' median (noise has none).
+
+    A member rather than the mean: a curved or split cluster's mean can fall between its points, or on another
+    cluster; the median's nearest member always sits on the cluster's own points, in its thick part.
+    """
+    positions = {}
+    for cluster in sorted(set(np.asarray(labels).tolist()) - {NOISE}):
+        members = xy[labels == cluster]
+        middle = np.median(members, axis=0)
+        nearest = members[np.argmin(((members - middle) ** 2).sum(axis=1))]
+        positions[cluster] = (float(nearest[0]), float(nearest[1]))
+    return positions

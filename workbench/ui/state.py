@@ -74,6 +74,10 @@ class AppState(QObject):
         self.selection: list[str] = []
         self.clusters: np.ndarray | None = None
         self.cluster_names: dict[int, str] = {}
+        self.cluster_groups: dict[int, int] = {}  # cluster -> its coarse group (the second level), when made
+        self.cluster_group_names: dict[int, str] = {}
+        self.cluster_assigned: np.ndarray | None = None  # rows that were noise, given to their nearest cluster
+        self.cluster_prompts: dict[int, str] = {}  # cluster -> the prompt its Gemini name came from
         self.heatmap: HeatmapData | None = None
         self.comparison: Any = None  # ui.pipeline.ComparisonOutcome, for the embedding it was made from
         self.view = ViewSettings()
@@ -180,6 +184,7 @@ class AppState(QObject):
         self.neighbours = QueryNeighbours.none()
         self.clusters = None
         self.cluster_names = {}
+        self.cluster_groups, self.cluster_group_names, self.cluster_assigned, self.cluster_prompts = {}, {}, None, {}
         self.heatmap = None
         self.comparison = None
         self.vectors_changed.emit()
@@ -204,17 +209,38 @@ class AppState(QObject):
         self.neighbours = neighbours
         self.neighbours_changed.emit()
 
-    def set_clusters(self, labels: np.ndarray | None, names: dict[int, str] | None = None) -> None:
+    def set_clusters(
+        self,
+        labels: np.ndarray | None,
+        names: dict[int, str] | None = None,
+        groups: dict[int, int] | None = None,
+        group_names: dict[int, str] | None = None,
+        assigned: np.ndarray | None = None,
+        prompts: dict[int, str] | None = None,
+    ) -> None:
+        """Cluster labels and names; with two levels each cluster's group and the groups' names; rows given to
+        their nearest cluster from noise; the Gemini prompt behind each name, when Gemini named them."""
         if labels is not None and (self.embedding is None or len(labels) != len(self.embedding.items)):
             raise ValueError("clusters must have one label per embedded item")
         self.clusters = None if labels is None else np.asarray(labels, dtype=np.int64)
         self.cluster_names = dict(names or {})
+        self.cluster_groups, self.cluster_group_names = dict(groups or {}), dict(group_names or {})
+        self.cluster_assigned = None if assigned is None or labels is None else np.asarray(assigned, dtype=bool)
+        self.cluster_prompts = dict(prompts or {})
         self._encodings.clear()
         self.clusters_changed.emit()
 
     def rename_cluster(self, cluster: int, name: str) -> None:
         if self.clusters is not None:
-            self.set_clusters(self.clusters, {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"})
+            names = {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"}
+            self.set_clusters(self.clusters, names, self.cluster_groups, self.cluster_group_names,
+                              self.cluster_assigned, self.cluster_prompts)  # fmt: skip
+
+    def rename_cluster_group(self, group: int, name: str) -> None:
+        if self.clusters is not None and group in set(self.cluster_groups.values()):
+            group_names = {**self.cluster_group_names, group: name.strip() or f"group {group}"}
+            self.set_clusters(self.clusters, self.cluster_names, self.cluster_groups, group_names,
+                              self.cluster_assigned, self.cluster_prompts)  # fmt: skip
 
     def set_heatmap(self, data: HeatmapData | None) -> None:
         self.heatmap = data

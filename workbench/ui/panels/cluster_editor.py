@@ -1,8 +1,10 @@
 """Clusters of the current vectors: ask the pipeline to find them, list them with sizes, let the user rename them.
 
 The labels and names live in AppState, so every view colours by them and exports, workspaces and Milvus carry
-them; the method and its parameters are AppState's view settings. This widget only sends intents (cluster,
-rename) and shows the table, each cluster with the colour the map gives it (AppState.encoding).
+them; the method and its parameters are AppState's view settings, shown in words a person reasons with ("smallest
+cluster", "how many clusters, about"). This widget only sends intents (cluster, rename) and shows the table: each
+cluster with the colour the map gives it (AppState.encoding), its group (the second level), how many of its
+documents were noise given to it, and, when Gemini named it, the prompt that did, under the table.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -26,7 +28,10 @@ from PySide6.QtWidgets import (
 from workbench.core.clusters import NOISE
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.state import AppState
-from workbench.ui.widgets import MessageStrip, StaleNote, synced
+from workbench.ui.widgets import MessageStrip, StaleNote, flow_row, synced
+
+COLUMNS = ["cluster", "documents", "from noise", "group", "name (double-click to rename)"]
+NAME_COLUMN, GROUP_COLUMN = 4, 3
 
 
 def make_table(columns: list[str]) -> QTableWidget:
@@ -55,65 +60,105 @@ class ClusterEditor(QWidget):
         super().__init__(parent)
         self.state = state
         self.method = QComboBox()
-        self.method.addItem("HDBSCAN", "hdbscan")
-        self.method.addItem("k-means", "kmeans")
+        self.method.addItem("UMAP + HDBSCAN (finds how many)", "hdbscan")
+        self.method.addItem("k-means (you say how many)", "kmeans")
         self.clusters_k = QSpinBox(minimum=2, maximum=200)
-        self.min_size = QSpinBox(minimum=2, maximum=1000)
+        self.clusters_k.setToolTip("k-means: the number of clusters it makes")
+        self.min_size = QSpinBox(minimum=0, maximum=10_000)
+        self.min_size.setSpecialValueText("automatic")
+        self.min_size.setToolTip("The fewest documents a topic may have; smaller groups are noise. Automatic: half "
+                                 "the square root of the number of documents, at least 4.")  # fmt: skip
+        self.assign_noise = QCheckBox("give noise to its nearest cluster")
+        self.assign_noise.setToolTip("Each noise document joins the cluster whose centre is nearest (cosine); the "
+                                     "table counts them under 'from noise'")  # fmt: skip
+        self.names_source = QComboBox()
+        self.names_source.addItem("distinctive words", "words")
+        self.names_source.addItem("Gemini (one request per cluster)", "gemini")
+        self.names_source.setToolTip("Gemini names need a key; each cluster's prompt is shown under the table")
+        self.on_map = QCheckBox("names on the map")
         self.cluster_button = QPushButton("Cluster")
-        self.cluster_button.setToolTip("Cluster the current embedding; names are each cluster's distinctive words")
-        self.table = make_table(["cluster", "documents", "name (double-click to rename)"])
+        self.cluster_button.setToolTip("Cluster the current embedding, group the clusters, and name both")
+        self.table = make_table(COLUMNS)
+        self.prompt = QPlainTextEdit(readOnly=True)
+        self.prompt.setPlaceholderText("Gemini names: the prompt of the selected cluster shows here, as it was sent.")
+        self.prompt.setMaximumHeight(90)
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "clusters")
-        row = QHBoxLayout()
-        for widget in (self.method, QLabel("k"), self.clusters_k, QLabel("min size"), self.min_size,
-                       self.cluster_button):  # fmt: skip
-            row.addWidget(widget)
-        row.addStretch(1)
+        controls = flow_row(self.method, ("smallest cluster", self.min_size), ("how many clusters, about",
+                            self.clusters_k), self.assign_noise, ("names", self.names_source), self.on_map,
+                            self.cluster_button)  # fmt: skip
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
+        layout.addLayout(controls)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.prompt)
 
         self._show_view_settings()
         self.method.currentIndexChanged.connect(lambda: state.set_view(cluster_method=self.method.currentData()))
         self.clusters_k.valueChanged.connect(lambda value: state.set_view(cluster_count=value))
-        self.min_size.valueChanged.connect(lambda value: state.set_view(cluster_min_size=value))
+        self.min_size.valueChanged.connect(lambda value: state.set_view(cluster_min_size=max(value, 2) if value
+                                                                        else 0))  # fmt: skip
+        self.assign_noise.toggled.connect(lambda on: state.set_view(cluster_assign_noise=on))
+        self.names_source.currentIndexChanged.connect(
+            lambda: state.set_view(cluster_names_source=self.names_source.currentData())
+        )
+        self.on_map.toggled.connect(lambda on: state.set_view(cluster_names_on_map=on))
         self.cluster_button.clicked.connect(pipeline.cluster)
         self.table.itemChanged.connect(self._renamed)
+        self.table.currentCellChanged.connect(self._show_prompt)
         state.view_changed.connect(self._show_view_settings)
         state.clusters_changed.connect(self._fill)
 
     def _show_view_settings(self, *_: object) -> None:
         view = self.state.view
-        with synced(self.method, self.clusters_k, self.min_size):
+        with synced(self.method, self.clusters_k, self.min_size, self.assign_noise, self.names_source, self.on_map):
             self.method.setCurrentIndex(max(0, self.method.findData(view.cluster_method)))
             self.clusters_k.setValue(view.cluster_count)
             self.min_size.setValue(view.cluster_min_size)
+            self.assign_noise.setChecked(view.cluster_assign_noise)
+            self.names_source.setCurrentIndex(max(0, self.names_source.findData(view.cluster_names_source)))
+            self.on_map.setChecked(view.cluster_names_on_map)
         kmeans = view.cluster_method == "kmeans"
         self.clusters_k.setEnabled(kmeans)
         self.min_size.setEnabled(not kmeans)
+        self.assign_noise.setEnabled(not kmeans)  # k-means leaves no noise
 
     def _fill(self) -> None:
         labels, ids, first, counts, encoding = self.state.clusters, [], [], [], None
+        from_noise: dict[int, int] = {}
         if labels is not None and self.state.embedding is not None:
             ids, first = np.unique(labels, return_index=True)
-            documents = labels[self.state.embedding.kinds != "query"]  # sizes count documents, as the message does
-            sizes = dict(zip(*np.unique(documents, return_counts=True), strict=True))
+            documents = self.state.embedding.kinds != "query"  # sizes count documents, as the message does
+            sizes = dict(zip(*np.unique(labels[documents], return_counts=True), strict=True))
             counts = [int(sizes.get(cluster, 0)) for cluster in ids]
+            assigned = self.state.cluster_assigned
+            if assigned is not None:
+                from_noise = dict(zip(*np.unique(labels[documents & assigned], return_counts=True), strict=True))
             encoding = self.state.encoding("cluster")
+        groups, group_names = self.state.cluster_groups, self.state.cluster_group_names
         with synced(self.table):
             self.table.setRowCount(len(ids))
             for row, (cluster, at, count) in enumerate(zip(ids, first, counts, strict=True)):
                 cluster = int(cluster)
                 name = self.state.cluster_names.get(cluster, "")
-                cells = (make_cell(str(cluster)), make_cell(str(count)), make_cell(name, cluster != NOISE))
+                group = groups.get(cluster)
+                group_text = "" if group is None else f"{group}: {group_names.get(group, '')}"
+                cells = (make_cell(str(cluster)), make_cell(str(count)),
+                         make_cell(str(from_noise.get(cluster, "")) if cluster != NOISE else ""),
+                         make_cell(group_text), make_cell(name, cluster != NOISE))  # fmt: skip
                 if encoding is not None:  # the colour the map gives this cluster, as a swatch
                     cells[0].setData(Qt.ItemDataRole.DecorationRole, QColor(encoding.colours[encoding.categories[at]]))
                 for column, cell in enumerate(cells):
                     self.table.setItem(row, column, cell)
+        self.prompt.setVisible(bool(self.state.cluster_prompts))
+        self._show_prompt(self.table.currentRow())
+
+    def _show_prompt(self, row: int, *_: object) -> None:
+        cell = self.table.item(row, 0) if row >= 0 else None
+        self.prompt.setPlainText(self.state.cluster_prompts.get(int(cell.text()), "") if cell is not None else "")
 
     def _renamed(self, cell: QTableWidgetItem) -> None:
-        if cell.column() == 2:
+        if cell.column() == NAME_COLUMN:
             self.state.rename_cluster(int(self.table.item(cell.row(), 0).text()), cell.text())

@@ -1,0 +1,92 @@
+"""Cluster names written on the map at each cluster's centre: the coarse groups' names zoomed out, the clusters'
+names zoomed in, so the map reads like an atlas instead of only through its legend.
+
+The layer only draws what AppState holds (clusters, their groups and names, the layout) and follows the view's
+zoom: when the visible part of the map is at least `FINE_ZOOM` times smaller than the whole layout (in area) it
+switches from group names to cluster names. Without groups (one level) cluster names show at every zoom. Where
+a name goes is `core.clusters.label_positions` (a member near the cluster's median, so it sits on its points).
+Names are pyqtgraph TextItems with a white halo box, drawn above the points and under the hover text; they
+ignore the mouse, so hover, clicks and drags still reach the points under them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject
+
+from workbench.core.clusters import NOISE, label_positions
+from workbench.ui.state import AppState
+
+FINE_ZOOM = 2.5  # whole layout area / visible area from which cluster names replace group names
+NAME_CHARS = 32
+NAMES_Z = 8.0  # over every point layer and the query lines, under the hover text (10)
+COARSE, FINE = "groups", "clusters"
+
+
+def cut(name: str, limit: int = NAME_CHARS) -> str:
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+class ClusterNamesLayer(QObject):
+    """Names over a ScatterView's plot, kept in step with AppState and the zoom."""
+
+    def __init__(self, state: AppState, scatter, parent: QObject | None = None) -> None:
+        super().__init__(parent or scatter)
+        self.state, self.scatter = state, scatter
+        self.items: list[pg.TextItem] = []
+        self.level = ""  # COARSE, FINE, or "" when nothing is shown
+        state.clusters_changed.connect(self.refresh)
+        state.projection_changed.connect(self.refresh)
+        state.view_changed.connect(lambda changed: self.refresh() if "cluster_names_on_map" in changed else None)
+        scatter.viewbox.sigRangeChanged.connect(self._zoomed)
+
+    def shown_names(self) -> list[str]:
+        """The names on the map now (what a test or a person can check)."""
+        return [item.textItem.toPlainText() for item in self.items]
+
+    def wanted_level(self) -> str:
+        state = self.state
+        if (state.clusters is None or state.projection is None or not state.view.cluster_names_on_map
+                or len(state.clusters) != len(state.projection)):  # fmt: skip
+            return ""
+        if not state.cluster_groups:
+            return FINE
+        xy = state.projection
+        whole = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-9)
+        (x0, x1), (y0, y1) = self.scatter.viewbox.viewRange()
+        visible = max((x1 - x0) * (y1 - y0), 1e-12)
+        return FINE if whole[0] * whole[1] / visible >= FINE_ZOOM else COARSE
+
+    def _zoomed(self, *_: object) -> None:
+        if self.wanted_level() != self.level:
+            self.refresh()
+
+    def refresh(self, *_: object) -> None:
+        for item in self.items:
+            self.scatter.plot.removeItem(item)
+        self.items = []
+        self.level = self.wanted_level()
+        if not self.level:
+            return
+        state = self.state
+        xy, labels = state.projection, state.clusters
+        documents = state.embedding.kinds != "query"  # names sit among the documents the clusters were found in
+        if self.level == FINE:
+            names = state.cluster_names
+        else:
+            lookup = np.array([state.cluster_groups.get(c, NOISE) for c in range(int(labels.max()) + 1)] + [NOISE])
+            labels, names = lookup[labels], state.cluster_group_names
+        for key, (x, y) in label_positions(xy[documents], labels[documents]).items():
+            item = pg.TextItem(cut(names.get(key, f"cluster {key}")), color="#1a1a1a", anchor=(0.5, 0.5),
+                               fill=pg.mkBrush(255, 255, 255, 200), border=pg.mkPen(None))  # fmt: skip
+            font = item.textItem.font()
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * (1.15 if self.level == COARSE else 1.0))
+            item.setFont(font)
+            item.setZValue(NAMES_Z)
+            item.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.NoButton)
+            item.setAcceptHoverEvents(False)
+            item.setPos(x, y)
+            self.scatter.plot.addItem(item, ignoreBounds=True)
+            self.items.append(item)
