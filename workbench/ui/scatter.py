@@ -183,7 +183,10 @@ class ScatterView(QWidget):
 
         `row_of` maps an id to its row when the caller already has that index (AppState does), so the view does
         not build a second one. Returns at once; a big set arrives over a few event-loop turns (`drawn` then).
+        The view fits the points when their positions changed; a recolouring (clusters found or renamed) keeps
+        the person's zoom.
         """
+        moved = not np.array_equal(self.xy, np.asarray(xy, dtype=np.float32).reshape(-1, 2))
         self.xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
         self.ids = ids if isinstance(ids, list) else list(ids)  # not copied: callers hand over fresh or cached lists
         self.texts = texts if isinstance(texts, list) else list(texts)
@@ -226,7 +229,8 @@ class ScatterView(QWidget):
         self.rings.clear()
         self.highlighted = None
         self.mark("")
-        self.fit_view()
+        if moved:
+            self.fit_view()
         self._schedule_fill()
 
     def _schedule_fill(self) -> None:
