@@ -7,7 +7,8 @@
   every pair's similarity, sklearn silhouette_score (the same sampling rule as ours, so the work is the same).
 - cluster_vectors(hdbscan): ours (UMAP to 5 dims, then sklearn HDBSCAN; see also bench/clusters.py) against
   sklearn HDBSCAN on the raw vectors; the adjusted Rand index against the planted groups is printed beside it,
-  so speed is not bought with quality. Raw HDBSCAN is skipped beyond 5 000 items (it grows near-quadratically in 384 dims: minutes).
+  so speed is not bought with quality. Raw HDBSCAN is skipped beyond 5 000 items (it grows near-quadratically
+  in 384 dims: minutes).
 - name_clusters(): class-based TF-IDF names against fitting sklearn's TfidfVectorizer on the same cluster texts.
 Data: planted groups of unit vectors (20 centres, 384 dims), as a small sentence model's output looks.
 """
