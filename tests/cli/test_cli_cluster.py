@@ -64,10 +64,11 @@ def test_two_levels_and_assigned_noise_add_their_columns(tmp_path: Path) -> None
     assert {"cluster_parent", "cluster_parent_name", "cluster_assigned"} <= set(out.derived)
     labels, parents, assigned = (out.derived[c] for c in ("cluster", "cluster_parent", "cluster_assigned"))
     assert (labels >= 0).all() and assigned[truth < 0].all() and assigned.sum() < 20
-    for cluster in set(labels.tolist()):  # every cluster lies inside exactly one group, and the group has its name
-        assert len(set(parents[labels == cluster].tolist())) == 1
-    group_names = {int(p): n for p, n in zip(parents, out.derived["cluster_parent_name"], strict=True)}
-    assert len(set(group_names.values())) == len(group_names) >= 2
+    for sub in set(labels.tolist()):  # every sub-cluster lies inside exactly one cluster
+        assert len(set(parents[labels == sub].tolist())) == 1
+    assert adjusted_rand_score(truth[truth >= 0], parents[truth >= 0]) >= 0.9  # the parents are the six groups
+    parent_names = {int(p): n for p, n in zip(parents, out.derived["cluster_parent_name"], strict=True)}
+    assert len(set(parent_names.values())) == len(parent_names) == 6
     again = workbench("cluster", str(tmp_path / "out.parquet"), "--out", str(tmp_path / "again.parquet"))
     assert again.returncode == 0, again.stderr  # a second run replaces the cluster columns, drops the level-2 ones
     assert set(read_parquet(tmp_path / "again.parquet").derived) == {"x", "y", "cluster", "cluster_name"}

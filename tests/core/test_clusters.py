@@ -139,7 +139,7 @@ def test_the_default_finds_planted_groups_in_hundreds_of_dimensions_and_calls_th
     assert adjusted_rand_score(truth[grouped], found.labels[grouped]) >= ARI_BOUND
     assert (found.labels[~grouped] == -1).all()  # every outlier is noise ...
     assert (found.labels[grouped] == -1).mean() < 0.05  # ... and hardly any group member is
-    assert not found.assigned.any() and found.parents is None
+    assert not found.assigned.any() and found.sublabels is None
 
 
 def test_noise_can_go_to_the_nearest_cluster_and_is_marked_as_assigned() -> None:
@@ -158,24 +158,29 @@ def test_noise_can_go_to_the_nearest_cluster_and_is_marked_as_assigned() -> None
 
 
 @pytest.mark.parametrize("method", ["hdbscan", "kmeans"])
-def test_two_levels_group_the_clusters_and_each_cluster_nests_in_one_group(method: str) -> None:
+def test_two_levels_split_each_cluster_into_sub_clusters_that_nest_inside_it(method: str) -> None:
     from workbench.core.clusters import find_clusters
 
     rng = np.random.default_rng(1)
     dim = 256
     coarse = l2_normalise(rng.normal(size=(3, dim)))
-    # two halves per coarse group: their centres at cosine ≈ 0.5, halves of other groups at ≈ 0
-    fine = l2_normalise(coarse.repeat(2, axis=0) + 0.9 * rng.normal(size=(6, dim)) / np.sqrt(dim))
+    # two halves per group: their centres at cosine ≈ 0.8, halves of other groups at ≈ 0
+    fine = l2_normalise(coarse.repeat(2, axis=0) + 0.5 * rng.normal(size=(6, dim)) / np.sqrt(dim))
     truth = np.repeat(np.arange(6), 40)
     vectors = l2_normalise(fine[truth] + 0.35 * rng.normal(size=(len(truth), dim)) / np.sqrt(dim))
-    one = find_clusters(vectors, method, count=6)
-    found = find_clusters(vectors, method, count=6, levels=2)
-    assert (one.levels, found.levels) == (1, 2) and one.parents is None
-    np.testing.assert_array_equal(found.labels, one.labels)  # the second level adds groups, changes no cluster
-    assert adjusted_rand_score(truth, found.labels) >= ARI_BOUND  # the halves are the clusters
-    assert adjusted_rand_score(truth // 2, found.parents) >= ARI_BOUND  # and the groups pair them up
-    assert ((found.parents == -1) == (found.labels == -1)).all()
-    assert sorted(set(found.parent_of.values())) == [0, 1, 2]
+    one = find_clusters(vectors, method, count=3, smallest=50)
+    found = find_clusters(vectors, method, count=3, smallest=50, levels=2)
+    assert (one.levels, found.levels) == (1, 2) and one.sublabels is None
+    np.testing.assert_array_equal(found.labels, one.labels)  # the second level changes no cluster
+    assert adjusted_rand_score(truth // 2, found.labels) >= ARI_BOUND  # the groups are the clusters
+    assert ((found.sublabels == -1) == (found.labels == -1)).all()
+    assert sorted(found.parent_of) == list(range(found.sublabels.max() + 1))
+    for sub, parent in found.parent_of.items():  # each sub-cluster lies inside the cluster it names
+        assert set(found.labels[found.sublabels == sub].tolist()) == {parent}
+    for cluster in set(found.labels.tolist()) - {-1}:
+        assert len({s for s, p in found.parent_of.items() if p == cluster}) >= 2  # every group has two halves
+    if method == "kmeans":  # exact on these halves: the best silhouette is at two parts
+        assert adjusted_rand_score(truth, found.sublabels) == 1.0
 
 
 def test_the_sample_corpus_gives_its_five_topics(local_embedder) -> None:
@@ -204,4 +209,4 @@ def test_words_a_person_understands_are_checked() -> None:
     with pytest.raises(InputError, match="levels must be 1 or 2"):
         find_clusters(np.eye(4), levels=3)
     few = find_clusters(l2_normalise(np.eye(6) + 0.01), levels=2)  # too few for UMAP: the vectors themselves
-    assert "HDBSCAN on the vectors" in few.note and few.parents is not None
+    assert "HDBSCAN on the vectors" in few.note and few.sublabels is not None

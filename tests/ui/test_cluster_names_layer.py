@@ -1,13 +1,13 @@
 """Clustering from the editor on the sample corpus: UMAP + HDBSCAN in a child process, two levels, and names on
-the map — the groups' names zoomed out, the clusters' names zoomed in, at each one's centre."""
+the map — the clusters' names zoomed out, their sub-clusters' names zoomed in, at each one's centre."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from workbench.ui.cluster_names_layer import COARSE, FINE
-from workbench.ui.panels.cluster_editor import GROUP_COLUMN, NAME_COLUMN
+from workbench.ui.cluster_names_layer import COARSE, FINE, cut
+from workbench.ui.panels.cluster_editor import NAME_COLUMN, SUBCLUSTERS_COLUMN
 from workbench.ui.pipeline import CLUSTER_TASK
 
 
@@ -29,25 +29,34 @@ def test_sample_corpus_clusters_show_group_names_zoomed_out_and_cluster_names_zo
     documents = state.embedding.kinds == "document"
     topics = [item.metadata["topic"] for item, d in zip(state.embedding.items, documents, strict=True) if d]
     assert adjusted_rand_score(topics, state.clusters[documents]) >= 0.95  # the five topics
-    groups = sorted(set(state.cluster_groups.values()))
-    assert len(groups) >= 2 and set(state.cluster_group_names) == set(groups)
+    assert set(state.subcluster_parent.values()) == set(state.clusters.tolist()) - {-1}
+    for sub, parent in state.subcluster_parent.items():  # each sub-cluster lies inside its cluster
+        assert set(state.clusters[state.subclusters == sub].tolist()) == {parent}
     assert editor.table.rowCount() == len(set(state.clusters.tolist()))
-    assert editor.table.item(0, GROUP_COLUMN).text().startswith(f"{state.cluster_groups[0]}: ")
+    split = next(c for c in state.subcluster_parent.values() if list(state.subcluster_parent.values()).count(c) > 1)
+    row = [int(editor.table.item(r, 0).text()) for r in range(editor.table.rowCount())].index(split)
+    parts = [state.subcluster_names[s] for s, p in sorted(state.subcluster_parent.items()) if p == split]
+    assert editor.table.item(row, SUBCLUSTERS_COLUMN).text() == " | ".join(parts)
 
     layer = window.projection_view.cluster_names
     scatter = window.projection_view.scatter
     scatter.fit_view()
     qtbot.waitUntil(lambda: layer.level == COARSE, timeout=5_000)
-    assert sorted(layer.shown_names()) == sorted(state.cluster_group_names[g] for g in groups)
-    # zoom into the first cluster's documents: the clusters' own names replace the groups'
-    xy = state.projection[(state.clusters == 0) & documents]
+    assert sorted(layer.shown_names()) == sorted(cut(n) for c, n in state.cluster_names.items() if c != -1)
+    assert layer.visible_names() and set(layer.visible_names()) <= set(layer.shown_names())
+    # zoom into one cluster's documents: its sub-clusters' names replace the clusters'
+    xy = state.projection[(state.clusters == split) & documents]
     low, high = xy.min(axis=0), xy.max(axis=0)
     scatter.viewbox.setRange(xRange=(low[0], high[0]), yRange=(low[1], high[1]), padding=0.3)
     qtbot.waitUntil(lambda: layer.level == FINE, timeout=5_000)
-    assert state.cluster_names[0] in layer.shown_names()
-    at = layer.items[layer.shown_names().index(state.cluster_names[0])].pos()
-    assert np.min(np.hypot(*(xy - [at.x(), at.y()]).T)) < 1e-6  # written on one of its own documents
-    editor.table.item(0, NAME_COLUMN).setText("space and stars")  # a rename shows on the map at once
+    assert {cut(part) for part in parts} <= set(layer.shown_names())
+    first = min(s for s, p in state.subcluster_parent.items() if p == split)
+    at = layer.items[layer.shown_names().index(cut(state.subcluster_names[first]))].pos()
+    members = state.projection[(state.subclusters == first) & documents]
+    assert np.min(np.hypot(*(members - [at.x(), at.y()]).T)) < 1e-6  # written on one of its own documents
+    scatter.fit_view()
+    qtbot.waitUntil(lambda: layer.level == COARSE, timeout=5_000)
+    editor.table.item(row, NAME_COLUMN).setText("space and stars")  # a rename shows on the map at once
     assert "space and stars" in layer.shown_names()
     editor.on_map.setChecked(False)
     assert layer.shown_names() == [] and layer.level == ""

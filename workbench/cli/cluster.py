@@ -1,10 +1,10 @@
 """`workbench cluster IN --out OUT`: find the topics in an embed output and name them; every other column stays.
 
-The default is the app's: UMAP to a few dimensions, then HDBSCAN with an automatic smallest cluster; names are
-each cluster's distinctive words and phrases, or with `--names gemini` a Gemini text model's (the key from
-GEMINI_API_KEY / GOOGLE_API_KEY, the endpoint from --base-url or GOOGLE_GEMINI_BASE_URL; -v prints each prompt
-as sent). `--levels 2` adds each cluster's coarse group; `--assign-noise` gives noise to the nearest cluster and
-says which rows were noise in `cluster_assigned`.
+The default is the app's: UMAP to a few dimensions, then HDBSCAN with an automatic smallest cluster; names are each
+cluster's distinctive words and phrases, or with `--names gemini` a Gemini text model's (the key from GEMINI_API_KEY
+/ GOOGLE_API_KEY, the endpoint from --base-url or GOOGLE_GEMINI_BASE_URL; -v prints each prompt as sent). `--levels
+2` splits each cluster: `cluster` is then the sub-cluster and `cluster_parent` the cluster; `--assign-noise` gives
+noise to the nearest cluster and says which rows were noise in `cluster_assigned`.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="find the topics in embeddings and name them",
         description="Writes OUT with every input column plus cluster (int, -1 = noise) and cluster_name (the "
         "cluster's most distinctive words and two-word phrases by class-based TF-IDF, or Gemini's name; 'noise' "
-        "for -1); with --levels 2 also cluster_parent and cluster_parent_name (the coarse group each cluster "
-        "belongs to); with --assign-noise also cluster_assigned (true where an item was noise and was given to "
-        "its nearest cluster). Documents are clustered; each query takes its nearest document's cluster.",
+        "for -1); with --levels 2, cluster is each item's sub-cluster and cluster_parent, cluster_parent_name "
+        "the cluster it lies in; with --assign-noise also cluster_assigned (true where an item was noise and was "
+        "given to its nearest cluster). Documents are clustered; each query takes its nearest document's cluster.",
         epilog="example:\n  workbench cluster notes.parquet --out notes-clustered.parquet\n"
         "  workbench cluster notes.parquet --out c.parquet --levels 2 --min-cluster-size 20 --assign-noise\n"
         "  workbench cluster notes.parquet --out c.parquet --method kmeans --k 12 --names gemini",
@@ -53,7 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                          help="HDBSCAN: the smallest cluster (default 0: automatic, half the square root of the "
                          "number of documents, at least 4)")  # fmt: skip
     cluster.add_argument("--levels", type=int, choices=(1, 2), default=1,
-                         help="2: also group the clusters (cluster_parent, cluster_parent_name)")  # fmt: skip
+                         help="2: split each cluster into sub-clusters (cluster); the clusters become "
+                         "cluster_parent")  # fmt: skip
     cluster.add_argument("--assign-noise", action="store_true",
                          help="give each noise item to its nearest cluster (marked in cluster_assigned)")  # fmt: skip
     cluster.add_argument("--names", choices=("tfidf", "gemini"), default="tfidf",
@@ -89,31 +90,30 @@ def run_cluster(args: argparse.Namespace) -> int:
     )  # fmt: skip
     documents = kinds != "query"  # names from the documents' words: queries only visit their clusters
     texts = [item.text for item, is_document in zip(table.items, documents, strict=True) if is_document]
-    names = name_clusters(texts, found.labels[documents])
-    parents = found.parents
-    parent_names = name_clusters(texts, parents[documents]) if parents is not None else {}
-    if generate is not None:
-        vectors = table.vectors[documents]
-        names = {**names, **_gemini(texts, vectors, found.labels[documents], names, generate, args.gemini_model)}
-        if parents is not None:
-            parent_names = {**parent_names, **_gemini(texts, vectors, parents[documents], parent_names, generate,
-                                                      args.gemini_model)}  # fmt: skip
+    vectors = table.vectors[documents]
+    # with two levels, `cluster` is the sub-cluster and `cluster_parent` the cluster it lies in
+    levels = [found.labels] if found.sublabels is None else [found.sublabels, found.labels]
+    named = []
+    for labels in levels:
+        names = name_clusters(texts, labels[documents])
+        if generate is not None:
+            names = {**names, **_gemini(texts, vectors, labels[documents], names, generate, args.gemini_model)}
+        named.append((labels, names))
     derived = dict(table.derived)
     for stale in ("cluster_parent", "cluster_parent_name", "cluster_assigned"):  # from an earlier run
         derived.pop(stale, None)
-    derived["cluster"] = found.labels
-    derived["cluster_name"] = np.array([names.get(int(label), "") for label in found.labels], dtype=object)
-    if parents is not None:
-        derived["cluster_parent"] = parents
-        derived["cluster_parent_name"] = np.array([parent_names.get(int(p), "") for p in parents], dtype=object)
+    for (labels, names), prefix in zip(named, ("cluster", "cluster_parent"), strict=False):
+        derived[prefix] = labels
+        derived[f"{prefix}_name"] = np.array([names.get(int(label), "") for label in labels], dtype=object)
     if args.assign_noise:
         derived["cluster_assigned"] = found.assigned
     try:
         write_parquet(args.out, table.items, table.vectors, table.spec, derived)
     except OSError as error:
         raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
-    clusters = sorted(set(found.labels.tolist()) - {NOISE})
-    log.info("%s: %d clusters, %d noise items: %s", found.note, len(clusters), int((found.labels == NOISE).sum()),
+    labels, names = named[-1]
+    clusters = sorted(set(labels.tolist()) - {NOISE})
+    log.info("%s: %d clusters, %d noise items: %s", found.note, len(clusters), int((labels == NOISE).sum()),
              "; ".join(f"{c}: {names[c]}" for c in clusters[:20]))  # fmt: skip
     return 0
 

@@ -1,12 +1,15 @@
-"""Cluster names written on the map at each cluster's centre: the coarse groups' names zoomed out, the clusters'
+"""Cluster names written on the map at each cluster's centre: the clusters' names zoomed out, their sub-clusters'
 names zoomed in, so the map reads like an atlas instead of only through its legend.
 
 The layer only draws what AppState holds (clusters, their groups and names, the layout) and follows the view's
 zoom: when the visible part of the map is at least `FINE_ZOOM` times smaller than the whole layout (in area) it
-switches from group names to cluster names. Without groups (one level) cluster names show at every zoom. Where
+switches from cluster names to sub-cluster names. Without sub-clusters (one level) cluster names show at every
+zoom. Where
 a name goes is `core.clusters.label_positions` (a member near the cluster's median, so it sits on its points).
 Names are pyqtgraph TextItems with a white halo box, drawn above the points and under the hover text; they
-ignore the mouse, so hover, clicks and drags still reach the points under them.
+ignore the mouse, so hover, clicks and drags still reach the points under them. On the map a name shows its first
+two terms (the legend and the table have it whole), and where two names would overlap on screen the bigger
+cluster's wins and the other hides until a zoom makes room (checked on every zoom or pan: a few dozen rectangles).
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject
 
-from workbench.core.clusters import NOISE, label_positions
+from workbench.core.clusters import label_positions
 from workbench.ui.state import AppState
 
-FINE_ZOOM = 2.5  # whole layout area / visible area from which cluster names replace group names
-NAME_CHARS = 32
+FINE_ZOOM = 2.5  # whole layout area / visible area from which sub-cluster names replace cluster names
+NAME_CHARS = 28
 NAMES_Z = 8.0  # over every point layer and the query lines, under the hover text (10)
-COARSE, FINE = "groups", "clusters"
+COARSE, FINE = "clusters", "sub-clusters"
+
+
+MAP_TERMS = 2
 
 
 def cut(name: str, limit: int = NAME_CHARS) -> str:
+    """A name as the map writes it: its first MAP_TERMS terms, at most `limit` characters."""
+    name = " · ".join(name.split(" · ")[:MAP_TERMS])
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
@@ -42,16 +50,20 @@ class ClusterNamesLayer(QObject):
         scatter.viewbox.sigRangeChanged.connect(self._zoomed)
 
     def shown_names(self) -> list[str]:
-        """The names on the map now (what a test or a person can check)."""
+        """The names written on the map now, hidden ones included (what a test can check)."""
         return [item.textItem.toPlainText() for item in self.items]
+
+    def visible_names(self) -> list[str]:
+        """The names a person can read now: those not hidden to make room for a bigger cluster's."""
+        return [item.textItem.toPlainText() for item in self.items if item.isVisible()]
 
     def wanted_level(self) -> str:
         state = self.state
         if (state.clusters is None or state.projection is None or not state.view.cluster_names_on_map
                 or len(state.clusters) != len(state.projection)):  # fmt: skip
             return ""
-        if not state.cluster_groups:
-            return FINE
+        if state.subclusters is None:
+            return COARSE
         xy = state.projection
         whole = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-9)
         (x0, x1), (y0, y1) = self.scatter.viewbox.viewRange()
@@ -61,6 +73,22 @@ class ClusterNamesLayer(QObject):
     def _zoomed(self, *_: object) -> None:
         if self.wanted_level() != self.level:
             self.refresh()
+        else:
+            self.make_room()
+
+    def make_room(self) -> None:
+        """Show names biggest cluster first; hide one whose box on screen overlaps a name already shown."""
+        taken: list = []
+        viewbox = self.scatter.viewbox
+        for item in self.items:  # in order of size, largest first
+            size = item.boundingRect().size()  # TextItem ignores zoom: its box is in screen pixels
+            corner = viewbox.mapViewToScene(item.pos())
+            box = pg.QtCore.QRectF(corner.x() - size.width() / 2, corner.y() - size.height() / 2, size.width(),
+                                   size.height())  # fmt: skip
+            free = not any(box.intersects(other) for other in taken)
+            item.setVisible(free)
+            if free:
+                taken.append(box)
 
     def refresh(self, *_: object) -> None:
         for item in self.items:
@@ -72,12 +100,13 @@ class ClusterNamesLayer(QObject):
         state = self.state
         xy, labels = state.projection, state.clusters
         documents = state.embedding.kinds != "query"  # names sit among the documents the clusters were found in
+        names = state.cluster_names
         if self.level == FINE:
-            names = state.cluster_names
-        else:
-            lookup = np.array([state.cluster_groups.get(c, NOISE) for c in range(int(labels.max()) + 1)] + [NOISE])
-            labels, names = lookup[labels], state.cluster_group_names
-        for key, (x, y) in label_positions(xy[documents], labels[documents]).items():
+            labels, names = state.subclusters, state.subcluster_names
+        positions = label_positions(xy[documents], labels[documents])
+        sizes = {key: int((labels[documents] == key).sum()) for key in positions}
+        for key in sorted(positions, key=lambda k: (-sizes[k], k)):
+            x, y = positions[key]
             item = pg.TextItem(cut(names.get(key, f"cluster {key}")), color="#1a1a1a", anchor=(0.5, 0.5),
                                fill=pg.mkBrush(255, 255, 255, 200), border=pg.mkPen(None))  # fmt: skip
             font = item.textItem.font()
@@ -90,3 +119,4 @@ class ClusterNamesLayer(QObject):
             item.setPos(x, y)
             self.scatter.plot.addItem(item, ignoreBounds=True)
             self.items.append(item)
+        self.make_room()

@@ -46,11 +46,11 @@ class ComparisonOutcome:
 
 @dataclass
 class ClusterOutcome:
-    """Clusters and their groups with names, and the Gemini prompts behind the names (empty for word names)."""
+    """Clusters and their sub-clusters with names, and the Gemini prompts behind the names (empty for word names)."""
 
     clustering: Clustering
     names: dict[int, str]
-    group_names: dict[int, str]
+    sub_names: dict[int, str]
     prompts: dict[int, str]
 
 
@@ -239,7 +239,7 @@ class Pipeline(QObject):
     # -- clusters ----------------------------------------------------------------------------------------------
     def cluster(self) -> None:
         """Cluster the current documents with the chosen method (UMAP + HDBSCAN in a child process, so numba never
-        holds this process's GIL), group the clusters, and name both: by distinctive words, or by Gemini."""
+        holds this process's GIL), split each into sub-clusters, and name both: by distinctive words, or by Gemini."""
         embedding, view, state = self.state.embedding, self.state.view, self.state
         if embedding is None:
             self._say("clusters", "warning", "Embed the corpus first.")
@@ -264,12 +264,12 @@ class Pipeline(QObject):
             found = run(vectors, kinds, progress=progress, cancelled=cancelled, **options)
             words = [t for t, d in zip(texts, documents, strict=True) if d]  # queries only visit their clusters
             names = name_clusters(words, found.labels[documents])
-            group_names = name_clusters(words, found.parents[documents])
+            sub_names = name_clusters(words, found.sublabels[documents])
             prompts: dict[int, str] = {}
             if generate is not None:
                 prompts = cluster_prompts(words, vectors[documents], found.labels[documents], names)
                 names = {**names, **gemini_names(prompts, generate, progress=progress, cancelled=cancelled)}
-            return ClusterOutcome(found, names, group_names, prompts)
+            return ClusterOutcome(found, names, sub_names, prompts)
 
         self.runner.start(CLUSTER_TASK, "Clustering", find, lambda found: self._clustered(found, embedding),
                           lambda message: self._say("clusters", "error", message))  # fmt: skip
@@ -278,19 +278,19 @@ class Pipeline(QObject):
         if embedding is not self.state.embedding:  # new vectors since: these labels belong to the old rows
             return
         found = outcome.clustering
-        self.state.set_clusters(found.labels, outcome.names, found.parent_of, outcome.group_names, found.assigned,
-                                outcome.prompts)  # fmt: skip
+        self.state.set_clusters(found.labels, outcome.names, found.sublabels, outcome.sub_names, found.parent_of,
+                                found.assigned, outcome.prompts)  # fmt: skip
         self.state.set_view(colour_by="cluster")  # who asked for clusters wants to see them
         documents = self.state.embedding.kinds != "query"
         labels = found.labels
         clusters = len(set(labels[documents].tolist()) - {NOISE})
         noise = int((labels[documents] == NOISE).sum())
         assigned = int(found.assigned[documents].sum())
-        groups = len(set((found.parent_of or {}).values()))
+        subclusters = len(found.parent_of or {})
         shown = f"{assigned} documents were noise and went to their nearest cluster" if assigned else \
             f"{noise} documents as noise"  # fmt: skip
-        self._say("clusters", "info", f"{clusters} clusters of the documents in {groups} groups, {shown}; each query "
-                                      f"takes its nearest document's cluster. {found.note}.")  # fmt: skip
+        self._say("clusters", "info", f"{clusters} clusters of the documents ({subclusters} sub-clusters), {shown}; "
+                                      f"each query takes its nearest document's cluster. {found.note}.")  # fmt: skip
 
     # -- compare -----------------------------------------------------------------------------------------------
     def compare(self, spec_b: EmbeddingSpec) -> None:

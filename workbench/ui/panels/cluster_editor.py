@@ -3,8 +3,9 @@
 The labels and names live in AppState, so every view colours by them and exports, workspaces and Milvus carry
 them; the method and its parameters are AppState's view settings, shown in words a person reasons with ("smallest
 cluster", "how many clusters, about"). This widget only sends intents (cluster, rename) and shows the table: each
-cluster with the colour the map gives it (AppState.encoding), its group (the second level), how many of its
-documents were noise given to it, and, when Gemini named it, the prompt that did, under the table.
+cluster with the colour the map gives it (AppState.encoding), how many of its documents were noise given to it,
+its sub-clusters (the second level, named on the map when zoomed in), and, when Gemini named it, the prompt that
+did, under the table.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.state import AppState
 from workbench.ui.widgets import MessageStrip, StaleNote, flow_row, synced
 
-COLUMNS = ["cluster", "documents", "from noise", "group", "name (double-click to rename)"]
-NAME_COLUMN, GROUP_COLUMN = 4, 3
+COLUMNS = ["cluster", "documents", "from noise", "name (double-click to rename)", "sub-clusters (zoom in on the map)"]
+NAME_COLUMN, SUBCLUSTERS_COLUMN = 3, 4
 
 
 def make_table(columns: list[str]) -> QTableWidget:
@@ -60,24 +61,28 @@ class ClusterEditor(QWidget):
         super().__init__(parent)
         self.state = state
         self.method = QComboBox()
-        self.method.addItem("UMAP + HDBSCAN (finds how many)", "hdbscan")
-        self.method.addItem("k-means (you say how many)", "kmeans")
+        self.method.addItem("UMAP + HDBSCAN", "hdbscan")
+        self.method.addItem("k-means", "kmeans")
+        self.method.setToolTip("UMAP + HDBSCAN finds how many clusters there are and leaves outliers as noise; "
+                               "k-means makes as many as you say")  # fmt: skip
         self.clusters_k = QSpinBox(minimum=2, maximum=200)
         self.clusters_k.setToolTip("k-means: the number of clusters it makes")
         self.min_size = QSpinBox(minimum=0, maximum=10_000)
         self.min_size.setSpecialValueText("automatic")
         self.min_size.setToolTip("The fewest documents a topic may have; smaller groups are noise. Automatic: half "
                                  "the square root of the number of documents, at least 4.")  # fmt: skip
-        self.assign_noise = QCheckBox("give noise to its nearest cluster")
+        self.assign_noise = QCheckBox("noise → nearest cluster")
         self.assign_noise.setToolTip("Each noise document joins the cluster whose centre is nearest (cosine); the "
                                      "table counts them under 'from noise'")  # fmt: skip
         self.names_source = QComboBox()
-        self.names_source.addItem("distinctive words", "words")
-        self.names_source.addItem("Gemini (one request per cluster)", "gemini")
-        self.names_source.setToolTip("Gemini names need a key; each cluster's prompt is shown under the table")
-        self.on_map = QCheckBox("names on the map")
+        self.names_source.addItem("words", "words")
+        self.names_source.addItem("Gemini", "gemini")
+        self.names_source.setToolTip("words: each cluster's distinctive words and phrases, offline. Gemini: one "
+                                     "request per cluster (needs a key); the prompt shows under the table")  # fmt: skip
+        self.on_map = QCheckBox("on the map")
+        self.on_map.setToolTip("Write cluster names on the map: clusters zoomed out, sub-clusters zoomed in")
         self.cluster_button = QPushButton("Cluster")
-        self.cluster_button.setToolTip("Cluster the current embedding, group the clusters, and name both")
+        self.cluster_button.setToolTip("Cluster the current embedding, split each cluster, and name both levels")
         self.table = make_table(COLUMNS)
         self.prompt = QPlainTextEdit(readOnly=True)
         self.prompt.setPlaceholderText("Gemini names: the prompt of the selected cluster shows here, as it was sent.")
@@ -92,6 +97,7 @@ class ClusterEditor(QWidget):
         layout.addLayout(controls)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
+        self.table.setMinimumHeight(5 * self.table.verticalHeader().defaultSectionSize())
         layout.addWidget(self.table, 1)
         layout.addWidget(self.prompt)
 
@@ -137,17 +143,20 @@ class ClusterEditor(QWidget):
             if assigned is not None:
                 from_noise = dict(zip(*np.unique(labels[documents & assigned], return_counts=True), strict=True))
             encoding = self.state.encoding("cluster")
-        groups, group_names = self.state.cluster_groups, self.state.cluster_group_names
+        inside: dict[int, list[str]] = {}
+        for sub, parent in sorted(self.state.subcluster_parent.items()):
+            inside.setdefault(parent, []).append(self.state.subcluster_names.get(sub, f"cluster {sub}"))
         with synced(self.table):
             self.table.setRowCount(len(ids))
             for row, (cluster, at, count) in enumerate(zip(ids, first, counts, strict=True)):
                 cluster = int(cluster)
                 name = self.state.cluster_names.get(cluster, "")
-                group = groups.get(cluster)
-                group_text = "" if group is None else f"{group}: {group_names.get(group, '')}"
+                parts = inside.get(cluster, [])
                 cells = (make_cell(str(cluster)), make_cell(str(count)),
                          make_cell(str(from_noise.get(cluster, "")) if cluster != NOISE else ""),
-                         make_cell(group_text), make_cell(name, cluster != NOISE))  # fmt: skip
+                         make_cell(name, cluster != NOISE),
+                         make_cell(" | ".join(parts) if len(parts) > 1 else ""))  # fmt: skip
+                cells[4].setToolTip("\n".join(parts))
                 if encoding is not None:  # the colour the map gives this cluster, as a swatch
                     cells[0].setData(Qt.ItemDataRole.DecorationRole, QColor(encoding.colours[encoding.categories[at]]))
                 for column, cell in enumerate(cells):
