@@ -16,7 +16,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
 from workbench.core.clusters import NOISE
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.state import AppState
-from workbench.ui.widgets import MessageStrip, StaleNote, flow_row, synced
+from workbench.ui.widgets import MessageStrip, StaleNote, synced
 
 COLUMNS = ["cluster", "documents", "from noise", "name (double-click to rename)", "sub-clusters (zoom in on the map)"]
 NAME_COLUMN, SUBCLUSTERS_COLUMN = 3, 4
@@ -89,12 +91,18 @@ class ClusterEditor(QWidget):
         self.prompt.setMaximumHeight(90)
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "clusters")
-        controls = flow_row(self.method, ("smallest cluster", self.min_size), ("how many clusters, about",
-                            self.clusters_k), self.assign_noise, ("names", self.names_source), self.on_map,
-                            self.cluster_button)  # fmt: skip
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
+        # three fixed rows rather than a flowing one: in the docked Compare panel at 1366 × 768 the tab is short, and
+        # a flowing row's height was not reserved there (the message strip covered its last line)
+        for row in ((self.method, QLabel("smallest cluster"), self.min_size),
+                    (QLabel("how many clusters, about"), self.clusters_k, self.assign_noise),
+                    (QLabel("names"), self.names_source, self.on_map, self.cluster_button)):  # fmt: skip
+            line = QHBoxLayout()
+            for widget in row:
+                line.addWidget(widget)
+            line.addStretch(1)
+            layout.addLayout(line)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
         self.table.setMinimumHeight(5 * self.table.verticalHeader().defaultSectionSize())
