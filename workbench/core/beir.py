@@ -229,10 +229,10 @@ def read_beir_folder(
     notes += query_notes
     in_split = set(labels.queries())
     queries = [q for q in every_query if q.id in in_split]
-    if len(queries) < len(every_query):
+    if left_out := len(every_query) - len(queries):
         notes.append(
-            f"{len(every_query) - len(queries)} of {len(every_query)} queries have no labels in split '{split}' "
-            "and were left out (as BEIR does)."
+            f"{left_out} of {len(every_query)} queries {'has' if left_out == 1 else 'have'} no labels in split "
+            f"'{split}' and {'was' if left_out == 1 else 'were'} left out (as BEIR does)."
         )
     return labelled_set(documents, queries, labels, notes)
 

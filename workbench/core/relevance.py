@@ -217,7 +217,7 @@ class LabelCheck:
             return []
         n, total = len(self.unlabelled_queries), len(self.unlabelled_queries) + len(self.labelled_queries)
         return [
-            f"{n} of {total} quer{'ies have' if n != 1 else 'y has'} no relevant label "
+            f"{n} of {total} queries {'have' if n != 1 else 'has'} no relevant label "
             f"({_examples(self.unlabelled_queries)}); evaluated over the {len(self.labelled_queries)} labelled ones."
         ]
 

@@ -70,5 +70,5 @@ def ranker(kind: str, rrf_k: int, dense_weight: float) -> Any:
 def no_fulltext_message(name: str) -> str:
     return (
         f"Collection '{name}' was made without full text (no BM25 field), so it cannot be searched by BM25 or "
-        "hybrid: re-push it (the Milvus panel offers it; `workbench push` to a new collection adds the field)."
+        "hybrid: re-push it (the Milvus panel offers it; `workbench push --collection NAME --add-fulltext` does it)."
     )

@@ -80,15 +80,22 @@ def prepare_search(
     expression: str = "",
     params: Mapping[str, Any] | None = None,
     *,
+    mode: Any = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> tuple[str, str, int] | None:
-    """Check the collection and filter before a query is embedded (a remote embedding costs money).
+    """Check the collection and filter (and, for a `mode` that reads text, the BM25 field) before a query is
+    embedded (a remote embedding costs money).
 
     Returns (provider, model, dim) of the collection's rows, or None when it is empty.
     """
     with open_milvus(target) as db:
         db.check_filter(name, expression, params)
+        if mode is not None and mode.uses_text and not db.describe(name).fulltext:
+            from workbench.core.errors import InputError
+            from workbench.core.milvus.fulltext import no_fulltext_message
+
+            raise InputError(no_fulltext_message(name))
         return db.stored_spec(name)
 
 
