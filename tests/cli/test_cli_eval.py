@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.fakes.beir_folder import write_beir_folder
@@ -125,3 +126,26 @@ def test_search_modes_and_the_full_text_re_push(tmp_path: Path, local_embedder) 
                        "hybrid", "--ranker", "weighted", "--dense-weight", "0.8", "-k", "3", "--json")  # fmt: skip
     assert hybrid.returncode == 0, hybrid.stderr
     assert len(hybrid.stdout.splitlines()) == 3
+
+
+def test_compare_with_qrels_scores_both_configurations(beir: Path, tmp_path: Path, local_embedder) -> None:
+    from workbench.core.embedders.base import l2_normalise
+    from workbench.core.evaluation import evaluate_embedding
+
+    labelled = read_beir_folder(beir)
+    items = labelled.items()
+    good = embed_items(items, local_embedder)
+    noise = l2_normalise(np.random.default_rng(0).normal(size=good.vectors.shape))
+    write_parquet(tmp_path / "a.parquet", good.items, good.vectors, local_embedder.spec)
+    write_parquet(tmp_path / "b.parquet", good.items, noise, local_embedder.spec)
+    qrels = str(beir / "qrels" / "test.tsv")
+    done = workbench("compare", str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet"), "--qrels", qrels, "--json")
+    assert done.returncode == 0, done.stderr
+    retrieval = json.loads(done.stdout)["retrieval"]
+    assert retrieval["a"] == evaluate_embedding(good.items, good.vectors, labelled.labels).as_json()
+    assert retrieval["a"]["ndcg@10"] > retrieval["b"]["ndcg@10"]  # a real model beats random vectors
+
+    other = tmp_path / "other.tsv"
+    other.write_text("q0\tmissing-doc\t1\n")
+    refused = workbench("compare", str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet"), "--qrels", str(other))
+    assert refused.returncode == 2 and "1 document id absent from the corpus ('missing-doc')" in refused.stderr
