@@ -238,3 +238,31 @@ def test_labels_round_trip_through_dict_arrow_and_a_workspace(tmp_path: Path) ->
 def test_mode_run_by_query_pairs_ids_and_hits() -> None:
     run = ModeRun(SearchMode("bm25"), ["q1", "q2"], [[Hit("d1", 1.0)], []])
     assert run.by_query() == {"q1": [Hit("d1", 1.0)], "q2": []}
+
+
+def test_evaluate_reports_progress_per_mode_and_stops_on_cancel() -> None:
+    documents, doc_vectors, queries, query_vectors, labels = planted()
+    labelled = labelled_set(documents, queries, labels)
+    run = exact_run(labelled, doc_vectors, query_vectors[:2])
+    seen: list[tuple[int, int]] = []
+    evaluate(labelled, [run, run], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]
+    with pytest.raises(Cancelled):
+        evaluate(labelled, [run], cancelled=lambda: True)
+
+
+def test_app_format_files_with_an_id_column_work_as_corpus_and_queries(tmp_path: Path) -> None:
+    from workbench.core.beir import read_queries
+
+    corpus = tmp_path / "docs.csv"
+    corpus.write_text("doc_id,text,topic\nd1,apples are red,fruit\nd2,rain falls,weather\n")
+    queries = tmp_path / "queries.txt"
+    queries.write_text("which fruit is red\n")
+    (query,), _ = read_queries(queries)  # a .txt query's id is its content hash
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"{query.id}\td1\t1\n")
+    labelled = read_labelled_files(corpus, queries, qrels, id_column="doc_id")
+    assert [d.id for d in labelled.documents] == ["d1", "d2"] and labelled.documents[0].metadata == {"topic": "fruit"}
+    assert [q.id for q in labelled.evaluated_queries] == [query.id]
+    with pytest.raises(InputError, match="absent from the corpus"):
+        read_labelled_files(corpus, queries, qrels)  # without --id-column the documents' ids are content hashes
