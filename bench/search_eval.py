@@ -11,7 +11,8 @@ Rows (ours / the plain call beside it; each mode is warmed up with one batch fir
 - push 1 000 documents with the BM25 field / the same push without it (what full text costs at push time);
 - exact: `search_modes.exact_rankings` (blocked top-k, Hit objects) / one numpy matmul + argpartition + argsort;
 - dense, bm25, hybrid: `operations.rank_queries` (a connection per call, batches of 100 queries, Hit objects)
-  / bare `MilvusClient.search` / `hybrid_search` loops over the same batches on an open client;
+  / bare `MilvusClient.search` / `hybrid_search` loops over the same batches on an open client, hits read out as
+  (id, score) pairs;
 - metrics: `evaluation.score_run` per mode (rank-scored run, per-query table, worst first) /
   `ir_measures.calc_aggregate` on the raw run.
 --quick runs the same sizes (they are the issue's and take seconds).
@@ -73,16 +74,18 @@ def plain_exact(doc_vectors: np.ndarray, query_vectors: np.ndarray, depth: int) 
 
 
 def plain_milvus(client, name: str, mode: SearchMode, query_vectors: np.ndarray, texts: list[str]) -> list:
-    """The bare pymilvus calls for one mode over every query, in the same batches as rank_queries."""
+    """The bare pymilvus calls for one mode over every query, in the same batches as rank_queries, read out as
+    (id, score) pairs: pymilvus materialises a result's hits only when they are read, so a loop that never reads
+    them would time half the work."""
     from pymilvus import AnnSearchRequest, RRFRanker
 
-    results: list = []
+    found: list = []
     for lo in range(0, len(texts), QUERY_BATCH):
         vectors, words = query_vectors[lo : lo + QUERY_BATCH].tolist(), texts[lo : lo + QUERY_BATCH]
         if mode.kind == "dense":
-            results += client.search(name, data=vectors, anns_field="vector", limit=DEPTH, output_fields=[])
+            results = client.search(name, data=vectors, anns_field="vector", limit=DEPTH, output_fields=[])
         elif mode.kind == "bm25":
-            results += client.search(
+            results = client.search(
                 name, data=words, anns_field="text_sparse", limit=DEPTH, search_params={"metric_type": "BM25"}
             )
         else:
@@ -90,8 +93,9 @@ def plain_milvus(client, name: str, mode: SearchMode, query_vectors: np.ndarray,
                 AnnSearchRequest(vectors, "vector", {"metric_type": "COSINE"}, DEPTH),
                 AnnSearchRequest(words, "text_sparse", {"metric_type": "BM25"}, DEPTH),
             ]
-            results += client.hybrid_search(name, reqs=requests, ranker=RRFRanker(60), limit=DEPTH, output_fields=[])
-    return results
+            results = client.hybrid_search(name, reqs=requests, ranker=RRFRanker(60), limit=DEPTH, output_fields=[])
+        found += [[(hit["id"], hit["distance"]) for hit in hits] for hits in results]
+    return found
 
 
 def main() -> None:
