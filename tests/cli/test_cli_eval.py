@@ -56,12 +56,27 @@ def test_eval_prints_one_json_object_per_mode_with_the_core_numbers(beir: Path, 
 def test_eval_into_a_named_collection_pushes_the_documents_with_full_text(beir: Path, tmp_path: Path) -> None:
     uri = str(tmp_path / "lab.db")
     done = workbench(
-        "eval", "--corpus", str(beir), "--mode", "dense", "--uri", uri, "--collection", "sample", "-k", "5"
+        "eval",
+        "--corpus",
+        str(beir),
+        "--mode",
+        "dense",
+        "--uri",
+        uri,
+        "--collection",
+        "sample",
+        "-k",
+        "5",
+        "--worst",
+        "2",
     )
     assert done.returncode == 0, done.stderr
-    header, line = done.stdout.splitlines()
+    header, line, _, worst_title, *worst = done.stdout.splitlines()
     assert header.split()[:5] == ["mode", "ndcg@5", "recall@5", "recall@100", "mrr@5"]
     assert line.split()[0] == "dense" and line.split()[5] == "6"
+    assert worst_title == "dense: worst 2 queries" and len(worst) == 2
+    ndcgs = [float(row.split()[1].removeprefix("ndcg@5=")) for row in worst]
+    assert ndcgs == sorted(ndcgs) and ndcgs[0] <= float(line.split()[1])  # worst first, below the mean
     with open_milvus(MilvusTarget(uri)) as db:
         info = db.describe("sample")
     assert info.rows == 40 and info.fulltext

@@ -266,3 +266,23 @@ def test_app_format_files_with_an_id_column_work_as_corpus_and_queries(tmp_path:
     assert [q.id for q in labelled.evaluated_queries] == [query.id]
     with pytest.raises(InputError, match="absent from the corpus"):
         read_labelled_files(corpus, queries, qrels)  # without --id-column the documents' ids are content hashes
+
+
+def test_a_damaged_qrels_member_is_refused_as_damaged(tmp_path: Path) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from workbench.core.workspace_archive import labels_bytes, labels_from
+
+    path = tmp_path / "w.workbench"
+    with pytest.raises(InputError, match=r"damaged.*qrels\.parquet cannot be read"):
+        labels_from(b"not parquet", "", path)
+    table = pa.table({"query_id": ["q1"], "doc_id": ["d1"]})  # no score column
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    with pytest.raises(InputError, match=r"damaged.*no column 'score'"):
+        labels_from(buffer.getvalue(), "", path)
+    labels = RelevanceLabels({"q1": {"d1": 1}})
+    assert labels_from(labels_bytes(labels), "x.tsv", path) == RelevanceLabels({"q1": {"d1": 1}}, "x.tsv")
