@@ -134,3 +134,17 @@ def test_a_beir_folder_runs_in_every_mode_and_milvus_dense_equals_exact(tmp_path
     with pytest.raises(Cancelled):
         run_modes(labelled, [SearchMode("bm25")], doc_vectors, query_vectors, local_embedder.spec,
                   MilvusTarget(str(tmp_path / "eval.db")), "sample", cancelled=lambda: True)  # fmt: skip
+
+
+def test_rank_queries_filters_every_mode_to_documents(target: MilvusTarget) -> None:
+    items, vectors = corpus()
+    query_item = Item("query-1", "zebra zebra zebra", "query")
+    with open_milvus(target) as db:
+        db.push("mixed", [*items, query_item], np.vstack([vectors, vectors[5:6]]), SPEC)
+    modes = [SearchMode("dense"), SearchMode("bm25"), SearchMode("hybrid")]
+    unfiltered = rank_queries(target, "mixed", modes, vectors[5:6], ["zebra"], depth=7)
+    assert all("query-1" in {h.id for h in hits[0][0]} for hits in unfiltered.values())
+    ranked = rank_queries(target, "mixed", modes, vectors[5:6], ["zebra"], depth=7, expression='kind == "document"')
+    for label, (hits, seconds) in ranked.items():
+        assert "query-1" not in {h.id for h in hits[0]}, label
+        assert hits[0][0].id == "t5" and seconds >= 0

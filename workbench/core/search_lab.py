@@ -5,8 +5,8 @@ API (stable; the CLI uses it whole, the UI step by step in its worker and Milvus
 - `exact_run(labelled, document_vectors, query_vectors, depth)` -> `ModeRun` of the exact dense mode (numpy).
 - `milvus_runs(labelled, modes, document_vectors, query_vectors, spec, target, collection, depth)` -> `ModeRun`s
   of the Milvus modes (dense, bm25, hybrid). The documents are upserted first (by id, so a collection that holds
-  them already changes nothing; a new collection gets full text). `target` None uses a throwaway Milvus Lite
-  database in a temporary folder, so BM25 and hybrid need no set-up.
+  them already changes nothing; a new collection gets full text), and only rows of kind document are ranked.
+  `target` None uses a throwaway Milvus Lite database in a temporary folder, so BM25 and hybrid need no set-up.
 - `run_modes(...)`: both, in the order of `modes`.
 """
 
@@ -27,6 +27,8 @@ from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no
 from workbench.core.search_modes import ModeRun, SearchMode, exact_rankings
 
 SCRATCH_COLLECTION = "evaluation"
+# A collection the app pushed may hold its queries too; an evaluation ranks documents only.
+DOCUMENTS_ONLY = 'kind == "document"'
 
 
 def embed_labelled(
@@ -101,6 +103,7 @@ def milvus_runs(
             query_vectors,
             [q.text for q in queries],
             depth,
+            DOCUMENTS_ONLY,
             progress=progress,
             cancelled=cancelled,
         )

@@ -195,14 +195,16 @@ def rank_queries(
     query_vectors: np.ndarray | None,
     query_texts: Sequence[str],
     depth: int = 100,
+    expression: str = "",
     *,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> dict[str, tuple[list[list[Hit]], float]]:
-    """Each Milvus mode's (dense, bm25, hybrid) top-`depth` ids and scores for many queries (no texts), and the
-    seconds it took.
+    """Each Milvus mode's (dense, bm25, hybrid) top-`depth` ids and scores for many queries (texts not asked
+    for), and the seconds it took.
 
-    Keyed by `SearchMode.label`. Queries go `QUERY_BATCH` at a time; cancel takes effect between batches.
+    Keyed by `SearchMode.label`. `expression` filters the rows every mode searches (e.g. documents only).
+    Queries go `QUERY_BATCH` at a time; cancel takes effect between batches.
     """
     import time
 
@@ -223,7 +225,7 @@ def rank_queries(
                     raise Cancelled(f"Cancelled the {mode.label} search after {start} queries.")
                 stop = min(start + QUERY_BATCH, len(query_texts))
                 block = None if vectors is None else vectors[start:stop]
-                hits += _search_mode(db, name, mode, block, query_texts[start:stop], depth, "", None, False)
+                hits += _search_mode(db, name, mode, block, query_texts[start:stop], depth, expression, None, False)
                 done += stop - start
                 progress(done, total)
             out[mode.label] = (hits, time.perf_counter() - started)
