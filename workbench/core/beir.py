@@ -36,7 +36,7 @@ _PROGRESS_EVERY = 5_000
 
 @dataclass
 class LabelledSet:
-    """Documents, queries and labels that agree: every labelled id is present (checked on construction)."""
+    """Documents, queries and labels that agree: every labelled id is present (made by `labelled_set`, which checks)."""
 
     documents: list[Item]
     queries: list[Item]

@@ -27,6 +27,7 @@ gives equal scores often; the app's numbers must be those of the ranking it show
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,7 @@ from workbench.core.errors import InputError
 from workbench.core.items import Item
 from workbench.core.milvus.results import Hit
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
-from workbench.core.relevance import RelevanceLabels
+from workbench.core.relevance import RelevanceLabels, check_labels
 from workbench.core.search_modes import ModeRun, SearchMode, exact_rankings
 
 RECALL_DEPTH = 100  # Recall@100 is always reported; a run is searched this deep (or k, when larger)
@@ -196,10 +197,6 @@ def evaluate_embedding(
 ) -> ModeScores:
     """The exact dense mode scored on an embedding's own items (documents and queries by kind), e.g. one Compare
     configuration. Queries without a relevant label are left out; labelled ids absent here raise InputError."""
-    import time
-
-    from workbench.core.relevance import check_labels
-
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(items) != len(vectors):
         raise InputError(f"Expected one vector per item ({len(items)}), got {len(vectors)}.")

@@ -63,7 +63,9 @@ class RelevanceLabels:
         """Every document id a judgement names."""
         return {d for docs in self.grades.values() for d in docs}
 
-    def restricted(self, query_ids: Iterable[str] | None = None, document_ids: Iterable[str] | None = None):
+    def restricted(
+        self, query_ids: Iterable[str] | None = None, document_ids: Iterable[str] | None = None
+    ) -> RelevanceLabels:
         """The labels of these queries and documents only (None keeps all); queries left without any go."""
         keep_q = None if query_ids is None else set(query_ids)
         keep_d = None if document_ids is None else set(document_ids)

@@ -108,7 +108,7 @@ def milvus_runs(
             cancelled=cancelled,
         )
     ids = [q.id for q in queries]
-    notes = [w for w in report.warnings]
+    notes = list(report.warnings)
     return [ModeRun(m, ids, ranked[m.label][0], ranked[m.label][1], notes) for m in modes]
 
 
