@@ -65,7 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     search = subparsers.add_parser(
         "search",
         help="search a Milvus collection with a text query",
-        description="Embed QUERY as a query with the model options and print the collection's nearest rows.",
+        description="Embed QUERY as a query with the model options and print the collection's nearest rows; "
+        "--mode bm25 sends the text to the collection's BM25 field instead (no model), --mode hybrid both, fused.",
     )
     search.add_argument("query", help="the query text")
     _add_target_options(search)
