@@ -164,3 +164,22 @@ def test_compare_with_qrels_scores_both_configurations(beir: Path, tmp_path: Pat
     other.write_text("q0\tmissing-doc\t1\n")
     refused = workbench("compare", str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet"), "--qrels", str(other))
     assert refused.returncode == 2 and "1 document id absent from the corpus ('missing-doc')" in refused.stderr
+
+
+def test_eval_with_gemini_embeds_documents_and_queries_through_the_model_options(beir: Path) -> None:
+    from tests.fakes.fake_gemini import FakeGemini
+
+    key = "AIzaFAKE-eval-key-0123456789"
+    with FakeGemini() as server:
+        env = {**os.environ, "GEMINI_API_KEY": key, "GOOGLE_GEMINI_BASE_URL": server.base_url}
+        command = [sys.executable, "-m", "workbench", "eval", "--corpus", str(beir), "--mode", "exact", "--json"]
+        done = subprocess.run([*command, "--provider", "gemini", "--dim", "768"], cwd=REPO, capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+        requests = [request for r in server.embed_requests() for request in r.body["requests"]]
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert row["mode"] == "exact" and row["queries"] == 6
+    tasks = [request.get("taskType") for request in requests]
+    assert tasks.count("RETRIEVAL_DOCUMENT") == 40 and tasks.count("RETRIEVAL_QUERY") == 6
+    assert {request.get("outputDimensionality") for request in requests} == {768}
+    assert key not in done.stdout + done.stderr
