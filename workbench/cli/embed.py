@@ -1,7 +1,8 @@
 """`workbench embed INPUT --out OUT`: embed a file's items through the cache and write vectors for other tools.
 
-INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py); OUT: .parquet (the exchange format), .csv, .npy with a
-.jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
+INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py), or a folder of .md .txt .html .pdf files, one document
+per file (core/folder_import.py; what was skipped and why is printed on stderr). OUT: .parquet (the exchange
+format), .csv, .npy with a .jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from workbench.core.embedders import make_embedder
 from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
+from workbench.core.folder_import import read_folder
 from workbench.core.importers import READERS, ImportOptions, read_items
 
 log = logging.getLogger("workbench.cli.embed")
@@ -38,11 +40,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  workbench embed notes.txt --out notes.parquet\n"
         "  workbench embed papers.csv --column abstract --id-column doi --out papers.parquet\n"
-        "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)",
+        "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)\n"
+        "  workbench embed notes/ --out notes.parquet               (.md .txt .html .pdf: one document per file)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "input", type=Path, help=f"the texts: {' '.join(sorted(READERS))} (.txt: one item per line, see --split)"
+        "input",
+        type=Path,
+        help=f"the texts: {' '.join(sorted(READERS))} (.txt: one item per line, see --split), or a folder of .md "
+        ".txt .html .pdf files (one document per file, its relative path as id)",
     )
     parser.add_argument(
         "--out",
@@ -107,8 +113,16 @@ def run(args: argparse.Namespace) -> int:
         encoding_errors=args.encoding_errors,
         delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
     )
-    items, report = read_items(args.input, options, progress=ProgressBar("reading"))
-    log.info("%s: %s", args.input, report.summary())
+    if args.input.is_dir():
+        items, folder_report = read_folder(args.input, args.kind, args.encoding_errors, progress=ProgressBar("reading"))
+        for line in folder_report.details():  # skipped files are said, never dropped silently
+            log.warning("skipped %s", line)
+        if folder_report.skipped or folder_report.other_types:
+            log.warning("%s", folder_report.summary())
+        log.info("%s: %s", args.input, folder_report.summary())
+    else:
+        items, report = read_items(args.input, options, progress=ProgressBar("reading"))
+        log.info("%s: %s", args.input, report.summary())
     embedder = make_embedder(
         spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
     )
