@@ -24,6 +24,7 @@ from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.folder_import import read_folder
+from workbench.core.gemini_batch import BatchStatus, embed_items_in_batches
 from workbench.core.importers import READERS, ImportOptions, read_items
 
 log = logging.getLogger("workbench.cli.embed")
@@ -41,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "  workbench embed notes.txt --out notes.parquet\n"
         "  workbench embed papers.csv --column abstract --id-column doi --out papers.parquet\n"
         "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)\n"
-        "  workbench embed notes/ --out notes.parquet               (.md .txt .html .pdf: one document per file)",
+        "  workbench embed notes/ --out notes.parquet               (.md .txt .html .pdf: one document per file)\n"
+        "  workbench embed big.jsonl --provider gemini --batch --no-wait --out big.parquet   (submit, return;\n"
+        "      the same command later collects the results and writes big.parquet)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -86,6 +89,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
         "1000000; the models read far less); the output keeps every text whole",
     )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="Gemini Batch mode: half the price, results within a day; the jobs are remembered in the cache, so "
+        "a later run with the same texts collects them instead of paying again (waits for them unless --no-wait)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --batch: submit (or look at the jobs once) and return; OUT is written by the run that finds "
+        "every job finished",
+    )
     add_model_options(parser)
     parser.set_defaults(handler=run)
 
@@ -97,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.out}: cannot be written there; give a file path in an existing folder.")
     refuse_overwriting_inputs([args.out], [args.input])
     spec = spec_from_args(args)
+    if args.no_wait and not args.batch:
+        raise InputError("--no-wait goes with --batch (Gemini's Batch mode).")
+    if args.batch and spec.provider != "gemini":
+        raise InputError("--batch is Gemini's Batch mode: use it with --provider gemini.")
     if args.max_text_chars is not None and args.max_text_chars < 1:
         raise InputError(f"--max-text-chars must be a positive number, not {args.max_text_chars}.")
     metadata = None
@@ -128,9 +147,29 @@ def run(args: argparse.Namespace) -> int:
     )
     cache = EmbeddingCache()
     try:
-        result = embed_items(
-            items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
-        )
+        if args.batch:
+            shown: list[str] = []
+
+            def say(status: BatchStatus) -> None:
+                if not shown or shown[-1] != status.summary():
+                    shown.append(status.summary())
+                    log.info("%s", status.summary())
+
+            outcome = embed_items_in_batches(
+                items, embedder, cache, wait=not args.no_wait, progress=ProgressBar("batch"), on_status=say,
+                max_text_chars=args.max_text_chars,
+            )  # fmt: skip
+            if outcome.result is None:
+                log.warning(
+                    "%s %s is not written yet: run the same command again later to collect the results.",
+                    outcome.status.summary(), args.out,
+                )  # fmt: skip
+                return 0
+            result = outcome.result
+        else:
+            result = embed_items(
+                items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
+            )
     finally:
         cache.close()
     log.info("%s", result.summary())

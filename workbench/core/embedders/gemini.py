@@ -173,6 +173,14 @@ class GeminiEmbedder:
                 self._client = genai.Client(api_key=self._api_key, http_options=options)
             return self._client
 
+    def client(self):
+        """The SDK client this embedder uses, for calls beyond embed_content (Batch mode: core/gemini_batch.py)."""
+        return self._sdk()
+
+    def explain(self, error, texts: list[str], offset: int = 0) -> Exception:
+        """The sentence a person can act on for an SDK APIError (a rejected key, an unknown model, …)."""
+        return self._explain(error, texts, offset)
+
     def endpoint_host(self) -> str:
         """host[:port] of the endpoint, for messages: never the `user:password@` a proxy URL may carry."""
         url = self._base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "https://generativelanguage.googleapis.com"
