@@ -86,7 +86,7 @@ def test_a_job_submitted_without_waiting_is_collected_by_a_new_run_without_payin
         corpus(), embedder(server), second_cache, poll_s=0.01, on_status=lambda s: seen.append(s.summary())
     )
     assert outcome.result is not None and created(server) == [8, 2]  # nothing submitted twice
-    assert seen[0].startswith("Gemini Batch: 0 of 10 texts back; 2 jobs at Google (JOB_STATE_RUNNING")
+    assert seen[0].startswith("Gemini Batch: 0 of 10 texts back; 2 jobs at Google (running")
     assert seen[-1] == "Gemini Batch: 10 of 10 texts back."
     assert second_cache.batch_jobs() == [] and pending_jobs_sentence(second_cache) == ""
     synchronous = embed_items(corpus(), embedder(server), EmbeddingCache(tmp_path / "s.sqlite"))

@@ -90,12 +90,12 @@ class BatchStatus:
         return not self.jobs
 
     def summary(self) -> str:
-        """One line: 'Gemini Batch: 300 of 1 500 texts back; 2 jobs at Google (JOB_STATE_RUNNING, since 14:02).'"""
+        """One line: 'Gemini Batch: 300 of 1 500 texts back; 2 jobs at Google (running, since 14:02).'"""
         parts = [f"Gemini Batch: {self.done:,} of {self.total:,} texts back".replace(",", " ")]
         if self.submitted:
             parts.append(f"{self.submitted} job{'s' if self.submitted != 1 else ''} submitted now")
         if self.jobs:
-            states = ", ".join(sorted({job.state for job in self.jobs}))
+            states = ", ".join(sorted({job.state.removeprefix("JOB_STATE_").lower() for job in self.jobs}))
             since = datetime.fromtimestamp(min(job.submitted for job in self.jobs)).strftime("%H:%M")
             count = len(self.jobs)
             parts.append(f"{count} job{'s' if count != 1 else ''} at Google ({states}, since {since})")
