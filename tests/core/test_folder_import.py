@@ -68,6 +68,7 @@ def mixed_folder(tmp_path: Path) -> Path:
     (root / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (root / ".DS_Store").write_bytes(b"\0\0\0")
     (root / ".git" / "config").write_text("[core]\n", encoding="utf-8")
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
     os.utime(root / "readme.md", (1_700_000_000, 1_700_000_000))
     return root
 
@@ -102,10 +103,10 @@ def test_a_mixed_folder_imports_one_document_per_file_and_reports_every_skip(mix
     assert reasons["broken.pdf"].startswith("not a readable PDF")
     assert reasons["papers/scan.pdf"].startswith("PDF without a text layer (1 page")
     assert report.no_text_layer == ["papers/scan.pdf"]
-    assert report.kept == 5 and report.other_types == {".png": 1} and report.hidden == 2
+    assert report.kept == 5 and report.other_types == {".png": 1} and report.hidden == 2  # .DS_Store and .git
     summary = report.summary()
     assert "5 documents from notes" in summary and "6 files skipped" in summary and "1 PDF need OCR" in summary
-    assert "1 other file ignored (.png 1)" in summary and "2 hidden files ignored" in summary
+    assert "1 other file ignored (.png 1)" in summary and "2 hidden files/folders ignored" in summary
     assert "binary.txt: binary file (it contains NUL bytes), not text" in report.details()
 
 

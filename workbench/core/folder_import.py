@@ -57,7 +57,7 @@ class FolderReport:
     kept: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     other_types: Counter[str] = field(default_factory=Counter)  # suffix -> count, files not of FOLDER_SUFFIXES
-    hidden: int = 0  # hidden files and folders' files not read
+    hidden: int = 0  # hidden files and hidden folders (each counted once, not entered)
 
     @property
     def no_text_layer(self) -> list[str]:
@@ -77,7 +77,8 @@ class FolderReport:
             kinds = ", ".join(f"{suffix or 'no suffix'} {n}" for suffix, n in self.other_types.most_common(4))
             parts.append(f"{others} other file{'s' if others != 1 else ''} ignored ({kinds})")
         if self.hidden:
-            parts.append(f"{self.hidden} hidden file{'s' if self.hidden != 1 else ''} ignored")
+            plural = "s" if self.hidden != 1 else ""
+            parts.append(f"{self.hidden} hidden file{plural}/folder{plural} ignored")
         return "; ".join(parts)
 
     def details(self, limit: int = 20) -> list[str]:
@@ -179,9 +180,7 @@ def folder_files(root: Path, report: FolderReport) -> list[Path]:
     """Files to read under `root`, sorted by relative path; other and hidden files are counted into `report`."""
     found: list[Path] = []
     for directory, folders, files in os.walk(root, onerror=None, followlinks=False):
-        hidden_folders = [f for f in folders if _is_hidden(f)]
-        for name in hidden_folders:
-            report.hidden += sum(len(names) for _, _, names in os.walk(Path(directory, name)))
+        report.hidden += sum(1 for f in folders if _is_hidden(f))  # counted, not walked: .git may hold 100 000
         folders[:] = sorted(f for f in folders if not _is_hidden(f))
         for name in files:
             path = Path(directory, name)
