@@ -53,11 +53,7 @@ def test_batch_vectors_are_the_synchronous_vectors(server, tmp_path: Path, model
     monkeypatch.setattr(gemini_batch, "JOB_MAX_TEXTS", 3)
     items = corpus()
     outcome = embed_items_in_batches(items, embedder(server, model), EmbeddingCache(tmp_path / "b.sqlite"), poll_s=0.01)
-    one_by_one = embedder(server, model)
-    # gemini-embedding-2: the SDK's embed_content sends several texts as the parts of ONE content (one vector for
-    # all), so the synchronous path is compared text by text there; Batch mode sends one request per text.
-    one_by_one.batch_size = 1 if model == "gemini-embedding-2" else one_by_one.batch_size
-    synchronous = embed_items(items, one_by_one, EmbeddingCache(tmp_path / "s.sqlite"))
+    synchronous = embed_items(items, embedder(server, model), EmbeddingCache(tmp_path / "s.sqlite"))
     assert outcome.result is not None and outcome.status.finished
     np.testing.assert_array_equal(outcome.result.vectors, synchronous.vectors)
     assert [i.id for i in outcome.result.items] == [i.id for i in synchronous.items]

@@ -240,7 +240,9 @@ class GeminiEmbedder:
         model = self.spec.model
         is_v2 = bare_model_name(model) == "gemini-embedding-2"
         config = types.EmbedContentConfig(task_type=None if is_v2 else task, output_dimensionality=self.spec.dim)
-        contents = [prefixed_text(model, task, t) for t in texts]
+        # One Content per text: the SDK merges a list of plain strings into ONE content for gemini-embedding-2 (its
+        # multimodal path), which gives one vector for the whole batch.
+        contents = [types.Content(role="user", parts=[types.Part(text=prefixed_text(model, task, t))]) for t in texts]
         sdk = self._sdk()
         started, budget = time.monotonic(), self.timeout_s * BUDGET_TIMEOUTS
         attempts = 0
