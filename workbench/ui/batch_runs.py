@@ -6,16 +6,17 @@ under the Embed task's key: submit what is missing, poll the jobs once, collect 
 starts the next look. The jobs' names live in the cache database, so nothing is lost when the app closes: the
 next Embed in Batch mode with the same texts collects them (the Model panel says so at start).
 
-The pipeline stays the one writer: a finished run goes through `Pipeline._embedded`, an error through
-`Pipeline._embed_failed`, exactly as a synchronous run.
+The pipeline stays the one writer: it hands in what to do with a finished run (`on_result`) and with an error
+(`on_error`), the same two callbacks a synchronous run ends in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from workbench.core.embedding import EmbeddingResult
 from workbench.core.gemini_batch import BatchOutcome, embed_items_in_batches, pending_jobs_sentence, poll_interval_s
 from workbench.core.items import Item
 
@@ -27,9 +28,9 @@ class BatchRuns(QObject):
 
     status_changed = Signal(str, str)  # level ("info", "warning", "error"; "" clears), text
 
-    def __init__(self, pipeline) -> None:
+    def __init__(self, pipeline, on_result: Callable[[EmbeddingResult], None], on_error: Callable[[str], None]) -> None:
         super().__init__(pipeline)
-        self.pipeline = pipeline
+        self.pipeline, self._on_result, self._on_error = pipeline, on_result, on_error
         self._run: tuple[list[Item], object] | None = None  # the items and embedder of the run under way
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._look)
@@ -97,7 +98,7 @@ class BatchRuns(QObject):
         if outcome.result is not None:
             self._run = None
             self._say("info", outcome.status.summary())
-            self.pipeline._embedded(outcome.result)
+            self._on_result(outcome.result)
             return
         seconds = poll_interval_s()
         self._say("info", f"{outcome.status.summary()} Next look in {seconds:g} s; closing the app loses nothing.")
@@ -106,7 +107,7 @@ class BatchRuns(QObject):
     def _failed(self, message: str) -> None:
         self._run = None
         self._say("", "")
-        self.pipeline._embed_failed(message)
+        self._on_error(message)
 
     def _say(self, level: str, text: str) -> None:
         self.last_status = text

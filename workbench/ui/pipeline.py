@@ -63,7 +63,8 @@ class Pipeline(QObject):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
-        self.batch = BatchRuns(self)  # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py)
+        # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
+        self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
