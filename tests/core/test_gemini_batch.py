@@ -15,7 +15,7 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.embedders.gemini import GeminiEmbedder, RetryPolicy
 from workbench.core.embedding import embed_items
 from workbench.core.errors import Cancelled, InputError, ServiceError
-from workbench.core.gemini_batch import embed_items_in_batches, pending_jobs_sentence
+from workbench.core.gemini_batch import FailedText, embed_items_in_batches, pending_jobs_sentence
 from workbench.core.items import Item
 
 DOCUMENTS = [f"document {i} about {topic}" for i, topic in enumerate(["cats", "rain", "stocks", "tea"] * 2)]
@@ -108,6 +108,15 @@ def test_failed_texts_are_reported_the_rest_is_cached_and_a_rerun_resubmits_only
     outcome = embed_items_in_batches(corpus(), embedder(server), cache, poll_s=0.01)
     assert outcome.result is not None and outcome.result.from_cache == 8 and outcome.result.encoded == 2
     assert created(server) == [8, 2, 1, 1]  # only the failed document and the failed query again
+
+
+def test_texts_that_failed_in_an_earlier_look_are_not_submitted_again(server, tmp_path) -> None:
+    earlier = FailedText("document", DOCUMENTS[2], "400 Request contains an invalid argument.")
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    with pytest.raises(ServiceError) as error:
+        embed_items_in_batches(corpus(), embedder(server), cache, poll_s=0.01, failed_before=[earlier])
+    assert created(server) == [7, 2]  # the failed document is not paid for again
+    assert "could not embed 1 of 10 texts: “document 2 about stocks” (400 Request contains" in str(error.value)
 
 
 def test_a_job_that_fails_or_vanishes_accounts_for_all_its_texts(server, tmp_path) -> None:

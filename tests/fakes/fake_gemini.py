@@ -73,6 +73,7 @@ class FakeGemini:
     # request fails inside a job that succeeds (the per-request error the real API returns).
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     batch_polls_until_done: int = 1
+    batch_polls_until: dict[str, int] = field(default_factory=dict)  # per job name, instead of the above
     batch_end_state: str = "BATCH_STATE_SUCCEEDED"
     batch_fail_texts: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -189,7 +190,7 @@ class FakeGemini:
         job = self.batches[name]
         polls = job["polls"]
         state = "BATCH_STATE_PENDING" if polls == 0 else "BATCH_STATE_RUNNING"
-        if polls > self.batch_polls_until_done:
+        if polls > self.batch_polls_until.get(name, self.batch_polls_until_done):
             state = self.batch_end_state
         metadata: dict[str, Any] = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.EmbedContentBatch",

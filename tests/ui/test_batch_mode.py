@@ -96,3 +96,20 @@ def test_jobs_of_a_closed_window_are_collected_by_the_next_one_without_paying_ag
     assert reopened.state.embedding.vectors.shape == (46, 32)
     reopened.runner.cancel_all()
     reopened.runner.wait_for_done(10_000)
+
+
+def test_a_text_that_failed_is_named_once_the_other_jobs_are_done_and_never_resubmitted(window, qtbot, server):
+    window.load_sample_corpus()
+    failing = window.state.corpus.documents[3].text
+    server.batch_fail_texts = {failing}
+    server.batch_polls_until = {"batches/fake-2": 6}  # the queries' job finishes several looks after the documents'
+    choose_gemini_in_batch_mode(window, server)
+    seen: list[str] = []
+    window.pipeline.batch.status_changed.connect(lambda level, text: seen.append(text))
+    window.start_embedding()
+    strip = window.model_panel.messages
+    qtbot.waitUntil(lambda: "could not embed 1 of 46 texts" in strip.text(), timeout=30_000)
+    assert any("1 failed (named when the other jobs are done)" in text for text in seen)
+    assert failing[:40] in strip.text() and "The other 45 are cached" in strip.text()
+    assert jobs_created(server) == 2  # looks after the failure did not submit the failed text again
+    assert window.state.embedding is None

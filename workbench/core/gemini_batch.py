@@ -100,7 +100,7 @@ class BatchStatus:
             count = len(self.jobs)
             parts.append(f"{count} job{'s' if count != 1 else ''} at Google ({states}, since {since})")
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
+            parts.append(f"{len(self.failed)} failed (named when the other jobs are done)")
         return "; ".join(parts) + "."
 
 
@@ -243,11 +243,14 @@ def embed_items_in_batches(
     on_status: Callable[[BatchStatus], None] | None = None,
     max_text_chars: int | None = None,
     poll_s: float | None = None,
+    failed_before: Sequence[FailedText] = (),
 ) -> BatchOutcome:
     """Vectors for `items` through Gemini Batch mode and the cache; see the module docstring for the guarantees.
 
     `progress(done, total)` counts distinct texts with a vector; `on_status` receives the status after each poll.
     A cancel stops waiting (the jobs keep running at Google and stay remembered) and raises Cancelled.
+    `failed_before`: texts an earlier look of the same run saw fail (`wait=False` returns them in the status
+    while other jobs run); they are not submitted again and count as failed, with their reasons.
     """
     items = list(items)
     if not isinstance(embedder, GeminiEmbedder):
@@ -270,6 +273,11 @@ def embed_items_in_batches(
     ]
     covered = {(job.kind, h) for job in jobs for h in job.text_hashes}
     status = BatchStatus(total, from_cache)
+    for failure in failed_before:  # not submitted again: a failure seen once is reported, not paid for in a loop
+        key = (failure.kind, text_hash(failure.text))
+        if key in wanted and key not in covered:
+            covered.add(key)
+            status.failed.append(failure)
     if total == 0:
         return BatchOutcome(status, EmbeddingResult(items, np.zeros((0, 0), np.float32), spec, 0, 0, 0))
     stopped = (

@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from workbench.core.embedding import EmbeddingResult
-from workbench.core.gemini_batch import BatchOutcome, embed_items_in_batches, pending_jobs_sentence, poll_interval_s
+from workbench.core.gemini_batch import (
+    BatchOutcome,
+    FailedText,
+    embed_items_in_batches,
+    pending_jobs_sentence,
+    poll_interval_s,
+)
 from workbench.core.items import Item
 
 PENDING_TASK = "batch-pending"
@@ -32,6 +38,7 @@ class BatchRuns(QObject):
         super().__init__(pipeline)
         self.pipeline, self._on_result, self._on_error = pipeline, on_result, on_error
         self._run: tuple[list[Item], object] | None = None  # the items and embedder of the run under way
+        self._failed_texts: list[FailedText] = []  # texts an earlier look of this run saw fail: not submitted again
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._look)
         self.last_status = ""
@@ -49,6 +56,7 @@ class BatchRuns(QObject):
     def start(self, items: Sequence[Item], embedder: object) -> None:
         """A new Batch-mode run for these items (a run under way is dropped; its jobs stay remembered)."""
         self._run = (list(items), embedder)
+        self._failed_texts = []
         self._timer.stop()
         self._look()
 
@@ -72,10 +80,12 @@ class BatchRuns(QObject):
         if self._run is None:
             return
         items, embedder = self._run
-        cache = self.pipeline.cache
+        cache, failed = self.pipeline.cache, list(self._failed_texts)
 
         def look(progress, cancelled) -> BatchOutcome:
-            outcome = embed_items_in_batches(items, embedder, cache, wait=False, progress=progress, cancelled=cancelled)
+            outcome = embed_items_in_batches(
+                items, embedder, cache, wait=False, progress=progress, cancelled=cancelled, failed_before=failed
+            )
             if outcome.result is not None:
                 outcome.result.warm()  # the views' columns, here, off the GUI thread
             return outcome
@@ -100,6 +110,7 @@ class BatchRuns(QObject):
             self._say("info", outcome.status.summary())
             self._on_result(outcome.result)
             return
+        self._failed_texts = list(outcome.status.failed)
         seconds = poll_interval_s()
         self._say("info", f"{outcome.status.summary()} Next look in {seconds:g} s; closing the app loses nothing.")
         self._timer.start(int(seconds * 1000))
