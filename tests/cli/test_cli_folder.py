@@ -52,3 +52,11 @@ def test_a_folder_with_nothing_to_embed_exits_2_and_writes_nothing(tmp_path: Pat
         assert not server.embed_requests()
     assert done.returncode == 2 and "a.txt: empty file" in done.stderr
     assert not out.exists() and "Traceback" not in done.stderr
+
+
+def test_table_options_with_a_folder_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# a", encoding="utf-8")
+    with FakeGemini() as server:
+        done = embed(tmp_path, server, "--column", "body", "--out", str(tmp_path / "o.parquet"))
+        assert not server.requests
+    assert done.returncode == 2 and "--column applies to table files only" in done.stderr

@@ -133,6 +133,12 @@ def run(args: argparse.Namespace) -> int:
         delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
     )
     if args.input.is_dir():
+        table_options = ("column", "id_column", "metadata_columns", "delimiter")
+        given = [f"--{name.replace('_', '-')}" for name in table_options if getattr(args, name) is not None]
+        if given:
+            raise InputError(
+                f"{args.input}: a folder has one document per file; {', '.join(given)} applies to table files only."
+            )
         items, folder_report = read_folder(args.input, args.kind, args.encoding_errors, progress=ProgressBar("reading"))
         for line in folder_report.details():  # skipped files are said, never dropped silently
             log.warning("skipped %s", line)
