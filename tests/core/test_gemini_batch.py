@@ -162,6 +162,27 @@ def test_creating_a_job_retries_a_503_and_explains_a_rejected_key(server, tmp_pa
     assert cache.batch_jobs() == []
 
 
+def test_a_connection_lost_during_submission_is_said_not_retried(server, tmp_path) -> None:
+    """Asking again could create a second job at Google (paid twice): the person is told instead."""
+    server.fail_next(Fault(drop=True))
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    with pytest.raises(ServiceError, match="lost while a batch job of 8 texts was being submitted"):
+        embed_items_in_batches(corpus(), embedder(server), cache, poll_s=0.01)
+    assert len(server.batch_requests()) == 1 and cache.batch_jobs() == []
+
+
+def test_a_server_that_cannot_be_reached_is_asked_again_then_said(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: every connection is refused before it is sent
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    retry = RetryPolicy(attempts=3, base_delay=0.01)
+    dead = GeminiEmbedder("gemini-embedding-001", api_key="k", dim=64, base_url=f"http://127.0.0.1:{port}", retry=retry)
+    with pytest.raises(ServiceError, match=r"kept failing \(ConnectError\) after 3 attempts"):
+        embed_items_in_batches(corpus(), dead, EmbeddingCache(tmp_path / "cache.sqlite"))
+
+
 def test_cancel_stops_waiting_and_keeps_the_jobs_for_later(server, tmp_path) -> None:
     server.batch_polls_until_done = 1_000_000
     cache = EmbeddingCache(tmp_path / "cache.sqlite")

@@ -121,8 +121,24 @@ def _pause(seconds: float, cancelled: CancelledFn, message: str) -> None:
         time.sleep(min(left, _SLEEP_STEP_S))
 
 
-def _call(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[str], cancelled: CancelledFn) -> object:
-    """`call()` with the embedder's retry policy for 408/429/5xx and dropped connections; other errors explained."""
+def _never_sent(error: Exception) -> bool:
+    """A connection that failed before the request left (refused, unresolvable, connect timeout)."""
+    if isinstance(error, ConnectionRefusedError):
+        return True
+    for module_name in ("httpx", "httpx2"):  # whichever flavour the SDK uses (as gemini._is_transport_error)
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        if isinstance(error, module.ConnectError | module.ConnectTimeout):
+            return True
+    return False
+
+
+def _create(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[str], cancelled: CancelledFn) -> object:
+    """`call()` (a job creation) with the embedder's retry policy where asking again cannot create a second job:
+    an error answer (408/429/5xx: nothing was created) or a connection that never reached Google. A connection lost
+    after the request left may have created the job, so that is said, not retried."""
     from google.genai import errors
 
     last: Exception | None = None
@@ -142,6 +158,13 @@ def _call(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[str]
         except Exception as error:
             if not _is_transport_error(error):
                 raise
+            if not _never_sent(error):
+                raise ServiceError(
+                    f"The connection to Gemini at {embedder.endpoint_host()} was lost while a batch job of "
+                    f"{len(texts)} texts was being submitted ({type(error).__name__}); Google may have created it "
+                    f"(see your batch jobs in Google AI Studio). Nothing was recorded here, so a new run submits "
+                    f"those texts again."
+                ) from None
             last = error
         if attempt + 1 < embedder.retry.attempts:
             _pause(embedder.retry.delay(attempt, retry_after), cancelled, "Cancelled.")
@@ -171,7 +194,7 @@ def _submit(
                 model=spec.model, src=source, config=types.CreateEmbeddingsBatchJobConfig(display_name=label)
             )
 
-    job = _call(embedder, create, texts, cancelled)
+    job = _create(embedder, create, texts, cancelled)
     if not getattr(job, "name", None):
         raise ServiceError(f"Gemini at {embedder.endpoint_host()} accepted a batch job but gave it no name.")
     record = cache.add_batch_job(job.name, spec, embedder.dim, kind, texts, _state(job))
