@@ -366,3 +366,17 @@ def test_a_folder_without_text_is_an_error_and_changes_nothing(panel, qtbot, tmp
         panel.import_folder(tmp_path)
     assert [i.text for i in panel.state.corpus.documents] == ["kept"]
     assert panel.messages.level == "error" and "empty.md: empty file" in panel.messages.text()
+
+
+def test_file_menu_import_folder_fills_the_documents_panel(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    (tmp_path / "a.md").write_text("# Alpha\nfirst note", "utf-8")
+    (tmp_path / "b.html").write_text("<p>second note</p>", "utf-8")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(tmp_path))
+    assert window.import_folder_action in window.menuBar().actions()[0].menu().actions()
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.import_folder_action.trigger()
+    assert [(i.id, i.text) for i in window.state.corpus.documents] == [("a.md", "# Alpha\nfirst note"),
+                                                                       ("b.html", "second note")]  # fmt: skip
+    assert window.documents_panel.messages.text().startswith("Imported 2 documents from")
