@@ -91,6 +91,20 @@ def test_a_job_submitted_without_waiting_is_collected_by_a_new_run_without_payin
     assert again.result is not None and again.result.from_cache == 10 and created(server) == [8, 2]
 
 
+def test_jobs_of_texts_no_longer_embedded_are_collected_by_the_next_run_and_not_announced_for_ever(
+    server, tmp_path
+) -> None:
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    server.batch_polls_until_done = 2
+    embed_items_in_batches([Item.create("an old text")], embedder(server, dim=32), cache, wait=False)
+    assert "1 Gemini batch job (1 text, gemini-embedding-001" in pending_jobs_sentence(cache)
+    server.batch_polls_until_done = 0
+    embed_items_in_batches(corpus(), embedder(server), cache, poll_s=0.01)  # other texts, another dim
+    assert cache.batch_jobs() == [] and pending_jobs_sentence(cache) == ""
+    old_spec = embedder(server, dim=32).spec
+    assert set(cache.get_many(old_spec, 32, "document", ["an old text"])) == {"an old text"}  # paid for: kept
+
+
 def test_failed_texts_are_reported_the_rest_is_cached_and_a_rerun_resubmits_only_the_failed(server, tmp_path) -> None:
     server.batch_fail_texts = {DOCUMENTS[2], QUERIES[1]}
     cache = EmbeddingCache(tmp_path / "cache.sqlite")

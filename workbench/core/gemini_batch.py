@@ -17,16 +17,16 @@ What a caller may rely on:
   request, and Google documents answers "in the same order as the requests"; users report that order breaking
   for jobs of thousands of texts (googleapis/js-genai#1207), so jobs stay well under that size.
 
-The one window where money can be lost: a crash after Google accepted a job and before its name was written (one
-SQLite commit later). Two runs started at the same moment for the same texts may both submit them.
+Where money can be lost: a crash after Google accepted a job and before its name was written (one SQLite commit
+later), and a connection lost while a job was being submitted (said, not retried: see `gemini_batch_jobs`). Two
+runs started at the same moment for the same texts may both submit them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -35,16 +35,20 @@ import numpy as np
 
 from workbench.core.cache import BatchJobRecord, EmbeddingCache
 from workbench.core.embedders.base import l2_normalise
-from workbench.core.embedders.gemini import (
-    RETRY_STATUSES,
-    GeminiEmbedder,
-    _is_transport_error,
-    _retry_after,
-    bare_model_name,
-    prefixed_text,
-)
+from workbench.core.embedders.gemini import GeminiEmbedder
 from workbench.core.embedding import EmbeddingResult, max_text_chars_from_env
-from workbench.core.errors import Cancelled, InputError, ServiceError
+from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
+from workbench.core.gemini_batch_jobs import (
+    ENDED_WITHOUT_RESULTS,
+    SUCCEEDED,
+    GoneJob,
+    job_answers,
+    job_state,
+    pause,
+    poll_job,
+    submit_job,
+    vector_problem,
+)
 from workbench.core.items import ITEM_KINDS, Item, ItemKind, text_hash
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
@@ -54,9 +58,6 @@ JOB_MAX_TEXTS = 500
 JOB_MAX_CHARS = 8_000_000  # inlined requests must stay under the API's 20 MB request size
 DEFAULT_POLL_S = 30.0
 POLL_FAILURES = 5  # polls in a row that fail to reach Gemini before a run gives up (the jobs stay remembered)
-SUCCEEDED = frozenset({"JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIALLY_SUCCEEDED"})
-ENDED_WITHOUT_RESULTS = frozenset({"JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"})
-_SLEEP_STEP_S = 0.05
 
 
 def poll_interval_s() -> float:
@@ -110,137 +111,6 @@ class BatchOutcome:
 
     status: BatchStatus
     result: EmbeddingResult | None
-
-
-# -- talking to the API ---------------------------------------------------------------------------------------
-def _pause(seconds: float, cancelled: CancelledFn, message: str) -> None:
-    end = time.monotonic() + seconds
-    while (left := end - time.monotonic()) > 0:
-        if cancelled():
-            raise Cancelled(message)
-        time.sleep(min(left, _SLEEP_STEP_S))
-
-
-def _never_sent(error: Exception) -> bool:
-    """A connection that failed before the request left (refused, unresolvable, connect timeout)."""
-    if isinstance(error, ConnectionRefusedError):
-        return True
-    for module_name in ("httpx", "httpx2"):  # whichever flavour the SDK uses (as gemini._is_transport_error)
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        if isinstance(error, module.ConnectError | module.ConnectTimeout):
-            return True
-    return False
-
-
-def _create(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[str], cancelled: CancelledFn) -> object:
-    """`call()` (a job creation) with the embedder's retry policy where asking again cannot create a second job:
-    an error answer (408/429/5xx: nothing was created) or a connection that never reached Google. A connection lost
-    after the request left may have created the job, so that is said, not retried."""
-    from google.genai import errors
-
-    last: Exception | None = None
-    for attempt in range(embedder.retry.attempts):
-        retry_after = None
-        try:
-            return call()
-        except errors.APIError as error:
-            if error.code not in RETRY_STATUSES:
-                raise embedder.explain(error, texts) from None
-            last, retry_after = error, _retry_after(error)
-        except (ValueError, TypeError, AttributeError, KeyError) as error:
-            raise ServiceError(
-                f"Gemini at {embedder.endpoint_host()} sent something that is not an answer from the Gemini API "
-                f"({type(error).__name__}); check the endpoint and any proxy in between."
-            ) from None
-        except Exception as error:
-            if not _is_transport_error(error):
-                raise
-            if not _never_sent(error):
-                raise ServiceError(
-                    f"The connection to Gemini at {embedder.endpoint_host()} was lost while a batch job of "
-                    f"{len(texts)} texts was being submitted ({type(error).__name__}); Google may have created it "
-                    f"(see your batch jobs in Google AI Studio). Nothing was recorded here, so a new run submits "
-                    f"those texts again."
-                ) from None
-            last = error
-        if attempt + 1 < embedder.retry.attempts:
-            _pause(embedder.retry.delay(attempt, retry_after), cancelled, "Cancelled.")
-    detail = f"{last.code} {last.status}" if isinstance(last, errors.APIError) else type(last).__name__
-    raise ServiceError(f"Gemini Batch mode kept failing ({detail}) after {embedder.retry.attempts} attempts.")
-
-
-def _submit(
-    embedder: GeminiEmbedder, cache: EmbeddingCache, kind: ItemKind, texts: list[str], limit: int,
-    label: str, cancelled: CancelledFn,
-) -> BatchJobRecord:  # fmt: skip
-    """One job for `texts` (one kind), remembered in the cache as soon as Google has named it."""
-    from google.genai import types
-    from google.genai._common import ExperimentalWarning
-
-    spec, client = embedder.spec, embedder.client()
-    task = spec.task_for(kind)
-    is_v2 = bare_model_name(spec.model) == "gemini-embedding-2"
-    config = types.EmbedContentConfig(task_type=None if is_v2 else task, output_dimensionality=spec.dim)
-    contents = [prefixed_text(spec.model, task, text[:limit]) for text in texts]
-    source = types.EmbeddingsBatchJobSource(inlined_requests=types.EmbedContentBatch(contents=contents, config=config))
-
-    def create():
-        with warnings.catch_warnings():  # "experimental" is the SDK's word for the method, not news for our user
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return client.batches.create_embeddings(
-                model=spec.model, src=source, config=types.CreateEmbeddingsBatchJobConfig(display_name=label)
-            )
-
-    job = _create(embedder, create, texts, cancelled)
-    if not getattr(job, "name", None):
-        raise ServiceError(f"Gemini at {embedder.endpoint_host()} accepted a batch job but gave it no name.")
-    record = cache.add_batch_job(job.name, spec, embedder.dim, kind, texts, _state(job))
-    log.info("submitted Gemini batch job %s (%d %s texts)", job.name, len(texts), kind)
-    return record
-
-
-def _state(job: object) -> str:
-    state = getattr(job, "state", None)
-    return str(getattr(state, "value", state) or "JOB_STATE_UNSPECIFIED")
-
-
-def _answers(job: object, record: BatchJobRecord) -> list[tuple[list[float] | None, str]]:
-    """(values, "") or (None, reason) per request of a finished job, in request order."""
-    dest = getattr(job, "dest", None)
-    embedded = getattr(dest, "inlined_embed_content_responses", None)
-    if embedded is not None:
-        answers: list[tuple[list[float] | None, str]] = []
-        for answer in embedded:
-            error = answer.error
-            embedding = answer.response.embedding if answer.response is not None else None
-            if error is not None:
-                answers.append((None, f"{error.code or ''} {error.message or 'failed'}".strip()))
-            elif embedding is None or not embedding.values:
-                answers.append((None, "no embedding in the answer"))
-            else:
-                answers.append((list(embedding.values), ""))
-        return answers
-    generic = getattr(dest, "inlined_responses", None)
-    if generic is not None:  # the SDK keeps this name when no answer holds an embedding: every request failed
-        return [
-            (None, f"{a.error.code or ''} {a.error.message or 'failed'}".strip() if a.error else "no embedding")
-            for a in generic
-        ]
-    raise ServiceError(f"Gemini batch job {record.name} finished without inlined answers; nothing was stored.")
-
-
-def _vector_problem(values: list[float], dim: int) -> str:
-    array = np.asarray(values, dtype=np.float32)
-    if len(array) != dim:
-        return f"a {len(array)}-d vector where {dim}-d was expected"
-    if not np.isfinite(array).all():
-        return "a vector with NaN or infinite values"
-    if not array.any():
-        return "an all-zero vector"
-    return ""
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -316,15 +186,16 @@ def embed_items_in_batches(
             if cancelled():
                 raise Cancelled(stopped if jobs else "Cancelled before any batch job was submitted.")
             label = f"workbench {'queries' if kind == 'query' else 'documents'} {number}/{len(chunks)}"
-            jobs.append(_submit(embedder, cache, kind, chunk, limit, label, cancelled))
+            jobs.append(submit_job(embedder, cache, kind, chunk, limit, label, cancelled))
             status.submitted += 1
 
+    _collect_other_jobs(embedder, cache, {job.name for job in jobs})
     collected = 0
     failures_in_a_row: dict[str, int] = {}
     while True:
         still: list[BatchJobRecord] = []
         for record in jobs:
-            job = _poll(embedder, record)
+            job = poll_job(embedder, record)
             if job is None:
                 failures_in_a_row[record.name] = failures_in_a_row.get(record.name, 0) + 1
                 if failures_in_a_row[record.name] >= POLL_FAILURES:
@@ -335,7 +206,7 @@ def embed_items_in_batches(
                 still.append(record)
                 continue
             failures_in_a_row.pop(record.name, None)
-            state = _state(job)
+            state = job_state(job)
             if state in SUCCEEDED:
                 collected += _collect(job, record, cache, dim, wanted, known, status)
             elif state in ENDED_WITHOUT_RESULTS:
@@ -356,7 +227,7 @@ def embed_items_in_batches(
             on_status(status)
         if not jobs or not wait:
             break
-        _pause(poll_s, cancelled, stopped)
+        pause(poll_s, cancelled, stopped)
 
     if status.jobs:
         return BatchOutcome(status, None)
@@ -367,30 +238,27 @@ def embed_items_in_batches(
     return BatchOutcome(status, result)
 
 
-def _poll(embedder: GeminiEmbedder, record: BatchJobRecord) -> object | None:
-    """The job as Gemini reports it now; None when Gemini could not be asked this time (asked again next poll)."""
-    from google.genai import errors
-
-    client = embedder.client()
-    try:
-        return client.batches.get(name=record.name)
-    except errors.APIError as error:
-        if error.code == 404:
-            return _Gone()
-        if error.code in RETRY_STATUSES:
-            log.info("polling %s failed (%s %s); asking again at the next poll", record.name, error.code, error.status)
-            return None
-        raise embedder.explain(error, [""]) from None
-    except Exception as error:
-        if _is_transport_error(error):
-            return None
-        raise
-
-
-class _Gone:
-    """A job Gemini no longer knows (deleted, or past its retention): its texts are failed, to be resubmitted."""
-
-    state = "JOB_STATE_EXPIRED"
+def _collect_other_jobs(embedder: GeminiEmbedder, cache: EmbeddingCache, skip: set[str]) -> None:
+    """Jobs of earlier runs that this run does not need (other texts, another model): a finished one is stored in
+    the cache (it is paid for) and forgotten, one that ended without results is forgotten, the rest wait. So no job
+    stays announced as pending for ever because its texts were never embedded again."""
+    for record in cache.batch_jobs():
+        if record.name in skip or record.provider != "gemini":
+            continue
+        try:
+            job = poll_job(embedder, record)
+        except WorkbenchError:  # e.g. a job of another key: left for a run that can see it
+            continue
+        if job is None or isinstance(job, GoneJob):  # unreachable now, or unknown to this key: left as it is
+            continue
+        state = job_state(job)
+        if state in SUCCEEDED:
+            with contextlib.suppress(ServiceError):  # an answer count that does not match: the job is dropped
+                _collect(job, record, cache, record.dim, {}, {}, BatchStatus(0, 0))
+        elif state in ENDED_WITHOUT_RESULTS:
+            cache.remove_batch_job(record.name)
+        elif state != record.state:
+            cache.set_batch_job_state(record.name, state)
 
 
 def _collect(
@@ -399,7 +267,7 @@ def _collect(
 ) -> int:  # fmt: skip
     """Store a finished job's vectors in the cache, note its failed texts, forget the job; how many of this run's
     texts got a vector."""
-    answers = _answers(job, record)
+    answers = job_answers(job, record)
     if len(answers) != len(record.text_hashes):
         cache.remove_batch_job(record.name)
         raise ServiceError(
@@ -408,7 +276,7 @@ def _collect(
         )
     good_hashes, good_values = [], []
     for digest, (values, reason) in zip(record.text_hashes, answers, strict=True):
-        problem = reason or _vector_problem(values or [], dim)
+        problem = reason or vector_problem(values or [], dim)
         key = (record.kind, digest)
         if problem:
             if key in wanted:
@@ -449,7 +317,8 @@ def pending_jobs_sentence(cache: EmbeddingCache) -> str:
     models = ", ".join(sorted({job.model for job in jobs}))
     since = datetime.fromtimestamp(min(job.submitted for job in jobs)).strftime("%Y-%m-%d %H:%M")
     return (
-        f"{len(jobs)} Gemini batch job{'s' if len(jobs) != 1 else ''} ({texts} texts, {models}, since {since}) "
+        f"{len(jobs)} Gemini batch job{'s' if len(jobs) != 1 else ''} ({texts} text{'s' if texts != 1 else ''}, "
+        f"{models}, since {since}) "
         f"{'are' if len(jobs) != 1 else 'is'} not collected yet: Embed the same texts in Batch mode to collect "
         f"{'them' if len(jobs) != 1 else 'it'} without paying again."
     )
