@@ -25,7 +25,8 @@ def write_demo(out: Path) -> Path:
     (out / "qrels").mkdir(parents=True, exist_ok=True)
     with (out / "corpus.jsonl").open("w", encoding="utf-8") as handle:
         for number, document in enumerate(documents, 1):
-            record = {"_id": f"d{number}", "title": "", "text": document["text"], "metadata": {"topic": document["topic"]}}
+            metadata = {"topic": document["topic"]}
+            record = {"_id": f"d{number}", "title": "", "text": document["text"], "metadata": metadata}
             handle.write(json.dumps(record) + "\n")
     with (out / "queries.jsonl").open("w", encoding="utf-8") as handle:
         for number, query in enumerate(queries, 1):

@@ -25,6 +25,7 @@ from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
 
 OVERLAY_Z = 50.0  # over every point layer, the query stars included
+LANE_PX = 2.5  # screen pixels between the parallel lines of two modes to one document
 PLACED_FROM = 3  # a query not on the map is drawn at the centre of this many of its nearest hits
 
 
@@ -86,6 +87,7 @@ class LabOverlay(QObject):
         state.lab_changed.connect(self.redraw)
         state.projection_changed.connect(self.redraw)
         state.vectors_changed.connect(self.redraw)
+        scatter.viewbox.sigRangeChanged.connect(self._range_changed)  # the lanes are screen pixels apart
         self.redraw()
 
     def _stack_legends(self, scatter: ScatterView) -> None:
@@ -101,6 +103,10 @@ class LabOverlay(QObject):
         stack.addStretch(1)
         grid.addItem(column, 2, 3)
         grid.setAlignment(column, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+    def _range_changed(self, *_: object) -> None:
+        if self.drawn:
+            self.redraw()
 
     # -- drawing -------------------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -150,16 +156,26 @@ class LabOverlay(QObject):
         self.legend.show()
         self.legend.addItem(self.query_mark, "query (at its nearest hits)" if self.query_placed else "query")
         self.drawn["query"] = [query_id or text]
-        for mode, ids in hits.items():
-            rows = self._rows(ids)
-            if not len(rows):
-                continue
-            ends = xy[rows]
+        drawn_modes = [mode for mode, ids in hits.items() if len(self._rows(ids))]
+        for index, mode in enumerate(drawn_modes):
+            rows = self._rows(hits[mode])
             pairs = np.empty((2 * len(rows), 2), dtype=np.float32)
-            pairs[0::2], pairs[1::2] = point, ends
+            pairs[0::2], pairs[1::2] = point, xy[rows]
+            pairs += np.repeat(self._side_steps(point, xy[rows], index - (len(drawn_modes) - 1) / 2), 2, axis=0)
             self.lines[mode].setData(pairs[:, 0], pairs[:, 1], pen=mode_pen(mode))
             self.legend.addItem(self.lines[mode], f"{MODE_NAMES[mode]} ({len(rows)})")
             self.drawn[mode] = [self.state.embedding.items[r].id for r in rows]
+
+    def _side_steps(self, start: np.ndarray, ends: np.ndarray, lane: float) -> np.ndarray:
+        """Offsets (data units) that move each line LANE_PX * `lane` screen pixels sideways: modes that found the
+        same document draw parallel lines instead of one over another, so every mode's style stays visible."""
+        pixel = np.asarray(self.scatter.viewbox.viewPixelSize(), dtype=np.float64)
+        if lane == 0 or not np.all(np.isfinite(pixel)) or np.any(pixel <= 0):
+            return np.zeros((len(ends), 2))
+        direction = (ends - start) / pixel  # in screen pixels
+        length = np.linalg.norm(direction, axis=1, keepdims=True)
+        normal = np.column_stack([-direction[:, 1], direction[:, 0]]) / np.maximum(length, 1e-9)
+        return normal * LANE_PX * lane * pixel
 
     def _draw_focus(self, xy: np.ndarray, query_id: str) -> None:
         """The chosen labelled query: the map mode's top 10 as lines, and every relevant document marked."""

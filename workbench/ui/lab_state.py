@@ -115,6 +115,7 @@ class LabState:
         return frozenset(f.name for f in fields(self) if getattr(self, f.name) is not getattr(before, f.name)
                          and getattr(self, f.name) != getattr(before, f.name))  # fmt: skip
 
+
 def relevant_ids(labels: RelevanceLabels | None, query_id: str) -> set[str]:
     """The documents judged relevant (grade > 0) for a query; BEIR's convention, and ir-measures' default."""
     return set(labels.relevant(query_id)) if labels is not None else set()

@@ -195,8 +195,8 @@ class EvaluationView(QWidget):
             table.setItem(row, len(measures) + 1, _number(len(evaluation.per_query[mode])))
             table.item(row, len(measures) + 1).setText(str(len(evaluation.per_query[mode])))
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        whole = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(len(modes))) + 4
-        self.splitter.setSizes([whole, max(self.splitter.height() - whole, 150)])  # every mode's row in view
+        header = max(table.horizontalHeader().sizeHint().height(), table.horizontalHeader().height())
+        table.setMinimumHeight(header + sum(table.rowHeight(r) for r in range(len(modes))) + 6)  # every mode in view
 
     def _show_map_mode(self) -> None:
         evaluation, chosen = self.state.lab.evaluation, self.state.lab.settings.map_mode
