@@ -166,3 +166,27 @@ def test_a_collection_without_full_text_says_so_and_still_shows_dense(qtbot, emb
     assert set(found.failures) == {"bm25", "hybrid"}
     message = window.search_lab.messages
     assert message.level == "error" and "without full text" in message.text() and "re-push" in message.text()
+
+
+def test_a_search_that_cannot_run_says_why_and_starts_nothing(qtbot, window) -> None:
+    panel, state = window.search_lab, window.state
+    panel.query.setEditText("   ")
+    panel.search()
+    assert panel.messages.text() == "Type a query first." and not window.runner.is_running("lab-search")
+    panel.query.setEditText("cats")
+    panel.search()  # nothing embedded: dense and exact need the corpus' model
+    assert "Embed the corpus first" in panel.messages.text() and not window.runner.is_running("lab-search")
+    state.set_lab(settings=replace(state.lab.settings, modes=()))
+    panel.search()
+    assert panel.messages.text() == "Choose at least one search mode."
+
+
+def test_saved_lab_choices_that_do_not_read_fall_back_to_the_defaults() -> None:
+    from workbench.ui.lab_state import LabSettings
+
+    assert LabSettings.from_dict(None) == LabSettings()
+    odd = LabSettings.from_dict({"modes": ["dense", "telepathy"], "ranker": "magic", "rrf_k": 0, "k": True,
+                                 "dense_weight": 1.5, "map_mode": "bm25"})  # fmt: skip
+    assert odd == LabSettings(map_mode="bm25")
+    chosen = LabSettings(modes=("bm25", "exact"), ranker="weighted", rrf_k=5, dense_weight=0.25, k=20)
+    assert LabSettings.from_dict(chosen.to_dict()) == chosen

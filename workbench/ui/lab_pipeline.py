@@ -264,8 +264,11 @@ def evaluate_modes(
         progress(1, steps)
     milvus_modes = [mode for mode in modes if mode.needs_milvus]
     if milvus_modes:
-        for run in MILVUS_PROCESS.call(milvus_runs, labelled, milvus_modes, document_vectors, query_vectors,
-                                       embedding.spec, None, None, depth, cancelled=cancelled):  # fmt: skip
+        # progress: the rows pushed into the scratch database, then the queries searched
+        found = MILVUS_PROCESS.call(milvus_runs, labelled, milvus_modes, document_vectors, query_vectors,
+                                    embedding.spec, None, None, depth, progress=progress,
+                                    cancelled=cancelled)  # fmt: skip
+        for run in found:
             runs[run.mode.kind] = run
         progress(len(runs), steps)
     scored = evaluate(labelled, [runs[mode.kind] for mode in modes if mode.kind in runs], 10, cancelled=cancelled)
