@@ -45,6 +45,9 @@ def main(out: Path) -> int:
         window.search_lab.search()
         settle(app, window.runner)
         window.grab().save(str(out / "search-lab-side-by-side-1366x768.png"))
+        window.search_lab.views.setCurrentIndex(1)  # the same hits, one row per item
+        settle(app, window.runner)
+        window.search_lab.grab().save(str(out / "search-lab-one-row-per-item.png"))
         window.docks["Evaluation"].raise_()
         window.lab_pipeline.evaluate()
         settle(app, window.runner)

@@ -72,11 +72,15 @@ def test_side_by_side_marks_what_one_mode_found_and_another_did_not(qtbot, plant
     assert table.selected_places() == [(0, 1), (1, 0), (1, 2)]
 
     merged = planted.search_lab.merged
-    assert merged.headers()[:3] == ["dense", "BM25", "exact dense"] and merged.rowCount() == 4
+    assert merged.headers()[:4] == ["dense", "BM25", "exact", "text"] and merged.rowCount() == 4
     rows = {merged.item_id(r): r for r in range(4)}
     ranks = {item: [merged.item(rows[item], c).text() for c in range(3)] for item in rows}
     assert ranks == {"d1": ["1", "—", "1"], "d2": ["2", "1", "2"], "d3": ["3", "—", "3"], "d4": ["—", "2", "—"]}
     assert "topic" in merged.headers() and merged.item(rows["d4"], 0).background().color().name() == ONLY_HERE
+    assert (
+        "dense #2, score 0.800; BM25 #1, score 7.000; exact dense #2, score 0.800."
+        in merged.item(rows["d2"], 0).toolTip()
+    )
     assert "4 items across 3 modes, 3 not found by every mode" in planted.search_lab.summary.text()
 
 
@@ -90,6 +94,16 @@ def test_the_map_draws_the_query_and_one_line_style_per_mode(qtbot, planted) -> 
     pens = {mode: overlay.lines[mode].opts["pen"] for mode in ("dense", "bm25", "exact")}
     assert len({(p.color().name(), p.style()) for p in pens.values()}) == 3
     assert not overlay.query_placed and overlay.legend.isVisible()
+    from workbench.ui.lab_overlay import LANE_PX
+
+    pixel = np.asarray(overlay.scatter.viewbox.viewPixelSize())
+    dense, exact = (np.column_stack(overlay.lines[mode].getData()) for mode in ("dense", "exact"))
+    apart = np.linalg.norm((dense - exact) / pixel, axis=1)  # same documents: parallel lanes, in screen pixels
+    assert np.allclose(apart, 2 * LANE_PX, atol=0.05), apart
+    overlay.scatter.viewbox.scaleBy((0.5, 0.5))  # zoomed in: still the same pixels apart
+    dense, exact = (np.column_stack(overlay.lines[mode].getData()) for mode in ("dense", "exact"))
+    pixel = np.asarray(overlay.scatter.viewbox.viewPixelSize())
+    assert np.allclose(np.linalg.norm((dense - exact) / pixel, axis=1), 2 * LANE_PX, atol=0.05)
     state = planted.state  # a typed query that is not in the corpus: drawn at the centre of its exact top 3
     state.set_lab(search=replace(state.lab.search, query_id=None, text="something new"))
     assert overlay.query_placed

@@ -84,10 +84,12 @@ class LabOverlay(QObject):
         self._stack_legends(scatter)
         self.drawn: dict[str, list[str]] = {}  # what is on the map now, by part (what a test or a person checks)
         self.query_placed = False  # the query is drawn at the centre of its hits, not at a point of its own
+        self._lanes = None
         state.lab_changed.connect(self.redraw)
         state.projection_changed.connect(self.redraw)
         state.vectors_changed.connect(self.redraw)
         scatter.viewbox.sigRangeChanged.connect(self._range_changed)  # the lanes are screen pixels apart
+        scatter.viewbox.sigResized.connect(self._range_changed)
         self.redraw()
 
     def _stack_legends(self, scatter: ScatterView) -> None:
@@ -105,8 +107,9 @@ class LabOverlay(QObject):
         grid.setAlignment(column, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
     def _range_changed(self, *_: object) -> None:
-        if self.drawn:
-            self.redraw()
+        """Zoom or pan: only the lines move (their lanes are screen pixels apart); marks and legend stay."""
+        if self._lanes is not None:
+            self._draw_lines(*self._lanes)
 
     # -- drawing -------------------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -118,6 +121,7 @@ class LabOverlay(QObject):
         self.legend.clear()
         self.legend.hide()
         self.drawn, self.query_placed = {}, False
+        self._lanes: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None  # what the lines join
 
     def redraw(self, *_: object) -> None:
         self.clear()
@@ -156,15 +160,20 @@ class LabOverlay(QObject):
         self.legend.show()
         self.legend.addItem(self.query_mark, "query (at its nearest hits)" if self.query_placed else "query")
         self.drawn["query"] = [query_id or text]
-        drawn_modes = [mode for mode, ids in hits.items() if len(self._rows(ids))]
-        for index, mode in enumerate(drawn_modes):
-            rows = self._rows(hits[mode])
-            pairs = np.empty((2 * len(rows), 2), dtype=np.float32)
-            pairs[0::2], pairs[1::2] = point, xy[rows]
-            pairs += np.repeat(self._side_steps(point, xy[rows], index - (len(drawn_modes) - 1) / 2), 2, axis=0)
-            self.lines[mode].setData(pairs[:, 0], pairs[:, 1], pen=mode_pen(mode))
+        rows_of_mode = {mode: self._rows(ids) for mode, ids in hits.items()}
+        rows_of_mode = {mode: rows for mode, rows in rows_of_mode.items() if len(rows)}
+        self._lanes = (xy, point, rows_of_mode)
+        self._draw_lines(*self._lanes)
+        for mode, rows in rows_of_mode.items():
             self.legend.addItem(self.lines[mode], f"{MODE_NAMES[mode]} ({len(rows)})")
             self.drawn[mode] = [self.state.embedding.items[r].id for r in rows]
+
+    def _draw_lines(self, xy: np.ndarray, point: np.ndarray, rows_of_mode: dict[str, np.ndarray]) -> None:
+        for index, (mode, rows) in enumerate(rows_of_mode.items()):
+            pairs = np.empty((2 * len(rows), 2), dtype=np.float32)
+            pairs[0::2], pairs[1::2] = point, xy[rows]
+            pairs += np.repeat(self._side_steps(point, xy[rows], index - (len(rows_of_mode) - 1) / 2), 2, axis=0)
+            self.lines[mode].setData(pairs[:, 0], pairs[:, 1], pen=mode_pen(mode))
 
     def _side_steps(self, start: np.ndarray, ends: np.ndarray, lane: float) -> np.ndarray:
         """Offsets (data units) that move each line LANE_PX * `lane` screen pixels sideways: modes that found the

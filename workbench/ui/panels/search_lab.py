@@ -2,10 +2,11 @@
 
 The panel shows AppState.lab and sends intents; the searching is the lab pipeline's (ui/lab_pipeline.py). Two
 views of the same hits: "Side by side" is one column per mode, rank by rank (what a person comparing rankings
-reads), and "One row per item" is the shared ResultTable with each item's rank and score in every mode, its id
-and the chosen metadata columns (sortable by any of them). In both, an item that another mode did not return is
-tinted: amber where some other mode missed it, orange where no other mode found it. The map draws the query and
-a line to each mode's hits, one line style per mode (ui/lab_overlay.py); the header of each mode says its style.
+reads), and "One row per item" is the shared ResultTable with each item's rank in every mode (its scores on
+hover), its id and the chosen metadata columns (sortable by any of them). In both, an item that another mode did
+not return is tinted: amber where some other mode missed it, orange where no other mode found it. The map draws
+the query and a line to each mode's hits, one line style per mode (ui/lab_overlay.py); each mode's header shows
+its style.
 Milvus' database and collection are the ones chosen in the Milvus panel (AppState.milvus_target).
 """
 
@@ -45,6 +46,7 @@ from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import ElidedLabel, MessageStrip, flow_row, synced
 
+SHORT_NAMES = {"dense": "dense", "bm25": "BM25", "hybrid": "hybrid", "exact": "exact"}  # narrow rank columns
 SOME_MISSED = "#fff4d6"  # another mode did not return this item
 ONLY_HERE = "#ffd8a8"  # no other mode returned it
 DASH_NAMES = {Qt.PenStyle.SolidLine: "solid", Qt.PenStyle.DashLine: "dashed", Qt.PenStyle.DashDotLine: "dash-dot",
@@ -141,15 +143,16 @@ class SideBySideTable(QTableWidget):
 
 
 class MergedTable(ResultTable):
-    """One row per item any mode returned: its rank and score in each mode, text, id and metadata."""
+    """One row per item any mode returned: its rank in each mode, text, id and metadata; each mode's score is in
+    the row's tooltip. Four score columns beside four rank columns would leave a docked table no room for the
+    text, and scores of different modes are not comparable anyway (cosine, BM25, fused): ranks are."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, ranks=(), scores=(), text="text", digits=3, parent=parent)
 
     def show_search(self, search: LabSearch | None, preferred: Sequence[str] = ()) -> None:
         modes = search.modes() if search else []
-        self.rank_headers = tuple(MODE_NAMES[m] for m in modes)
-        self.score_headers = tuple(f"{MODE_NAMES[m]} score" for m in modes)
+        self.rank_headers = tuple(SHORT_NAMES[m] for m in modes)
         rows: list[ResultRow] = []
         if search is not None:
             missing = missing_modes(search)
@@ -160,11 +163,12 @@ class MergedTable(ResultTable):
                     seen.setdefault(hit.id, hit)
                     ranks[mode][hit.id] = (rank, hit.score)
             for item_id, hit in seen.items():
+                scores = "; ".join(f"{MODE_NAMES[m]} #{ranks[m][item_id][0]}, score {ranks[m][item_id][1]:.3f}"
+                                   for m in modes if item_id in ranks[m])  # fmt: skip
+                note = " ".join(part for part in (scores + ".", missing_note(missing[item_id], modes)) if part)
                 rows.append(ResultRow(
-                    item_id, hit.text,
-                    tuple(ranks[m].get(item_id, (None, None))[0] for m in modes),
-                    tuple(ranks[m].get(item_id, (None, None))[1] for m in modes),
-                    hit.metadata, tint_of(missing[item_id], modes), missing_note(missing[item_id], modes),
+                    item_id, hit.text, tuple(ranks[m].get(item_id, (None, None))[0] for m in modes), (),
+                    hit.metadata, tint_of(missing[item_id], modes), note,
                 ))  # fmt: skip
         present = dict.fromkeys(key for row in rows for key in row.metadata)
         self.show_rows(rows, [*(k for k in preferred if k in present), *(k for k in present if k not in preferred)])
