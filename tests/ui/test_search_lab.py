@@ -82,6 +82,13 @@ def test_side_by_side_marks_what_one_mode_found_and_another_did_not(qtbot, plant
         in merged.item(rows["d2"], 0).toolTip()
     )
     assert "4 items across 3 modes, 3 not found by every mode" in planted.search_lab.summary.text()
+    from workbench.core.relevance import RelevanceLabels
+
+    planted.state.set_lab(labels=RelevanceLabels({"q1": {"d4": 1, "d3": 0, "d5": 2}}))  # labels mark what is relevant
+    marked = {table.item_id(r, c) for r in range(3) for c in range(3) if table.item(r, c) is not None
+              and table.item(r, c).text().startswith("✓")}  # fmt: skip
+    assert marked == {"d4"} and "Relevant (labels)." in table.item(1, 1).toolTip()
+    assert "✓ relevant by the labels (2 for this query)" in planted.search_lab.summary.text()
 
 
 def test_the_map_draws_the_query_and_one_line_style_per_mode(qtbot, planted) -> None:

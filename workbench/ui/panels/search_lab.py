@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from workbench.core.milvus.results import Hit
 from workbench.ui.lab_overlay import MODE_STYLES
 from workbench.ui.lab_pipeline import SEARCH_TASK, LabPipeline
-from workbench.ui.lab_state import MODE_NAMES, MODE_TIPS, MODES, LabSearch
+from workbench.ui.lab_state import MODE_NAMES, MODE_TIPS, MODES, LabSearch, relevant_ids
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
@@ -83,6 +83,7 @@ class SideBySideTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 0, parent)
         self.search: LabSearch | None = None
+        self.relevant: set[str] | frozenset[str] = frozenset()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() * 2 + 10)
         self.setWordWrap(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -91,8 +92,9 @@ class SideBySideTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.cellClicked.connect(self.select_item_at)
 
-    def show_search(self, search: LabSearch | None) -> None:
-        self.search = search
+    def show_search(self, search: LabSearch | None, relevant: set[str] | frozenset[str] = frozenset()) -> None:
+        """The hits of each mode down its column; `relevant` (the labels' documents for this query) get a ✓."""
+        self.search, self.relevant = search, relevant
         self.clear()
         modes = search.modes() if search else []
         self.setColumnCount(len(modes))
@@ -112,13 +114,14 @@ class SideBySideTable(QTableWidget):
 
     def _cell(self, hit: Hit, missing: list[str], modes: list[str]) -> QTableWidgetItem:
         flat = " ".join(hit.text.split())
-        cell = QTableWidgetItem(f"{hit.score:.3f}  {flat}")
+        judged = "✓ " if hit.id in self.relevant else ""
+        cell = QTableWidgetItem(f"{judged}{hit.score:.3f}  {flat}")
         cell.setData(Qt.ItemDataRole.UserRole, hit.id)
         tint = tint_of(missing, modes)
         if tint:
             cell.setBackground(QBrush(QColor(tint)))
         metadata = "<br>".join(f"<b>{html.escape(str(k))}</b> {html.escape(str(v))}" for k, v in hit.metadata.items())
-        note = missing_note(missing, modes)
+        note = " ".join(part for part in (missing_note(missing, modes), "Relevant (labels)." if judged else "") if part)
         cell.setToolTip(f"<p>{html.escape(hit.text[:2000])}</p><p><b>id</b> {html.escape(hit.id)}<br>{metadata}</p>"
                         + (f"<p><i>{html.escape(note)}</i></p>" if note else ""))  # fmt: skip
         return cell
@@ -335,13 +338,14 @@ class SearchLabPanel(QWidget):
     def _lab_changed(self, changed: frozenset[str]) -> None:
         if "settings" in changed:
             self._show_settings()
-        if "search" in changed:
+        if "search" in changed or "labels" in changed:
             self._show_search()
 
     def _show_search(self) -> None:
         search = self.state.lab.search
         embedding = self.state.embedding
-        self.side_by_side.show_search(search)
+        relevant = relevant_ids(self.state.lab.labels, search.query_id) if search and search.query_id else set()
+        self.side_by_side.show_search(search, relevant)
         self.merged.show_search(search, embedding.metadata_keys if embedding else ())
         if search is None:
             self.summary.setText("")
@@ -349,8 +353,9 @@ class SearchLabPanel(QWidget):
         missing = missing_modes(search)
         differing = sum(1 for modes in missing.values() if modes)
         hybrid = f"; hybrid by {search.ranker_note}" if "hybrid" in search.hits else ""
+        judged = f"; ✓ relevant by the labels ({len(relevant)} for this query)" if relevant else ""
         self.summary.setText(f"{len(missing)} items across {len(search.modes())} modes, {differing} not found by "
-                             f"every mode{hybrid}")  # fmt: skip
+                             f"every mode{judged}{hybrid}")  # fmt: skip
 
     def _select_in_views(self, row: int, column: int) -> None:
         """Double-click a hit: select it on the map and in the other views."""
