@@ -230,3 +230,17 @@ def test_a_million_point_map_opens_without_drawing_a_million_sprites(qtbot, reco
     x, y = float(xy[123_456, 0]), float(xy[123_456, 1])
     scene = view.viewbox.mapViewToScene(pg.Point(x, y))
     assert view.row_at_scene_pos(scene) == 123_456 or np.hypot(*(xy[view.row_at_scene_pos(scene)] - (x, y))) == 0
+
+
+def test_maps_paint_in_software_unless_opengl_is_asked_for_and_there(qapp, monkeypatch) -> None:
+    from workbench.ui.opengl import opengl_renderer, use_opengl
+
+    use_opengl.cache_clear()
+    monkeypatch.delenv("WORKBENCH_OPENGL", raising=False)
+    assert not use_opengl()
+    use_opengl.cache_clear()
+    monkeypatch.setenv("WORKBENCH_OPENGL", "1")
+    assert opengl_renderer() is None and not use_opengl()  # the offscreen platform has no OpenGL: software
+    use_opengl.cache_clear()
+    view = ScatterView()
+    assert view.plot.viewport().metaObject().className() == "QWidget"  # the raster viewport, not a GL one

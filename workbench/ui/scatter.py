@@ -39,6 +39,7 @@ from workbench.core.encoding import (
 )
 from workbench.core.point_index import points_in_polygon, sorted_unique  # noqa: F401 - the lasso's test too
 from workbench.ui.density_map import DensityMap, LayerRows, factorize
+from workbench.ui.opengl import use_opengl
 from workbench.ui.point_layer import CHUNK_POINTS, LAYER_Z_STEP, PointLayer, Style
 
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
@@ -107,6 +108,8 @@ class ScatterView(QWidget):
         super().__init__(parent)
         self.viewbox = _SelectingViewBox(self)
         self.plot = pg.PlotWidget(viewBox=self.viewbox, background="w")
+        if use_opengl():  # paint through the GPU where there is one (ui/opengl.py); Qt's raster engine elsewhere
+            self.plot.useOpenGL(True)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
