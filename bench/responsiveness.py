@@ -234,7 +234,7 @@ def map_rows(app, window, state, row, n_map: int) -> list[Row]:
         lambda: scatter.set_points(xy, big.ids, big.texts, encoding, row_of=state.row_of),
     )
     rows.append(Row(alone.operation, alone.size, alone.ours, baseline, plain, unit="ms"))
-    x, y = np.median(xy, axis=0).tolist()
+    x, y = xy[0].tolist()  # a point of the map, so the zoomed view holds some
     span = (np.ptp(xy, axis=0) / 40).tolist()  # 1/40 of the map across: a few thousand points, drawn as points
     zoom_in = lambda: scatter.viewbox.setRange(xRange=(x - span[0], x + span[0]), yRange=(y - span[1], y + span[1]))  # noqa: E731
     zoomed = row("map widget: zoom in (points)", n_map, zoom_in)

@@ -103,7 +103,8 @@ class DensityMap(QObject):
         if len(xy) > INDEX_FROM:
             generation = self.generation
             index = self._indexed(generation)
-            self.runner.start("index", "Indexing the map", lambda progress, cancelled: PointIndex(xy), on_done=index)
+            self.runner.start("index", "Indexing the map", lambda progress, cancelled: PointIndex(xy), on_done=index,
+                              on_error=self._settled, on_cancelled=self._settled)  # fmt: skip
 
     def _indexed(self, generation: int) -> Callable[[PointIndex], None]:
         def done(index: PointIndex) -> None:
@@ -112,6 +113,10 @@ class DensityMap(QObject):
                 self._changed()
 
         return done
+
+    def _settled(self, message: str = "") -> None:
+        """A task ended without a result (cancelled, or failed: TaskRunner logged why): the owner re-checks."""
+        self._changed()
 
     @property
     def busy(self) -> bool:
@@ -213,7 +218,12 @@ class DensityMap(QObject):
             item.show()
             self._changed()
 
-        self.runner.start(f"image {name}", "Drawing the map's density", make, on_done=done)
+        def failed(message: str) -> None:
+            self.pending_images.discard(name)
+            self._settled(message)
+
+        self.runner.start(f"image {name}", "Drawing the map's density", make, on_done=done, on_error=failed,
+                          on_cancelled=self._settled)  # fmt: skip
 
     def sync_images(self) -> None:
         """Hide the images of layers now drawn as points (called once their points are on screen)."""
@@ -245,7 +255,6 @@ class DensityMap(QObject):
         if not self.big:
             return
         view, size = self.view_extent(), self.view_pixels()
-        redrawn = False
         for name, layer in list(self.layers.items()):
             shown = self.shown.get(name)
             if shown is None:
@@ -256,9 +265,7 @@ class DensityMap(QObject):
                 stale = shown.region is not None and not shown.region.contains(view)
             if stale:
                 self.draw(name, layer)
-                redrawn = True
-        if redrawn:
-            self._changed()
+        self._changed()  # redrawn or not, the owner checks whether everything asked for is on screen
 
 
 def _column_range(values: np.ndarray) -> tuple[float, float]:
