@@ -37,7 +37,7 @@ from workbench.core.encoding import (
     Marker,
     query_line_styles,
 )
-from workbench.core.point_index import points_in_polygon, sorted_unique  # noqa: F401 - the lasso's test too
+from workbench.core.point_index import sorted_unique
 from workbench.ui.density_map import DensityMap, LayerRows, factorize
 from workbench.ui.opengl import use_opengl
 from workbench.ui.point_layer import CHUNK_POINTS, LAYER_Z_STEP, PointLayer, Style
