@@ -237,10 +237,11 @@ def map_rows(app, window, state, row, n_map: int) -> list[Row]:
     x, y = xy[0].tolist()  # a point of the map, so the zoomed view holds some
     span = (np.ptp(xy, axis=0) / 40).tolist()  # 1/40 of the map across: a few thousand points, drawn as points
     zoom_in = lambda: scatter.viewbox.setRange(xRange=(x - span[0], x + span[0]), yRange=(y - span[1], y + span[1]))  # noqa: E731
-    zoomed = row("map widget: zoom in (points)", n_map, zoom_in)
-    zoomed.operation += f" {scatter.point_count()} pts"
-    rows.append(zoomed)
-    rows.append(row("map widget: zoom out (density)", n_map, scatter.fit_view))
+    for label, change in (("zoom in", zoom_in), ("zoom out", scatter.fit_view)):
+        zoomed = row(f"map widget: {label}", n_map, change)
+        shown = "density" if scatter.density.is_image("base") else f"{scatter.point_count()} pts"
+        zoomed.operation = zoomed.operation.replace(label, f"{label} ({shown})")
+        rows.append(zoomed)
     state.set_embedding(None)
     return rows
 
