@@ -24,6 +24,7 @@ from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.batch_runs import BatchRuns
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -62,6 +63,8 @@ class Pipeline(QObject):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
+        # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
+        self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
@@ -79,6 +82,10 @@ class Pipeline(QObject):
             self._say("embed", "error", str(error))
             return
         self._say("embed", "")
+        if self.batch.wanted:
+            self.batch.start(items, embedder)
+            return
+        self.batch.stop()
         cache = self.cache
 
         def embed(progress, cancelled) -> EmbeddingResult:
