@@ -8,6 +8,7 @@ A workspace file is a zip (the `.workbench` suffix) holding:
   `embedded_row`), so the corpus and the embedded items share rows;
 - `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters;
   `subclusters.npy`, `cluster_assigned.npy` with clusters of two levels, noise given to the nearest cluster.
+- `qrels.parquet` when there are relevance labels (`query_id`, `doc_id`, `score`; core.relevance).
 
 Why a zip of Parquet + .npy + JSON: each piece is a format other tools open, numpy reads arrays without pickle
 (nothing in a workspace can run code), and the zip's CRCs plus our checksums catch a truncated or damaged file
@@ -46,6 +47,7 @@ from workbench.core.errors import InputError
 from workbench.core.items import Item
 from workbench.core.paths import data_dir
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
+from workbench.core.relevance import RelevanceLabels
 from workbench.core.workspace_archive import (  # callers import the constants, read_manifest, without_secrets here
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -55,6 +57,8 @@ from workbench.core.workspace_archive import (  # callers import the constants, 
     damaged,
     items_from,
     items_table,
+    labels_bytes,
+    labels_from,
     manifest_of,
     member,
     npy_bytes,
@@ -84,6 +88,7 @@ class Workspace:
     selection: list[str] = field(default_factory=list)
     view: dict[str, Any] = field(default_factory=dict)
     saved_at: str = ""
+    labels: RelevanceLabels | None = None  # relevance labels (qrels) of the search lab, keyed by item ids
 
     def summary(self) -> str:
         """'40 documents, 6 queries; 384-d vectors; 2-D layout' for a recovery prompt or a status bar."""
@@ -148,6 +153,8 @@ def save_workspace(
             members["subclusters.npy"] = npy_bytes(np.asarray(workspace.subclusters, dtype=np.int64))
         if workspace.cluster_assigned is not None:
             members["cluster_assigned.npy"] = npy_bytes(np.asarray(workspace.cluster_assigned, dtype=bool))
+    if workspace.labels is not None:
+        members["qrels.parquet"] = labels_bytes(workspace.labels)
     progress(2, 4)
     raise_if_cancelled(cancelled)
     manifest = {
@@ -165,6 +172,7 @@ def save_workspace(
         "cluster_prompts": {str(k): v for k, v in workspace.cluster_prompts.items()},
         "selection": list(workspace.selection),
         "view": without_secrets(workspace.view),
+        "labels_source": workspace.labels.source if workspace.labels is not None else None,
         "members": {
             name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()
         },
@@ -203,6 +211,10 @@ def load_workspace(
             subclusters = array_from(member(archive, manifest, "subclusters.npy", path), "subclusters.npy", path)
             assigned = array_from(member(archive, manifest, "cluster_assigned.npy", path), "cluster_assigned.npy",
                                   path)  # fmt: skip
+            source = manifest.get("labels_source")
+            labels = labels_from(
+                member(archive, manifest, "qrels.parquet", path), source if isinstance(source, str) else "", path
+            )
     except zipfile.BadZipFile as error:
         raise damaged(path, str(error)) from error
     except OSError as error:
@@ -264,6 +276,7 @@ def load_workspace(
         selection=[str(i) for i in manifest.get("selection") or []],
         view=manifest.get("view") if isinstance(manifest.get("view"), dict) else {},
         saved_at=str(manifest.get("saved_at") or ""),
+        labels=labels,
     )
 
 
