@@ -60,3 +60,37 @@ def test_sample_corpus_clusters_show_group_names_zoomed_out_and_cluster_names_zo
     assert "space and stars" in layer.shown_names()
     editor.on_map.setChecked(False)
     assert layer.shown_names() == [] and layer.level == ""
+
+
+def test_gemini_names_clusters_through_the_fake_server_and_shows_each_prompt(window, qtbot) -> None:
+    from tests.core.test_clusters import planted_with_outliers
+    from tests.fakes.fake_gemini import FakeGemini
+    from workbench.core.embedders.base import EmbeddingSpec
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.items import Item
+
+    vectors, truth = planted_with_outliers(groups=3, n_per=30, outliers=2)
+    topics = ["volcano lava", "pasta sauce", "goal kick"]
+    items = [Item.create(f"{topics[g]} note {i}" if g >= 0 else f"stray {i}") for i, g in enumerate(truth)]
+    window.state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("test", "planted"), 384, 0, 0))
+    editor = window.compare_view.cluster_editor
+    window.docks["Compare"].raise_()
+    window.compare_view.tabs.setCurrentWidget(editor)
+    editor.names_source.setCurrentIndex(editor.names_source.findData("gemini"))
+    with FakeGemini() as server:
+        window.state.set_credentials("test-key", server.base_url)
+        with qtbot.waitSignal(window.state.clusters_changed, timeout=120_000):
+            editor.cluster_button.click()
+        requests = server.generate_requests()
+    state = window.state
+    clusters = sorted(set(state.clusters.tolist()) - {-1})
+    assert len(clusters) == 3 and len(requests) == 3  # one request per cluster
+    assert all(state.cluster_names[c].startswith("Topic of ") for c in clusters)
+    assert set(state.cluster_prompts) == set(clusters)
+    sent = {part["text"] for r in requests for c in r.body["contents"] for part in c["parts"]}
+    assert sent == set(state.cluster_prompts.values())  # the prompts kept are the ones sent
+    row = [editor.table.item(r, 0).text() for r in range(editor.table.rowCount())].index("0")
+    editor.table.setCurrentCell(row, 0)
+    assert editor.prompt.isVisibleTo(editor) and editor.prompt.toPlainText() == state.cluster_prompts[0]
+    editor.table.item(row, NAME_COLUMN).setText("volcanoes")  # Gemini's names stay editable
+    assert state.cluster_names[0] == "volcanoes" and state.cluster_prompts[0]
