@@ -58,6 +58,13 @@ def test_sample_corpus_clusters_show_group_names_zoomed_out_and_cluster_names_zo
     qtbot.waitUntil(lambda: layer.level == COARSE, timeout=5_000)
     editor.table.item(row, NAME_COLUMN).setText("space and stars")  # a rename shows on the map at once
     assert "space and stars" in layer.shown_names()
+    assert len(layer.assigned_rows()) == 0  # nothing was given from noise
+    editor.assign_noise.setChecked(True)
+    with qtbot.waitSignal(window.state.clusters_changed, timeout=120_000):
+        editor.cluster_button.click()
+    assigned = np.flatnonzero(state.cluster_assigned)
+    np.testing.assert_array_equal(layer.assigned_rows(), assigned)  # ringed on the map (maybe none: then none)
+    assert len(layer.assigned_rings.data) == len(assigned)
     editor.on_map.setChecked(False)
     assert layer.shown_names() == [] and layer.level == ""
 
@@ -94,3 +101,29 @@ def test_gemini_names_clusters_through_the_fake_server_and_shows_each_prompt(win
     assert editor.prompt.isVisibleTo(editor) and editor.prompt.toPlainText() == state.cluster_prompts[0]
     editor.table.item(row, NAME_COLUMN).setText("volcanoes")  # Gemini's names stay editable
     assert state.cluster_names[0] == "volcanoes" and state.cluster_prompts[0]
+
+
+def test_noise_given_to_the_nearest_cluster_is_ringed_on_the_map(window, qtbot) -> None:
+    from tests.core.test_clusters import planted_with_outliers
+    from workbench.core.embedders.base import EmbeddingSpec
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.items import Item
+
+    vectors, truth = planted_with_outliers(groups=3, n_per=30, outliers=3)
+    items = [Item.create(f"text {i}") for i in range(len(truth))]
+    xy = vectors[:, :2] * 10
+    window.state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("test", "planted"), 384, 0, 0), xy)
+    editor = window.compare_view.cluster_editor
+    editor.assign_noise.setChecked(True)
+    with qtbot.waitSignal(window.state.clusters_changed, timeout=120_000):
+        editor.cluster_button.click()
+    state, layer = window.state, window.projection_view.cluster_names
+    assert state.view.colour_by == "cluster" and (state.clusters >= 0).all()
+    assert state.cluster_assigned[truth < 0].all()  # the outliers were noise, now members marked as assigned
+    np.testing.assert_array_equal(layer.assigned_rows(), np.flatnonzero(state.cluster_assigned))
+    ringed = np.column_stack([layer.assigned_rings.data["x"], layer.assigned_rings.data["y"]])
+    np.testing.assert_allclose(ringed, xy[state.cluster_assigned], atol=1e-5)
+    from_noise = [editor.table.item(r, 2).text() for r in range(editor.table.rowCount())]
+    assert sum(int(n) for n in from_noise if n) == int(state.cluster_assigned.sum())  # the table counts them
+    window.projection_view.colour_by.setCurrentIndex(window.projection_view.colour_by.findData("kind"))
+    assert len(layer.assigned_rows()) == 0 and len(layer.assigned_rings.data) == 0  # rings go with the colouring

@@ -10,6 +10,9 @@ Names are pyqtgraph TextItems with a white halo box, drawn above the points and 
 ignore the mouse, so hover, clicks and drags still reach the points under them. On the map a name shows its first
 two terms (the legend and the table have it whole), and where two names would overlap on screen the bigger
 cluster's wins and the other hides until a zoom makes room (checked on every zoom or pan: a few dozen rectangles).
+
+Documents that were noise and were given to their nearest cluster (the editor's "noise → nearest cluster") carry a
+grey ring while the map is coloured by cluster, so the map says which members are assigned rather than found.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from workbench.ui.state import AppState
 FINE_ZOOM = 2.5  # whole layout area / visible area from which sub-cluster names replace cluster names
 NAME_CHARS = 28
 NAMES_Z = 8.0  # over every point layer and the query lines, under the hover text (10)
+ASSIGNED_Z = 7.5  # the rings of assigned documents: over the points, under the names
+ASSIGNED_RING = ("#7a7a7a", 1.2, 14)  # colour, pen width and size in pixels: a ring just outside a document's dot
 COARSE, FINE = "clusters", "sub-clusters"
 
 
@@ -44,9 +49,17 @@ class ClusterNamesLayer(QObject):
         self.state, self.scatter = state, scatter
         self.items: list[pg.TextItem] = []
         self.level = ""  # COARSE, FINE, or "" when nothing is shown
+        colour, width, size = ASSIGNED_RING
+        self.assigned_rings = pg.ScatterPlotItem(pxMode=True, size=size, pen=pg.mkPen(colour, width=width),
+                                                 brush=None, symbol="o")  # fmt: skip
+        self.assigned_rings.setZValue(ASSIGNED_Z)
+        self.assigned_rings.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.NoButton)
+        scatter.plot.addItem(self.assigned_rings, ignoreBounds=True)
         state.clusters_changed.connect(self.refresh)
         state.projection_changed.connect(self.refresh)
-        state.view_changed.connect(lambda changed: self.refresh() if "cluster_names_on_map" in changed else None)
+        state.view_changed.connect(
+            lambda changed: self.refresh() if changed & {"cluster_names_on_map", "colour_by"} else None
+        )
         scatter.viewbox.sigRangeChanged.connect(self._zoomed)
 
     def shown_names(self) -> list[str]:
@@ -90,7 +103,18 @@ class ClusterNamesLayer(QObject):
             if free:
                 taken.append(box)
 
+    def assigned_rows(self) -> np.ndarray:
+        """Rows ringed as assigned from noise now (none unless the map is coloured by cluster)."""
+        state = self.state
+        assigned = state.cluster_assigned
+        if (assigned is None or state.projection is None or state.view.colour_by != "cluster"
+                or len(assigned) != len(state.projection)):  # fmt: skip
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(assigned)
+
     def refresh(self, *_: object) -> None:
+        rows = self.assigned_rows()
+        self.assigned_rings.setData(pos=self.state.projection[rows] if len(rows) else np.zeros((0, 2)))
         for item in self.items:
             self.scatter.plot.removeItem(item)
         self.items = []
