@@ -1,17 +1,18 @@
 """A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
 
-It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
-shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
-body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
-wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer
-it until the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real
-API), so tests can check what reached the server.
+It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:countTokens` and the model
+list with the API's JSON shapes, records every request (path, headers, body), and can be told to misbehave:
+answer an HTTP error (with a body shaped like Google's, and Retry-After), drop the connection, return the wrong
+number of embeddings or the wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read
+a request and never answer it until the server stops). Vectors are deterministic from the text (not normalised
+unless 3072-d, as the real API), so tests can check what reached the server.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -55,6 +56,12 @@ def fake_vector(text: str, dim: int) -> list[float]:
     if dim == 3072:
         vector /= np.linalg.norm(vector)
     return vector.astype(np.float32).tolist()
+
+
+def fake_token_count(text: str) -> int:
+    """The fake's tokenizer for countTokens: one token per word or punctuation mark, plus one per 5 characters of
+    a longer word (deterministic, so tests can say what the server must answer)."""
+    return sum(1 + len(piece) // 5 for piece in re.findall(r"\w+|[^\w\s]", text))
 
 
 @dataclass
@@ -160,6 +167,9 @@ class FakeGemini:
             return self._json(handler, 200, {"embeddings": embeddings})
         if path.endswith(":embedContent"):
             return self._json(handler, 200, {"embedding": self._embed(model, body)})
+        if path.endswith(":countTokens"):
+            texts = [p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", [])]
+            return self._json(handler, 200, {"totalTokens": sum(fake_token_count(t) for t in texts)})
         return self._error(handler, 404, "NOT_FOUND", f"no route for {path}")
 
     def _embed(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
