@@ -2,6 +2,10 @@
 
 INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py); OUT: .parquet (the exchange format), .csv, .npy with a
 .jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
+
+Before anything is embedded the texts are counted for the model (core/tokens.py; -v prints the count, the texts
+over the window and, for Gemini, the estimated price) and --long-texts decides what happens to texts over the
+window (core/long_texts.py): chunk (default), truncate, or refuse (exit 2 before anything is paid for).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.importers import READERS, ImportOptions, read_items
+from workbench.core.long_texts import DEFAULT_OVERLAP_TOKENS, LONG_TEXT_POLICIES, prepare_items
+from workbench.core.tokens import count_tokens
 
 log = logging.getLogger("workbench.cli.embed")
 OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy", ".tsv")
@@ -80,6 +86,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
         "1000000; the models read far less); the output keeps every text whole",
     )
+    parser.add_argument(
+        "--long-texts",
+        choices=LONG_TEXT_POLICIES,
+        default="chunk",
+        help="texts longer than the model's window: split documents into chunks that fit (default; queries are "
+        "truncated), truncate them, or refuse the run before anything is embedded",
+    )
+    parser.add_argument(
+        "--chunk-overlap",
+        type=int,
+        metavar="TOKENS",
+        default=DEFAULT_OVERLAP_TOKENS,
+        help=f"tokens neighbouring chunks share (default {DEFAULT_OVERLAP_TOKENS})",
+    )
     add_model_options(parser)
     parser.set_defaults(handler=run)
 
@@ -112,16 +132,25 @@ def run(args: argparse.Namespace) -> int:
     embedder = make_embedder(
         spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
     )
+    if args.chunk_overlap < 0:
+        raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")
+    counts = count_tokens(items, embedder, progress=ProgressBar("counting tokens"))
+    log.info("%s", counts.summary())
+    prepared = prepare_items(items, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
+    # a split or cut text is said even without -v: the output then has other rows or shorter texts than the input
+    log.log(logging.WARNING if prepared.chunked or prepared.truncated else logging.INFO, "%s", prepared.summary())
     cache = EmbeddingCache()
     try:
         result = embed_items(
-            items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
+            prepared.items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
         )
     finally:
         cache.close()
     log.info("%s", result.summary())
     try:
-        written = export_vectors(args.out, result.items, result.vectors, spec, progress=ProgressBar("writing"))
+        written = export_vectors(
+            args.out, result.items, result.vectors, spec, progress=ProgressBar("writing"), long_texts=prepared.record()
+        )
     except OSError as error:  # the vectors are cached: a re-run with a writable --out costs nothing
         raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
     log.info("wrote %s", ", ".join(str(p) for p in written))
