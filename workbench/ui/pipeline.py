@@ -22,13 +22,17 @@ from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
+from workbench.core.long_texts import prepare_items
+from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
 EMBED_TASK, LAYOUT_TASK, UMAP_TASK, NEIGHBOURS_TASK = "embed", "projection-first", "projection-umap", "query-neighbours"
 HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK = "similarity", "cluster", "compare-b"
+TOKENS_TASK = "count-tokens"
 TOPICS = ("embed", "layout", "heatmap", "clusters", "compare")
 
 
@@ -63,6 +67,7 @@ class Pipeline(QObject):
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
         state.vectors_changed.connect(self._lay_out_new_vectors)
+        state.view_changed.connect(self._points_chosen)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
         self.notice.emit(topic, level, text)
@@ -79,22 +84,62 @@ class Pipeline(QObject):
             self._say("embed", "error", str(error))
             return
         self._say("embed", "")
-        cache = self.cache
+        cache, policy, spec = self.cache, self.state.view.long_texts, self.state.spec
+        known = self.state.token_counts  # counted for this corpus and spec (AppState drops them on a change)
 
-        def embed(progress, cancelled) -> EmbeddingResult:
-            return embed_items(items, embedder, cache, progress, cancelled).warm()  # the views' columns, here
+        def embed(progress, cancelled):
+            counts = known if known is not None else count_tokens(items, embedder, progress, cancelled)
+            prepared = prepare_items(items, embedder, policy, counts, progress=progress, cancelled=cancelled)
+            result = embed_items(prepared.items, embedder, cache, progress, cancelled)
+            result.long_texts = prepared.record() | {"summary": prepared.summary()}
+            result.sources = items if prepared.items is not items else None
+            return result.warm(), counts  # the views' columns, here
+
+        def counted_then_embedded(outcome) -> None:
+            result, counts = outcome
+            if self.state.spec == spec and list(self.state.corpus.items) == items:
+                self.state.set_token_counts(counts)  # the panel shows what this Embed counted
+            self._embedded(result)
 
         self.runner.start(
             EMBED_TASK,
             f"Embedding {len(items)} items",
             embed,
-            on_done=self._embedded,
+            on_done=counted_then_embedded,
             on_error=self._embed_failed,
             on_cancelled=lambda message: self.state.status_message.emit(message),
         )
 
+    def count_tokens(self) -> None:
+        """Count the corpus' tokens for the chosen model (free; Gemini asks countTokens) into AppState."""
+        items = list(self.state.corpus.items)
+        if not items:
+            self.state.set_token_counts(None)
+            return
+        try:
+            embedder = self.state.embedder()
+        except Exception as error:  # noqa: BLE001 - the sentence is for the user
+            self._say("embed", "error", str(error))
+            return
+        spec = self.state.spec
+
+        def done(counts) -> None:
+            if self.state.spec == spec and list(self.state.corpus.items) == items:  # else they count an old corpus
+                self.state.set_token_counts(counts)
+
+        self.runner.start(
+            TOKENS_TASK,
+            f"Counting the tokens of {len(items)} items",
+            lambda progress, cancelled: count_tokens(items, embedder, progress, cancelled),
+            on_done=done,
+            on_error=lambda message: self._say("embed", "error", message),
+        )
+
     def _embedded(self, result: EmbeddingResult) -> None:
         first = self.state.embedding is None
+        self.state.chunk_embedding = result if has_chunks(result.items) else None
+        if self.state.chunk_embedding is not None and self.state.view.points == "parents":
+            result = points_per_parent(result).warm()
         self.state.set_embedding(result)
         self.state.drop_choices_without_data()
         if first and self.state.view.colour_by == "kind" and result.metadata_keys:
@@ -107,7 +152,19 @@ class Pipeline(QObject):
             # input order looks like noise; the column the map is coloured by makes blocks that read (a workspace
             # brings its own order and never comes through here)
             self.state.set_view(heatmap_order=view.colour_by)
-        self.state.status_message.emit(result.summary())
+        summary = (result.long_texts or {}).get("summary", "")
+        self.state.status_message.emit(f"{result.summary()} {summary}".strip())
+        if summary and (result.long_texts or {}).get("truncated"):
+            self._say("embed", "info", summary)  # a cut text is said where the model is chosen
+
+    def _points_chosen(self, changed: frozenset[str]) -> None:
+        """Chunks or one point per parent: the same vectors shown the other way (the layout follows)."""
+        chunks = self.state.chunk_embedding
+        if "points" not in changed or chunks is None:
+            return
+        shown = points_per_parent(chunks).warm() if self.state.view.points == "parents" else chunks
+        self.state.set_embedding(shown)
+        self.state.drop_choices_without_data()
 
     def _embed_failed(self, message: str) -> None:
         self.state.embedders.forget(self.state.spec)  # a failed load must not be reused

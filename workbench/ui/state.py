@@ -59,6 +59,7 @@ class AppState(QObject):
     view_changed = Signal(object)  # frozenset of the ViewSettings fields that changed
     stale_changed = Signal()
     status_message = Signal(str)
+    token_counts_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +83,11 @@ class AppState(QObject):
         self._encodings: dict[str, Encoding] = {}  # colour_by -> encoding of the current vectors and clusters
         self.corpus_stale = False  # the corpus no longer holds exactly the embedded items
         self.embedders = EmbedderPool()
+        # Token counts of the corpus for the chosen model (core.tokens), made by the pipeline before embedding;
+        # None once the corpus or the model changes. `chunk_embedding`: after a chunked Embed, the chunk-level
+        # result, while `embedding` shows one point per parent (ViewSettings.points).
+        self.token_counts: Any = None
+        self.chunk_embedding: EmbeddingResult | None = None
 
     # -- intents: the user's choices ---------------------------------------------------------------------------
     def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
@@ -89,6 +95,7 @@ class AppState(QObject):
         report = self.corpus.replace_kind(kind, items)
         self.corpus_changed.emit()
         self._update_stale()
+        self.set_token_counts(None)  # they counted the corpus before
         return report
 
     def set_spec(self, spec: EmbeddingSpec) -> None:
@@ -96,6 +103,7 @@ class AppState(QObject):
             self.spec = spec
             self.spec_changed.emit()
             self.stale_changed.emit()  # the vectors on screen may now be from another model
+            self.set_token_counts(None)  # another model counts otherwise
 
     def set_credentials(self, api_key: str | None, base_url: str | None) -> None:
         """The provider key and endpoint for this session (memory only; every view that needs them asks here)."""
@@ -216,6 +224,12 @@ class AppState(QObject):
         if self.clusters is not None:
             self.set_clusters(self.clusters, {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"})
 
+    def set_token_counts(self, counts: Any) -> None:
+        """Token counts (core.tokens.TokenCounts) of the current corpus for the current spec, or None."""
+        if counts is not None or self.token_counts is not None:
+            self.token_counts = counts
+            self.token_counts_changed.emit()
+
     def set_heatmap(self, data: HeatmapData | None) -> None:
         self.heatmap = data
         self.heatmap_changed.emit()
@@ -227,10 +241,12 @@ class AppState(QObject):
     def _update_stale(self) -> None:
         """Corpus-stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
         embedding, items = self.embedding, self.corpus.items
+        # after a long-text policy the embedded rows are chunks or cut texts of the corpus as it was (`sources`)
+        embedded = embedding.sources if embedding is not None and embedding.sources is not None else None
         stale = embedding is not None and (
-            len(items) != len(embedding.items)
-            or [i.id for i in items] != embedding.ids
-            or [i.text for i in items] != embedding.texts
+            len(items) != len(embedded if embedded is not None else embedding.items)
+            or [i.id for i in items] != ([i.id for i in embedded] if embedded is not None else embedding.ids)
+            or [i.text for i in items] != ([i.text for i in embedded] if embedded is not None else embedding.texts)
         )
         if stale != self.corpus_stale:
             self.corpus_stale = stale
