@@ -282,3 +282,27 @@ def test_gemini_refuse_sends_no_embedding_request_and_chunk_fits_the_window(serv
     assert len(result.vectors) == len(prepared.items)
     truncated = prepare_items(items, embedder, "truncate").items[0]
     assert fake_token_count(truncated.text) <= 2048 and re.match(r"^(word )+", truncated.text)
+
+
+def test_hard_wrapped_lines_are_split_at_sentence_ends_not_line_ends(local_embedder) -> None:
+    import textwrap
+
+    paragraphs = [textwrap.fill(long_document(350, seed=s), width=72) for s in range(4)]
+    text = "\r\n\r\n".join(p.replace("\n", "\r\n") for p in paragraphs)  # Windows line ends too
+    prepared = prepare_items([Item.create(text, item_id="wrapped")], local_embedder, "chunk")
+    assert prepared.chunks > 4
+    for chunk in prepared.items:
+        start, end = chunk.metadata["char_start"], chunk.metadata["char_end"]
+        assert text[start:end] == chunk.text and text[end - 1] == "."
+        assert st_token_count(local_embedder, chunk.text) <= 256
+
+
+def test_a_failing_count_tokens_falls_back_to_a_stated_estimate(server) -> None:
+    from tests.fakes.fake_gemini import Fault
+
+    server.count_faults.extend([Fault(status=500, reason="INTERNAL", message="down")] * 6)  # 2 requests × 3 tries
+    items = [Item.create("x" * 40), Item.create("y " * 3000)]
+    counts = count_tokens(items, gemini(server))
+    assert counts.method == "estimate" and counts.window == 2048
+    assert counts.per_item.tolist() == [10, 1500] and counts.over == 0  # 4 characters per token
+    assert "could not count tokens (500 INTERNAL)" in counts.summary() and "Estimated instead" in counts.summary()

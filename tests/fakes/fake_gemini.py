@@ -70,6 +70,7 @@ class FakeGemini:
 
     delay: float = 0.0
     faults: deque[Fault] = field(default_factory=deque)
+    count_faults: deque[Fault] = field(default_factory=deque)  # for countTokens requests only
     requests: list[Recorded] = field(default_factory=list)
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
@@ -120,7 +121,9 @@ class FakeGemini:
         body = json.loads(raw) if raw else {}
         with self._lock:
             self.requests.append(Recorded(method, handler.path, dict(handler.headers), body, time.monotonic()))
-            fault = self.faults.popleft() if self.faults and method == "POST" else None
+            counting = handler.path.split("?")[0].endswith(":countTokens")
+            queue = self.count_faults if counting else self.faults  # faults script embeddings; countTokens its own
+            fault = queue.popleft() if queue and method == "POST" else None
         if self.delay:
             time.sleep(self.delay)
         if fault and fault.hang:

@@ -1,10 +1,11 @@
 """What happens to texts longer than the model's window, chosen per run: chunk, truncate or refuse.
 
-- chunk (the default): each document over the window becomes chunks that fit, split on paragraph, then line,
-  sentence and word boundaries, neighbours sharing `overlap` tokens. Each chunk is an item with its own id
-  (`<parent id>#<index>`), the parent's metadata and four columns: `parent_id`, `chunk_index`, `char_start`,
-  `char_end` (`parent.text[char_start:char_end] == chunk.text`). Queries are never split (a query is one
-  question); one over the window is truncated, and the summary says how many.
+- chunk (the default): each document over the window becomes chunks that fit, split on paragraph, then
+  sentence and word boundaries (a hard-wrapped line end counts as a space, see `unwrapped`), neighbours
+  sharing `overlap` tokens. Each chunk is an item with its own id (`<parent id>#<index>`), the parent's metadata
+  and four columns: `parent_id`, `chunk_index`, `char_start`, `char_end`
+  (`parent.text[char_start:char_end] == chunk.text`). Queries are never split (a query is one question); one
+  over the window is truncated, and the summary says how many.
 - truncate: the text is cut to what fits, and the summary says how many were.
 - refuse: an InputError naming the first text over the window, before anything is sent to the model.
 
@@ -23,6 +24,7 @@ and each piece is counted again (countTokens is free) and split again if the rat
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -41,6 +43,17 @@ CHUNK_COLUMNS = ("parent_id", "chunk_index", "char_start", "char_end")
 DEFAULT_OVERLAP_TOKENS = 32
 GEMINI_MARGIN = 0.9  # Gemini chunks and cuts are sized by an estimate: leave 10 % of the window free
 GEMINI_ROUNDS = 3  # times a Gemini piece is counted and split again before it is taken as it is
+_WRAPPED_LINE_BREAK = re.compile(r"(?<![\r\n])\r?\n(?![\r\n])")  # one line break inside a paragraph
+
+
+def unwrapped(text: str) -> str:
+    """`text` with each single line break (hard-wrapped lines inside a paragraph) as spaces of the same length.
+
+    The splitter ranks any line break above a sentence end, so a hard-wrapped text (licences, e-mails, plain
+    .txt notes) would be cut mid-sentence at a line end. Splitting this copy instead finds paragraphs (blank
+    lines) first, then sentences, and its offsets are the original's, character for character.
+    """
+    return _WRAPPED_LINE_BREAK.sub(lambda match: " " * len(match.group()), text)
 
 
 @dataclass
@@ -189,7 +202,8 @@ class _Cutter:
     def chunks(self, text: str, tokens: int) -> list[tuple[int, int]]:
         """[start, end) character ranges of `text` that each fit the window."""
         if self._tokenizer is not None:
-            return [(start, start + len(chunk)) for start, chunk in self._token_splitter.chunk_indices(text)]
+            pieces = self._token_splitter.chunk_indices(unwrapped(text))
+            return [(start, start + len(chunk)) for start, chunk in pieces]
         return self._estimated_chunks(text, tokens, 0, GEMINI_ROUNDS)
 
     def _estimated_chunks(self, text: str, tokens: int, offset: int, rounds: int) -> list[tuple[int, int]]:
@@ -198,12 +212,13 @@ class _Cutter:
         capacity = self._chars_that_fit(text, tokens)
         overlap = min(capacity // 2, int(self.overlap_tokens * len(text) / max(tokens, 1)))
         ranges: list[tuple[int, int]] = []
-        for start, chunk in TextSplitter(capacity, overlap=overlap).chunk_indices(text):
-            counted = self._counted(chunk)
-            if counted is not None and counted > self.window and rounds > 1 and len(chunk) > 1:
-                ranges += self._estimated_chunks(chunk, counted, offset + start, rounds - 1)
+        for start, chunk in TextSplitter(capacity, overlap=overlap).chunk_indices(unwrapped(text)):
+            piece = text[start : start + len(chunk)]  # as it will be sent, line breaks and all
+            counted = self._counted(piece)
+            if counted is not None and counted > self.window and rounds > 1 and len(piece) > 1:
+                ranges += self._estimated_chunks(piece, counted, offset + start, rounds - 1)
             else:
-                ranges.append((offset + start, offset + start + len(chunk)))
+                ranges.append((offset + start, offset + start + len(piece)))
         return ranges
 
     def prefix_end(self, text: str, tokens: int) -> int:

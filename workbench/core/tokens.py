@@ -13,6 +13,7 @@ How each provider is counted, and what is exact:
   `CHARS_PER_TOKEN` characters per token, and the summary says so); the others are counted together, up to
   100 texts per request, which gives their total exactly. Texts are counted as they are sent
   (gemini-embedding-2's task prefix included).
+  When countTokens fails (a service error), every text is estimated and the summary says why.
 - any other embedder: an estimate of `CHARS_PER_TOKEN` characters per token, and no window.
 
 Identical texts of one kind are embedded once (`core.embedding`), so they are counted once too.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.core.errors import Cancelled, InputError
+from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
 from workbench.core.pricing import PriceEstimate, estimate_price
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -59,6 +60,7 @@ class TokenCounts:
     method: str  # "tokenizer", "count_tokens" or "estimate"
     estimated: int = 0
     price: PriceEstimate | None = None
+    note: str = ""  # why counts are estimates where counting was meant (a failed countTokens)
 
     @property
     def over_rows(self) -> np.ndarray:
@@ -91,6 +93,8 @@ class TokenCounts:
             )
         if self.price is not None:
             parts.append(self.price.summary())
+        if self.note:
+            parts.append(self.note)
         return " ".join(parts)
 
 
@@ -121,7 +125,13 @@ def count_tokens(
     if hasattr(embedder, "tokenizer_and_window"):
         counted = _local_counts(embedder, [t for _, t in distinct], progress, cancelled)
     elif hasattr(embedder, "count_tokens"):
-        counted = _gemini_counts(embedder, distinct, progress, cancelled)
+        try:
+            counted = _gemini_counts(embedder, distinct, progress, cancelled)
+        except ServiceError as error:  # counting is a preview: the embedding may still work, so estimate and say so
+            log.warning("%s Tokens are estimated instead.", error)
+            estimates = np.array([_estimate(t) for _, t in distinct], dtype=np.int64)
+            window = window_of(spec.provider, spec.model)
+            counted = _Counted(estimates, window, "estimate", len(distinct), note=f"{error} Estimated instead.")
     else:
         estimates = np.array([_estimate(t) for _, t in distinct], dtype=np.int64)
         counted = _Counted(estimates, None, "estimate", len(distinct))
@@ -138,6 +148,7 @@ def count_tokens(
         method=counted.method,
         estimated=counted.estimated,
         price=price,
+        note=counted.note,
     )
 
 
@@ -148,6 +159,7 @@ class _Counted:
     method: str
     estimated: int
     group_total: int = 0  # tokens of the texts counted only in groups
+    note: str = ""
 
 
 def _estimate(text: str) -> int:
