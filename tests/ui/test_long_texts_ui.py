@@ -39,8 +39,9 @@ def test_count_tokens_shows_the_window_and_the_gemini_price_before_embedding(win
     counts = window.state.token_counts
     assert counts.window == 2048 and counts.over == 1 and counts.method == "count_tokens"
     summary = panel.tokens.summary.text()
-    assert "exceed the 2,048-token window of gemini-embedding-001" in summary and "split into chunks" in summary
-    assert f"${counts.price.dollars:,.4f}" in summary and "Prices of 2026-04" in summary
+    assert "1</b> over the 2,048-token window → chunked" in summary and "Gemini countTokens" in summary
+    assert f"${counts.price.dollars:,.4f}" in summary and "prices of 2026-04" in summary
+    assert "ai.google.dev" in panel.tokens.summary.toolTip()  # where the prices come from
     assert not server.embed_requests()  # counting embeds nothing
 
     panel.tokens.policy.setCurrentIndex(panel.tokens.policy.findData("refuse"))

@@ -27,7 +27,7 @@ from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.importers import READERS, ImportOptions, read_items
-from workbench.core.long_texts import DEFAULT_OVERLAP_TOKENS, LONG_TEXT_POLICIES, prepare_items
+from workbench.core.long_texts import DEFAULT_OVERLAP_TOKENS, LONG_TEXT_POLICIES, capped_items, prepare_items
 from workbench.core.tokens import count_tokens
 
 log = logging.getLogger("workbench.cli.embed")
@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.chunk_overlap < 0:
         raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")
-    counts = count_tokens(items, embedder, progress=ProgressBar("counting tokens"))
+    read = capped_items(items, args.max_text_chars)  # what the model may read of each text
+    counts = count_tokens(read, embedder, progress=ProgressBar("counting tokens"))
     log.info("%s", counts.summary())
-    prepared = prepare_items(items, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
+    prepared = prepare_items(read, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
     # a split or cut text is said even without -v: the output then has other rows or shorter texts than the input
     log.log(logging.WARNING if prepared.chunked or prepared.truncated else logging.INFO, "%s", prepared.summary())
     cache = EmbeddingCache()

@@ -22,7 +22,7 @@ from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
-from workbench.core.long_texts import prepare_items
+from workbench.core.long_texts import capped_items, prepare_items
 from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.tokens import count_tokens
@@ -88,11 +88,15 @@ class Pipeline(QObject):
         known = self.state.token_counts  # counted for this corpus and spec (AppState drops them on a change)
 
         def embed(progress, cancelled):
-            counts = known if known is not None else count_tokens(items, embedder, progress, cancelled)
-            prepared = prepare_items(items, embedder, policy, counts, progress=progress, cancelled=cancelled)
+            read = capped_items(items)  # what the model may read of each text (WORKBENCH_MAX_TEXT_CHARS)
+            if known is not None and read != items:  # the counts were of whole texts: count what is read
+                counts = count_tokens(read, embedder, progress, cancelled)
+            else:
+                counts = known if known is not None else count_tokens(read, embedder, progress, cancelled)
+            prepared = prepare_items(read, embedder, policy, counts, progress=progress, cancelled=cancelled)
             result = embed_items(prepared.items, embedder, cache, progress, cancelled)
             result.long_texts = prepared.record() | {"summary": prepared.summary()}
-            result.sources = items if prepared.items is not items else None
+            result.sources = items  # the corpus as given: what the chunks and cut texts come from
             return result.warm(), counts  # the views' columns, here
 
         def counted_then_embedded(outcome) -> None:
@@ -130,7 +134,7 @@ class Pipeline(QObject):
         self.runner.start(
             TOKENS_TASK,
             f"Counting the tokens of {len(items)} items",
-            lambda progress, cancelled: count_tokens(items, embedder, progress, cancelled),
+            lambda progress, cancelled: count_tokens(capped_items(items), embedder, progress, cancelled),
             on_done=done,
             on_error=lambda message: self._say("embed", "error", message),
         )

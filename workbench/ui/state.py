@@ -25,6 +25,7 @@ from workbench.core.embedding import EmbeddingResult
 from workbench.core.encoding import CategoryColours, Encoding, encode
 from workbench.core.heatmap import HeatmapData
 from workbench.core.items import Item, ItemKind
+from workbench.core.parents import parent_id_of
 from workbench.core.projection import QueryNeighbours
 from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
@@ -241,13 +242,20 @@ class AppState(QObject):
     def _update_stale(self) -> None:
         """Corpus-stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
         embedding, items = self.embedding, self.corpus.items
-        # after a long-text policy the embedded rows are chunks or cut texts of the corpus as it was (`sources`)
-        embedded = embedding.sources if embedding is not None and embedding.sources is not None else None
-        stale = embedding is not None and (
-            len(items) != len(embedded if embedded is not None else embedding.items)
-            or [i.id for i in items] != ([i.id for i in embedded] if embedded is not None else embedding.ids)
-            or [i.text for i in items] != ([i.text for i in embedded] if embedded is not None else embedding.texts)
-        )
+        # after a long-text policy the embedded rows are chunks or cut texts of the corpus as it was (`sources`; a
+        # reopened workspace has only the chunks: their parents' ids, in order, are the corpus' ids)
+        if embedding is None:
+            stale = False
+        elif embedding.sources is not None:
+            stale = [(i.id, i.text) for i in items] != [(i.id, i.text) for i in embedding.sources]
+        elif any("parent_id" in i.metadata for i in embedding.items[:1]):
+            stale = [i.id for i in items] != list(dict.fromkeys(parent_id_of(i) for i in embedding.items))
+        else:
+            stale = (
+                len(items) != len(embedding.items)
+                or [i.id for i in items] != embedding.ids
+                or [i.text for i in items] != embedding.texts
+            )
         if stale != self.corpus_stale:
             self.corpus_stale = stale
             self.stale_changed.emit()

@@ -29,40 +29,44 @@ POLICY_LABELS = {
 
 
 def counts_html(counts: TokenCounts | None, policy: str) -> str:
-    """The summary the panel shows: totals, texts over the window and what happens to them, the price."""
+    """The summary the panel shows, three short lines (a laptop's Model dock is narrow): totals and how they were
+    counted, the texts over the window and what happens to them, the price. `counts_tooltip` has the detail."""
     if counts is None:
         return (
             "<span style='color:#555'>Count tokens to see, before embedding, how many texts exceed the model's "
             "window and (Gemini) what the run would cost. Embed counts too.</span>"
         )
-    how = {
-        "tokenizer": "with the model's own tokenizer",
-        "count_tokens": "by Gemini's countTokens",
-        "estimate": f"estimated at {CHARS_PER_TOKEN} characters per token",
-    }[counts.method]
-    lines = [f"<b>{counts.total:,}</b> tokens in {counts.texts:,} distinct texts, counted {how}."]
-    if counts.estimated and counts.method != "estimate":
-        lines.append(f"{counts.estimated:,} long texts estimated at {CHARS_PER_TOKEN} characters per token.")
+    how = {"tokenizer": "model's tokenizer", "count_tokens": "Gemini countTokens", "estimate": "estimated"}
+    lines = [f"<b>{counts.total:,}</b> tokens · {counts.texts:,} texts ({how[counts.method]})"]
     if counts.window is None:
-        lines.append("The model's window is not known: texts go as they are.")
+        lines.append("Window not known: texts go as they are.")
     elif counts.over:
-        what = {"chunk": "split into chunks", "truncate": "truncated", "refuse": "refused: nothing is embedded"}[policy]
-        lines.append(
-            f"<b style='color:#b45309'>{counts.over:,}</b> exceed the {counts.window:,}-token window of "
-            f"{escape(counts.model)} → {what}."
-        )
+        what = {"chunk": "chunked", "truncate": "truncated", "refuse": "refused: nothing is embedded"}[policy]
+        lines.append(f"<b style='color:#b45309'>{counts.over:,}</b> over the {counts.window:,}-token window → {what}")
     else:
-        lines.append(f"None exceeds the {counts.window:,}-token window of {escape(counts.model)}.")
+        lines.append(f"None over the {counts.window:,}-token window.")
     price = counts.price
     if price is not None and price.dollars is not None:
         lines.append(
-            f"Estimated price: <b>≈ ${price.dollars:,.4f}</b> (Batch mode ≈ ${price.batch_dollars:,.4f}; texts "
-            f"already in the cache are not sent again). Prices of {PRICES_AS_OF}: "
-            f"{escape(PRICES_SOURCE)}."
+            f"Price <b>≈ ${price.dollars:,.4f}</b> (Batch ≈ ${price.batch_dollars:,.4f}) · prices of {PRICES_AS_OF}"
         )
     elif price is not None:
         lines.append(escape(price.summary()))
+    if counts.note:
+        lines.append(f"<span style='color:#b45309'>{escape(counts.note)}</span>")
     return "<br>".join(lines)
+
+
+def counts_tooltip(counts: TokenCounts | None) -> str:
+    """Everything the three lines leave out: the whole sentence of `TokenCounts.summary`, and the price source."""
+    if counts is None:
+        return ""
+    parts = [counts.summary()]
+    if counts.method == "estimate":
+        parts.append(f"Estimates count {CHARS_PER_TOKEN} characters per token.")
+    if counts.price is not None:
+        parts.append(f"Texts already in the cache are not sent again. Price table: {PRICES_SOURCE}.")
+    return " ".join(parts)
 
 
 class TokenSummary(QWidget):
@@ -97,3 +101,4 @@ class TokenSummary(QWidget):
             self.policy.setCurrentIndex(max(0, self.policy.findData(self.state.view.long_texts)))
         self.count.setEnabled(bool(self.state.corpus.items))
         self.summary.setText(counts_html(self.state.token_counts, self.state.view.long_texts))
+        self.summary.setToolTip(counts_tooltip(self.state.token_counts))
