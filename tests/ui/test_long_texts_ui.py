@@ -86,3 +86,29 @@ def test_chunked_embed_shows_chunks_or_one_point_per_parent_coloured_by_parent(w
     with qtbot.waitSignal(state.vectors_changed, timeout=10_000):
         view.points.setCurrentIndex(view.points.findData("chunks"))
     assert state.embedding is chunks
+
+
+def test_a_reopened_chunk_embedding_can_show_parents_and_is_not_stale(qtbot) -> None:
+    import numpy as np
+
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.ui.state import AppState
+
+    state = AppState()
+    corpus = [Item.create("One. Two.", item_id="p"), Item.create("Alone.", item_id="s")]
+    state.set_items("document", corpus)
+    chunks = [
+        Item("p#0", "One.", "document", {"parent_id": "p", "chunk_index": 0, "char_start": 0, "char_end": 4}),
+        Item("p#1", "Two.", "document", {"parent_id": "p", "chunk_index": 1, "char_start": 5, "char_end": 9}),
+        Item("s", "Alone.", "document", {"parent_id": "s", "chunk_index": 0, "char_start": 0, "char_end": 6}),
+    ]
+    vectors = l2_normalise(np.eye(3, dtype=np.float32))
+    reopened = EmbeddingResult(chunks, vectors, EmbeddingSpec(), 3, 0, 3)  # a workspace keeps no `sources`
+    state.set_embedding(reopened)
+    assert state.chunk_embedding is reopened and not state.vectors_stale
+    state.set_items("document", corpus[:1])
+    assert state.vectors_stale  # the corpus lost a parent
+    plain = EmbeddingResult(corpus[:1], vectors[:1], EmbeddingSpec(), 3, 0, 1)
+    state.set_embedding(plain)
+    assert state.chunk_embedding is None and not state.vectors_stale  # another embedding: no old chunks to show

@@ -141,10 +141,10 @@ class Pipeline(QObject):
 
     def _embedded(self, result: EmbeddingResult) -> None:
         first = self.state.embedding is None
-        self.state.chunk_embedding = result if has_chunks(result.items) else None
-        if self.state.chunk_embedding is not None and self.state.view.points == "parents":
-            result = points_per_parent(result).warm()
-        self.state.set_embedding(result)
+        if self.state.view.points == "parents" and has_chunks(result.items):
+            self.state.set_embedding(points_per_parent(result).warm(), chunks=result)
+        else:
+            self.state.set_embedding(result)
         self.state.drop_choices_without_data()
         if first and self.state.view.colour_by == "kind" and result.metadata_keys:
             # a first embedding of labelled texts: the map shows their first metadata column (e.g. topic), which
@@ -166,8 +166,10 @@ class Pipeline(QObject):
         chunks = self.state.chunk_embedding
         if "points" not in changed or chunks is None:
             return
-        shown = points_per_parent(chunks).warm() if self.state.view.points == "parents" else chunks
-        self.state.set_embedding(shown)
+        if self.state.view.points == "parents":
+            self.state.set_embedding(points_per_parent(chunks).warm(), chunks=chunks)
+        elif self.state.embedding is not chunks:
+            self.state.set_embedding(chunks)
         self.state.drop_choices_without_data()
 
     def _embed_failed(self, message: str) -> None:

@@ -173,7 +173,11 @@ class AppState(QObject):
 
     # -- derived data: written by the pipeline ------------------------------------------------------------------
     def set_embedding(
-        self, result: EmbeddingResult | None, projection: np.ndarray | None = None, projection_note: str = ""
+        self,
+        result: EmbeddingResult | None,
+        projection: np.ndarray | None = None,
+        projection_note: str = "",
+        chunks: EmbeddingResult | None = None,
     ) -> None:
         """New vectors: the old layout, neighbours, heatmap, clusters and comparison belonged to the old rows.
 
@@ -183,6 +187,10 @@ class AppState(QObject):
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
+        # `chunks`: the chunk-level result when `result` shows one point per parent; else `result` itself when it
+        # has chunk columns (a chunked Embed, a reopened workspace of chunks), so the map can switch either way
+        has_columns = result is not None and bool(result.items) and "parent_id" in result.items[0].metadata
+        self.chunk_embedding = chunks if chunks is not None else (result if has_columns else None)
         self._encodings.clear()
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
