@@ -306,3 +306,39 @@ def test_a_failing_count_tokens_falls_back_to_a_stated_estimate(server) -> None:
     assert counts.method == "estimate" and counts.window == 2048
     assert counts.per_item.tolist() == [10, 1500] and counts.over == 0  # 4 characters per token
     assert "could not count tokens (500 INTERNAL)" in counts.summary() and "Estimated instead" in counts.summary()
+
+
+def test_a_workspace_keeps_the_chunks_and_the_policy_record(local_embedder, tmp_path) -> None:
+    from workbench.core.session import Workspace, load_workspace, save_workspace
+
+    corpus = [Item.create(long_document(700), metadata={"topic": "a"}, item_id="d1"), Item.create("tiny", item_id="t")]
+    prepared = prepare_items(corpus, local_embedder, "chunk")
+    result = embed_items(prepared.items, local_embedder)
+    result.long_texts = prepared.record()
+    path = save_workspace(tmp_path / "w.workbench", Workspace(items=corpus, spec=result.spec, embedding=result))
+    opened = load_workspace(path)
+    assert opened.items == corpus and opened.embedding.items == prepared.items
+    assert opened.embedding.long_texts == prepared.record()
+
+
+def test_milvus_rows_and_hits_carry_the_parent_and_group_by_it(local_embedder, tmp_path) -> None:
+    from workbench.core.milvus import MilvusTarget, open_milvus
+
+    corpus = [
+        Item.create(long_document(700, seed=1), metadata={"topic": "a"}, item_id="essay"),
+        Item.create("Harvest and market in winter.", metadata={"topic": "b"}, item_id="note"),
+    ]
+    prepared = prepare_items(corpus, local_embedder, "chunk")
+    result = embed_items(prepared.items, local_embedder)
+    with open_milvus(MilvusTarget(str(tmp_path / "m.db"))) as db:
+        db.push("chunks", result.items, result.vectors, result.spec)
+        query = local_embedder.encode_queries(["river stone harvest market"])[0]
+        hits = db.search("chunks", query, k=len(result.items))[0]
+        essay_only = db.search("chunks", query, k=50, expression='metadata["parent_id"] == "essay"')[0]
+    assert {h.parent_id for h in hits} == {"essay", "note"} and len(hits) == len(result.items)
+    assert all(h.metadata["parent_id"] == h.parent_id for h in hits)
+    assert essay_only and all(h.parent_id == "essay" and h.id.startswith("essay#") for h in essay_only)
+    groups = group_hits_by_parent(hits)
+    assert sorted(g.parent_id for g in groups) == ["essay", "note"]
+    essay = next(g for g in groups if g.parent_id == "essay")
+    assert len(essay.hits) == prepared.chunks and essay.score == max(h.score for h in essay.hits)

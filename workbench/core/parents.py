@@ -52,18 +52,25 @@ def mean_by_parent(items: Sequence[Item], vectors: np.ndarray, sources: Sequence
     if len(items) != len(vectors):
         raise ValueError(f"{len(items)} items but {len(vectors)} vectors")
     groups: dict[tuple[str, str], list[int]] = {}
+    group_of = np.empty(len(items), dtype=np.int64)
     for row, item in enumerate(items):
-        groups.setdefault((item.kind, parent_id_of(item)), []).append(row)
+        rows = groups.setdefault((item.kind, parent_id_of(item)), [])
+        rows.append(row)
+        group_of[row] = len(groups) - 1 if len(rows) == 1 else group_of[rows[0]]
     by_id = {(s.kind, s.id): s for s in sources or ()}
     parent_items, members = [], []
     for key, rows in groups.items():
-        rows.sort(key=lambda r: _chunk_order(items[r]))
+        if len(rows) > 1:
+            rows.sort(key=lambda r: _chunk_order(items[r]))
         parent_items.append(by_id.get(key) or _rebuilt_parent(key[1], [items[r] for r in rows]))
         members.append(np.asarray(rows, dtype=np.int64))
     if not members:
         return ParentVectors([], np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32), [])
-    means = np.stack([vectors[rows].mean(axis=0) for rows in members])
-    return ParentVectors(parent_items, l2_normalise(means), members)
+    # one pass over the rows sorted by parent (np.add.reduceat), not one numpy call per parent
+    order = np.argsort(group_of, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(group_of[order]) != 0])
+    sums = np.add.reduceat(vectors[order], starts, axis=0)  # the mean's direction: renormalising drops the count
+    return ParentVectors(parent_items, l2_normalise(sums), members)
 
 
 def _chunk_order(item: Item) -> tuple[int, int]:

@@ -32,7 +32,7 @@ from workbench.ui.tasks import TaskRunner
 
 EMBED_TASK, LAYOUT_TASK, UMAP_TASK, NEIGHBOURS_TASK = "embed", "projection-first", "projection-umap", "query-neighbours"
 HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK = "similarity", "cluster", "compare-b"
-TOKENS_TASK = "count-tokens"
+TOKENS_TASK, PARENTS_TASK = "count-tokens", "points-per-parent"
 TOPICS = ("embed", "layout", "heatmap", "clusters", "compare")
 
 
@@ -66,6 +66,7 @@ class Pipeline(QObject):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
+        self._parents_of: tuple[EmbeddingResult, EmbeddingResult] | None = None  # (chunks, one point per parent)
         state.vectors_changed.connect(self._lay_out_new_vectors)
         state.view_changed.connect(self._points_chosen)
 
@@ -97,12 +98,14 @@ class Pipeline(QObject):
             result = embed_items(prepared.items, embedder, cache, progress, cancelled)
             result.long_texts = prepared.record() | {"summary": prepared.summary()}
             result.sources = items  # the corpus as given: what the chunks and cut texts come from
-            return result.warm(), counts  # the views' columns, here
+            parents = points_per_parent(result).warm() if has_chunks(result.items) else None  # here, not on the GUI
+            return result.warm(), counts, parents  # the views' columns, here
 
         def counted_then_embedded(outcome) -> None:
-            result, counts = outcome
+            result, counts, parents = outcome
             if self.state.spec == spec and list(self.state.corpus.items) == items:
                 self.state.set_token_counts(counts)  # the panel shows what this Embed counted
+            self._parents_of = (result, parents) if parents is not None else None
             self._embedded(result)
 
         self.runner.start(
@@ -141,8 +144,9 @@ class Pipeline(QObject):
 
     def _embedded(self, result: EmbeddingResult) -> None:
         first = self.state.embedding is None
-        if self.state.view.points == "parents" and has_chunks(result.items):
-            self.state.set_embedding(points_per_parent(result).warm(), chunks=result)
+        parents = self._parents_of[1] if self._parents_of and self._parents_of[0] is result else None
+        if self.state.view.points == "parents" and parents is not None:
+            self.state.set_embedding(parents, chunks=result)
         else:
             self.state.set_embedding(result)
         self.state.drop_choices_without_data()
@@ -166,11 +170,28 @@ class Pipeline(QObject):
         chunks = self.state.chunk_embedding
         if "points" not in changed or chunks is None:
             return
-        if self.state.view.points == "parents":
-            self.state.set_embedding(points_per_parent(chunks).warm(), chunks=chunks)
-        elif self.state.embedding is not chunks:
-            self.state.set_embedding(chunks)
-        self.state.drop_choices_without_data()
+        if self.state.view.points == "chunks":
+            if self.state.embedding is not chunks:
+                self.state.set_embedding(chunks)
+                self.state.drop_choices_without_data()
+            return
+        if self._parents_of is not None and self._parents_of[0] is chunks:
+            self._show_parents(chunks, self._parents_of[1])
+            return
+
+        def made(parents: EmbeddingResult) -> None:
+            self._parents_of = (chunks, parents)
+            self._show_parents(chunks, parents)
+
+        self.runner.start(PARENTS_TASK, "One point per document",
+                          lambda progress, cancelled: points_per_parent(chunks).warm(), made,
+                          lambda message: self._say("layout", "error", message))  # fmt: skip
+
+    def _show_parents(self, chunks: EmbeddingResult, parents: EmbeddingResult) -> None:
+        """Show one point per parent, if the chunks and the choice are still those it was made for."""
+        if self.state.chunk_embedding is chunks and self.state.view.points == "parents":
+            self.state.set_embedding(parents, chunks=chunks)
+            self.state.drop_choices_without_data()
 
     def _embed_failed(self, message: str) -> None:
         self.state.embedders.forget(self.state.spec)  # a failed load must not be reused
