@@ -342,3 +342,16 @@ def test_milvus_rows_and_hits_carry_the_parent_and_group_by_it(local_embedder, t
     assert sorted(g.parent_id for g in groups) == ["essay", "note"]
     essay = next(g for g in groups if g.parent_id == "essay")
     assert len(essay.hits) == prepared.chunks and essay.score == max(h.score for h in essay.hits)
+
+
+def test_chunking_reports_progress_and_stops_on_cancel(local_embedder) -> None:
+    from workbench.core.errors import Cancelled
+
+    items = [Item.create(long_document(400, seed=s), item_id=f"d{s}") for s in range(3)]
+    counts = count_tokens(items, local_embedder)
+    seen: list[tuple[int, int]] = []
+    prepare_items(items, local_embedder, "chunk", counts, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3)
+    asked = iter([False, True])  # go on at the first long text, stop at the second
+    with pytest.raises(Cancelled, match="after splitting 1 of 3"):
+        prepare_items(items, local_embedder, "chunk", counts, cancelled=lambda: next(asked))

@@ -31,7 +31,7 @@ from importlib.metadata import version
 from typing import Any, Literal
 
 from workbench.core.embedding import max_text_chars_from_env
-from workbench.core.errors import InputError
+from workbench.core.errors import Cancelled, InputError
 from workbench.core.items import Item
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from workbench.core.tokens import TokenCounts, count_tokens
@@ -148,10 +148,16 @@ def prepare_items(
     cutter = _Cutter(embedder, counts.window or 0, overlap_tokens)
     over_set = set(over.tolist())
     result: list[Item] = []
+    done = 0
+    progress(0, len(over_set))
     for row, item in enumerate(items):
         if row not in over_set:
             result.append(_as_own_chunk(item))
             continue
+        if cancelled():  # between texts: a long document takes ~60 ms to split (3 000 words, 2 cores)
+            raise Cancelled(f"Cancelled after splitting {done} of {len(over_set)} long texts; nothing was embedded.")
+        done += 1
+        progress(done, len(over_set))
         tokens = int(counts.per_item[row])
         if policy == "chunk" and item.kind == "document":
             pieces = cutter.chunks(item.text, tokens)
