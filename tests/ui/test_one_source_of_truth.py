@@ -162,6 +162,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     compare.k.setValue(7)
     _choose(compare.labels, None)
     compare.query_table.choose_column("topic", False)
+    model.batch.enabled.setChecked(True)
+    model.batch.offer_above.setValue(500)
     _choose(model.tokens.policy, "truncate")
     _choose(projection.points, "parents")  # (no chunks here: the choice is kept for the next chunked Embed)
     chosen = window.state.view
@@ -172,7 +174,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         compare_provider="gemini", compare_model="", compare_dim=256,
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
-        result_columns=(), long_texts="truncate", points="parents",
+        result_columns=(), gemini_batch=True, batch_offer_above=500, long_texts="truncate", points="parents",
     )  # fmt: skip
     assert chosen == expected
     assert all(
@@ -211,6 +213,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     m = other.model_panel
     assert (m.provider.currentData(), m.model.currentText(), m.dim.value()) == ("gemini", "gemini-embedding-001", 768)
     assert (m.document_task.currentText(), m.query_task.currentText()) == ("CLUSTERING", "RETRIEVAL_QUERY")
+    assert m.batch.enabled.isChecked() and m.batch.offer_above.value() == 500
     assert other.state.spec == window.state.spec
 
 

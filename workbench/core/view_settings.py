@@ -57,6 +57,8 @@ class ViewSettings:
     compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
     compare_layout_method: str = "umap"
     result_columns: tuple[str, ...] | None = None  # metadata columns of the result tables; None: the first there is
+    gemini_batch: bool = False  # Gemini runs go through Batch mode (half price, within a day): core/gemini_batch.py
+    batch_offer_above: int = 2000  # the Model panel offers Batch mode for Gemini runs of more texts than this
     long_texts: str = "chunk"  # what the next Embed does with texts over the model's window (core.long_texts)
     points: str = "chunks"  # after a chunked Embed: every chunk, or one point per parent document
 

@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.sample_action)
+        self.import_folder_action = file_menu.addAction("Import folder…", self.documents_panel.choose_folder)
+        self.import_folder_action.setToolTip("Read every .md, .txt, .html and .pdf file of a folder as a document")
         # -- workspace open/save/export, autosave, recovery: workbench/ui/file_actions.py (issue 7) --
         self.file_actions = FileActions(self, self.state, self.runner, file_menu)
         # installed by the app (ui/app.py), not by tests:

@@ -27,6 +27,7 @@ from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.batch_runs import BatchRuns
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -67,6 +68,8 @@ class Pipeline(QObject):
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
         self._parents_of: tuple[EmbeddingResult, EmbeddingResult] | None = None  # (chunks, one point per parent)
+        # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
+        self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
         state.view_changed.connect(self._points_chosen)
 
@@ -88,13 +91,32 @@ class Pipeline(QObject):
         cache, policy, spec = self.cache, self.state.view.long_texts, self.state.spec
         known = self.state.token_counts  # counted for this corpus and spec (AppState drops them on a change)
 
-        def embed(progress, cancelled):
+        def prepare(progress, cancelled):
             read = capped_items(items)  # what the model may read of each text (WORKBENCH_MAX_TEXT_CHARS)
             if known is not None and read != items:  # the counts were of whole texts: count what is read
                 counts = count_tokens(read, embedder, progress, cancelled)
             else:
                 counts = known if known is not None else count_tokens(read, embedder, progress, cancelled)
-            prepared = prepare_items(read, embedder, policy, counts, progress=progress, cancelled=cancelled)
+            return prepare_items(read, embedder, policy, counts, progress=progress, cancelled=cancelled), counts
+
+        def show_counts(counts) -> None:
+            if self.state.spec == spec and list(self.state.corpus.items) == items:
+                self.state.set_token_counts(counts)  # the panel shows what this Embed counted
+
+        if self.batch.wanted:  # the long-text policy first (a task: it counts), then the Batch-mode run
+
+            def submit(outcome) -> None:
+                prepared, counts = outcome
+                show_counts(counts)
+                self.batch.start(prepared.items, embedder)
+
+            self.runner.start(EMBED_TASK, f"Counting the tokens of {len(items)} items", prepare, on_done=submit,
+                              on_error=self._embed_failed)  # fmt: skip
+            return
+        self.batch.stop()
+
+        def embed(progress, cancelled):
+            prepared, counts = prepare(progress, cancelled)
             result = embed_items(prepared.items, embedder, cache, progress, cancelled)
             result.long_texts = prepared.record() | {"summary": prepared.summary()}
             result.sources = items  # the corpus as given: what the chunks and cut texts come from
@@ -103,8 +125,7 @@ class Pipeline(QObject):
 
         def counted_then_embedded(outcome) -> None:
             result, counts, parents = outcome
-            if self.state.spec == spec and list(self.state.corpus.items) == items:
-                self.state.set_token_counts(counts)  # the panel shows what this Embed counted
+            show_counts(counts)
             self._parents_of = (result, parents) if parents is not None else None
             self._embedded(result)
 
@@ -149,6 +170,8 @@ class Pipeline(QObject):
             self.state.set_embedding(parents, chunks=result)
         else:
             self.state.set_embedding(result)
+            if self.state.view.points == "parents" and self.state.chunk_embedding is result:
+                self._points_chosen(frozenset({"points"}))  # (a Batch-mode result) its parents, made in a task
         self.state.drop_choices_without_data()
         if first and self.state.view.colour_by == "kind" and result.metadata_keys:
             # a first embedding of labelled texts: the map shows their first metadata column (e.g. topic), which
