@@ -92,8 +92,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--max-text-chars",
         type=int,
         metavar="N",
-        help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
-        "1000000; the models read far less) before they are counted and --long-texts applies",
+        help="cut longer texts to N characters before they are counted, split or read by the model (default: "
+        "WORKBENCH_MAX_TEXT_CHARS or 1000000; the models read far less)",
     )
     parser.add_argument(
         "--long-texts",
