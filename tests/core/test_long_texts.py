@@ -355,3 +355,12 @@ def test_chunking_reports_progress_and_stops_on_cancel(local_embedder) -> None:
     asked = iter([False, True])  # go on at the first long text, stop at the second
     with pytest.raises(Cancelled, match="after splitting 1 of 3"):
         prepare_items(items, local_embedder, "chunk", counts, cancelled=lambda: next(asked))
+
+
+def test_gemini_embedding_2_chunks_fit_its_8192_window_as_sent_prefix_included(server) -> None:
+    embedder = gemini(server, "gemini-embedding-2")
+    text = " ".join(f"Sentence {n} has a few plain words." for n in range(1500))  # ~12 000 fake tokens
+    prepared = prepare_items([Item.create(text, item_id="long")], embedder, "chunk")
+    assert prepared.chunks > 1
+    for chunk in prepared.items:
+        assert fake_token_count("title: none | text: " + chunk.text) <= 8192  # as sent, prefix included

@@ -215,6 +215,13 @@ class _Cutter:
         self.window, self.overlap_tokens = window, overlap_tokens
         self._tokenizer = None
         self._count = getattr(embedder, "count_tokens", None)
+        if self._count is not None:  # Gemini: leave room for gemini-embedding-2's task prefix (a token per character
+            # at most), since pieces are counted as they are, the prefix is added when they are sent
+            from workbench.core.embedders.gemini import prefixed_text
+
+            spec = embedder.spec  # type: ignore[attr-defined]
+            tasks = (spec.document_task, spec.query_task)
+            self.window = window - max(len(prefixed_text(spec.model, task, "")) for task in tasks)
         if hasattr(embedder, "tokenizer_and_window"):
             self._tokenizer, self.window = embedder.tokenizer_and_window()  # type: ignore[attr-defined]
             self._special = self._tokenizer.num_special_tokens_to_add(False)
