@@ -83,6 +83,14 @@ def test_chunked_embed_shows_chunks_or_one_point_per_parent_coloured_by_parent(w
         view.points.setCurrentIndex(view.points.findData("parents"))
     assert [i.id for i in state.embedding.items] == ["doc0", "doc1", "doc2", "note"]
     assert state.embedding.items[0] is documents[0] and not state.vectors_stale
+    # Compare while one point per document is shown: B reads the documents through its own chunks, shown the same way
+    from workbench.core.embedders.base import EmbeddingSpec
+
+    with qtbot.waitSignal(state.comparison_changed, timeout=120_000):
+        window.pipeline.compare(EmbeddingSpec("local", "all-MiniLM-L6-v2", 128, "document", "query"))
+    result_b = state.comparison.result_b
+    assert [i.id for i in result_b.items] == ["doc0", "doc1", "doc2", "note"] and result_b.vectors.shape == (4, 128)
+    assert [len(rows) for rows in result_b.chunk_rows][3] == 1 and min(len(r) for r in result_b.chunk_rows[:3]) > 1
     with qtbot.waitSignal(state.vectors_changed, timeout=10_000):
         view.points.setCurrentIndex(view.points.findData("chunks"))
     assert state.embedding is chunks

@@ -374,8 +374,22 @@ class Pipeline(QObject):
         if label == "":  # not chosen yet: the first metadata column, which is often the labels
             label = embedding.metadata_keys[0] if embedding.metadata_keys else None
 
+        # A shows one point per parent: B reads the same documents through its own window (its own chunks, under
+        # the same long-text policy) and is shown the same way, so row i is the same document in both
+        chunks_a = self.state.chunk_embedding
+        sources = chunks_a.sources if chunks_a is not None and chunks_a is not embedding else None
+        policy = view.long_texts
+
+        def embed_b(progress, cancelled) -> EmbeddingResult:
+            if sources is None:
+                return embed_items(embedding.items, embedder, cache, progress, cancelled)
+            prepared = prepare_items(capped_items(sources), embedder, policy, progress=progress, cancelled=cancelled)
+            chunks_b = embed_items(prepared.items, embedder, cache, progress, cancelled)
+            chunks_b.sources = sources
+            return points_per_parent(chunks_b)
+
         def embed_project_compare(progress, cancelled) -> ComparisonOutcome:
-            result_b = embed_items(embedding.items, embedder, cache, progress, cancelled).warm()
+            result_b = embed_b(progress, cancelled).warm()
             xy_b = project_2d_in_subprocess(result_b.vectors, method, cancelled=cancelled).xy
             table_a = ExchangeTable(embedding.items, embedding.vectors, embedding.spec)
             table_b = ExchangeTable(result_b.items, result_b.vectors, result_b.spec)
