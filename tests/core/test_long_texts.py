@@ -364,3 +364,18 @@ def test_gemini_embedding_2_chunks_fit_its_8192_window_as_sent_prefix_included(s
     assert prepared.chunks > 1
     for chunk in prepared.items:
         assert fake_token_count("title: none | text: " + chunk.text) <= 8192  # as sent, prefix included
+
+
+def test_texts_already_in_the_cache_are_counted_apart_and_not_priced(server) -> None:
+    from workbench.core.cache import EmbeddingCache
+
+    embedder, cache = gemini(server), EmbeddingCache()
+    paid = [Item.create(f"already embedded text {i}.") for i in range(3)]
+    embed_items(paid, embedder, cache)
+    fresh = [Item.create(f"a new text number {i}.") for i in range(2)] + [Item.create(gemini_text(3000))]
+    counts = count_tokens(paid + fresh, embedder, cache=cache)
+    cached_tokens = sum(fake_token_count(i.text) for i in paid)
+    assert counts.cached_texts == 3 and counts.cached_tokens == cached_tokens
+    assert counts.total == cached_tokens + sum(fake_token_count(i.text) for i in fresh)
+    assert counts.price.tokens == counts.total - cached_tokens  # only what is sent is priced
+    assert "3 of them" in counts.summary() and "in the cache" in counts.summary()

@@ -174,13 +174,13 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk_overlap < 0:
         raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")
     read = capped_items(items, args.max_text_chars)  # what the model may read of each text
-    counts = count_tokens(read, embedder, progress=ProgressBar("counting tokens"))
-    log.info("%s", counts.summary())
-    prepared = prepare_items(read, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
-    # a split or cut text is said even without -v: the output then has other rows or shorter texts than the input
-    log.log(logging.WARNING if prepared.chunked or prepared.truncated else logging.INFO, "%s", prepared.summary())
     cache = EmbeddingCache()
     try:
+        counts = count_tokens(read, embedder, progress=ProgressBar("counting tokens"), cache=cache)
+        log.info("%s", counts.summary())
+        prepared = prepare_items(read, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
+        # a split or cut text is said even without -v: the output then has other rows or shorter texts than the input
+        log.log(logging.WARNING if prepared.chunked or prepared.truncated else logging.INFO, "%s", prepared.summary())
         if args.batch:
             shown: list[str] = []
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workbench.core.cache import EmbeddingCache
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
 from workbench.core.pricing import PriceEstimate, estimate_price
@@ -61,6 +62,8 @@ class TokenCounts:
     estimated: int = 0
     price: PriceEstimate | None = None
     note: str = ""  # why counts are estimates where counting was meant (a failed countTokens)
+    cached_tokens: int = 0  # tokens of the texts the cache already holds vectors for: not sent, not paid
+    cached_texts: int = 0
 
     @property
     def over_rows(self) -> np.ndarray:
@@ -83,6 +86,10 @@ class TokenCounts:
         if self.estimated and self.method != "estimate":
             how += f"; {self.estimated:,} long text{'s' if self.estimated != 1 else ''} estimated"
         parts = [f"{self.texts:,} distinct text{'s' if self.texts != 1 else ''}, {self.total:,} tokens ({how})."]
+        if self.cached_texts:
+            parts.append(
+                f"{self.cached_texts:,} of them ({self.cached_tokens:,} tokens) are in the cache: not sent again."
+            )
         if self.window is None:
             parts.append("The model's window is not known.")
         else:
@@ -117,16 +124,21 @@ def count_tokens(
     embedder: object,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
+    cache: EmbeddingCache | None = None,
 ) -> TokenCounts:
-    """Token counts of `items` for `embedder`'s model (see the module docstring for what is exact)."""
+    """Token counts of `items` for `embedder`'s model (see the module docstring for what is exact).
+
+    With `cache`, the tokens of texts whose vectors it already holds are counted apart (`cached_tokens`): they are
+    not sent again, so the price is for the rest."""
     items = list(items)
     spec = embedder.spec  # type: ignore[attr-defined]
     distinct, rows = _distinct(items)
+    cached = _cached_rows(distinct, embedder, cache) if cache is not None else set()
     if hasattr(embedder, "tokenizer_and_window"):
         counted = _local_counts(embedder, [t for _, t in distinct], progress, cancelled)
     elif hasattr(embedder, "count_tokens"):
         try:
-            counted = _gemini_counts(embedder, distinct, progress, cancelled)
+            counted = _gemini_counts(embedder, distinct, progress, cancelled, cached)
         except ServiceError as error:  # counting is a preview: the embedding may still work, so estimate and say so
             log.warning("%s Tokens are estimated instead.", error)
             estimates = np.array([_estimate(t) for _, t in distinct], dtype=np.int64)
@@ -136,8 +148,10 @@ def count_tokens(
         estimates = np.array([_estimate(t) for _, t in distinct], dtype=np.int64)
         counted = _Counted(estimates, None, "estimate", len(distinct))
     counts = counted.counts
-    total = int(counts[counts != UNKNOWN].sum()) + counted.group_total
-    price = estimate_price(spec.model, total) if spec.provider == "gemini" else None
+    total = int(counts[counts != UNKNOWN].sum()) + counted.group_total + counted.cached_group_total
+    cached_known = [r for r in cached if counts[r] != UNKNOWN]
+    cached_tokens = int(counts[cached_known].sum()) + counted.cached_group_total
+    price = estimate_price(spec.model, total - cached_tokens) if spec.provider == "gemini" else None
     return TokenCounts(
         provider=spec.provider,
         model=spec.model,
@@ -149,6 +163,8 @@ def count_tokens(
         estimated=counted.estimated,
         price=price,
         note=counted.note,
+        cached_tokens=cached_tokens,
+        cached_texts=len(cached),
     )
 
 
@@ -158,8 +174,9 @@ class _Counted:
     window: int | None
     method: str
     estimated: int
-    group_total: int = 0  # tokens of the texts counted only in groups
+    group_total: int = 0  # tokens of the texts counted only in groups (not in the cache)
     note: str = ""
+    cached_group_total: int = 0  # the same for texts the cache holds
 
 
 def _estimate(text: str) -> int:
@@ -178,8 +195,23 @@ def _local_counts(embedder: object, texts: list[str], progress: ProgressFn, canc
     return _Counted(counts, window, "tokenizer", 0)
 
 
+def _cached_rows(distinct: list[tuple[str, str]], embedder: object, cache: EmbeddingCache) -> set[int]:
+    """Rows of the distinct texts whose vectors `cache` holds for this embedder's spec and dimension."""
+    spec, dim = embedder.spec, embedder.dim  # type: ignore[attr-defined]
+    rows: set[int] = set()
+    for kind in ("document", "query"):
+        of_kind = [(r, text) for r, (k, text) in enumerate(distinct) if k == kind]
+        found = cache.get_many(spec, dim, kind, [text for _, text in of_kind]) if of_kind else {}
+        rows.update(r for r, text in of_kind if text in found)
+    return rows
+
+
 def _gemini_counts(
-    embedder: object, distinct: list[tuple[str, str]], progress: ProgressFn, cancelled: CancelledFn
+    embedder: object,
+    distinct: list[tuple[str, str]],
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+    cached: set[int] | frozenset[int] = frozenset(),
 ) -> _Counted:
     from workbench.core.embedders.gemini import prefixed_text
 
@@ -193,11 +225,13 @@ def _gemini_counts(
     for row in estimated_rows:
         counts[row] = _estimate(sent[row])
     long_set = set(long_rows)
-    short_rows = [r for r in range(len(sent)) if r not in long_set]
-    groups = [short_rows[i : i + GROUP_TEXTS] for i in range(0, len(short_rows), GROUP_TEXTS)]
-    jobs: list[tuple[str, list[int]]] = [("one", [r]) for r in exact] + [("group", g) for g in groups]
+    groups: list[tuple[str, list[int]]] = []
+    for flag, in_cache in (("group", False), ("cached group", True)):  # counted apart: the cached are not paid
+        short_rows = [r for r in range(len(sent)) if r not in long_set and (r in cached) == in_cache]
+        groups += [(flag, short_rows[i : i + GROUP_TEXTS]) for i in range(0, len(short_rows), GROUP_TEXTS)]
+    jobs: list[tuple[str, list[int]]] = [("one", [r]) for r in exact] + groups
     done, total_jobs = 0, len(jobs)
-    group_total = 0
+    group_total = cached_group_total = 0
 
     def count(job: tuple[str, list[int]]) -> int:
         if cancelled():
@@ -214,11 +248,13 @@ def _gemini_counts(
             for job, tokens in zip(jobs, pool.map(count, jobs), strict=True):
                 if job[0] == "one":
                     counts[job[1][0]] = tokens
-                else:
+                elif job[0] == "group":
                     group_total += tokens
+                else:
+                    cached_group_total += tokens
                 done += 1
                 progress(done, total_jobs)
         except InputError as error:  # a request Gemini refused as too long: say it is the count that failed
             raise InputError(f"Counting tokens failed: {error}") from None
     method = "count_tokens" if len(exact) + len(groups) else "estimate"
-    return _Counted(counts, window, method, len(estimated_rows), group_total)
+    return _Counted(counts, window, method, len(estimated_rows), group_total, cached_group_total=cached_group_total)

@@ -94,9 +94,9 @@ class Pipeline(QObject):
         def prepare(progress, cancelled):
             read = capped_items(items)  # what the model may read of each text (WORKBENCH_MAX_TEXT_CHARS)
             if known is not None and read != items:  # the counts were of whole texts: count what is read
-                counts = count_tokens(read, embedder, progress, cancelled)
+                counts = count_tokens(read, embedder, progress, cancelled, cache)
             else:
-                counts = known if known is not None else count_tokens(read, embedder, progress, cancelled)
+                counts = known if known is not None else count_tokens(read, embedder, progress, cancelled, cache)
             return prepare_items(read, embedder, policy, counts, progress=progress, cancelled=cancelled), counts
 
         def show_counts(counts) -> None:
@@ -149,7 +149,7 @@ class Pipeline(QObject):
         except Exception as error:  # noqa: BLE001 - the sentence is for the user
             self._say("embed", "error", str(error))
             return
-        spec = self.state.spec
+        spec, cache = self.state.spec, self.cache
 
         def done(counts) -> None:
             if self.state.spec == spec and list(self.state.corpus.items) == items:  # else they count an old corpus
@@ -158,7 +158,7 @@ class Pipeline(QObject):
         self.runner.start(
             TOKENS_TASK,
             f"Counting the tokens of {len(items)} items",
-            lambda progress, cancelled: count_tokens(capped_items(items), embedder, progress, cancelled),
+            lambda progress, cancelled: count_tokens(capped_items(items), embedder, progress, cancelled, cache),
             on_done=done,
             on_error=lambda message: self._say("embed", "error", message),
         )

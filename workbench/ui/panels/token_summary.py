@@ -38,6 +38,8 @@ def counts_html(counts: TokenCounts | None, policy: str) -> str:
         )
     how = {"tokenizer": "model's tokenizer", "count_tokens": "Gemini countTokens", "estimate": "estimated"}
     lines = [f"<b>{counts.total:,}</b> tokens · {counts.texts:,} texts ({how[counts.method]})"]
+    if counts.cached_texts:
+        lines[0] += f" · {counts.cached_texts:,} cached"
     if counts.window is None:
         lines.append("Window not known: texts go as they are.")
     elif counts.over:
@@ -65,7 +67,10 @@ def counts_tooltip(counts: TokenCounts | None) -> str:
     if counts.method == "estimate":
         parts.append(f"Estimates count {CHARS_PER_TOKEN} characters per token.")
     if counts.price is not None:
-        parts.append(f"Texts already in the cache are not sent again. Price table: {PRICES_SOURCE}.")
+        parts.append(
+            "The price is for the texts the cache does not hold, each counted once: chunks overlap a little, and "
+            f"chunks an earlier run cached are still counted. Price table: {PRICES_SOURCE}."
+        )
     return " ".join(parts)
 
 
