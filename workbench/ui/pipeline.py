@@ -239,9 +239,14 @@ class Pipeline(QObject):
         vectors, kinds = embedding.vectors, embedding.kinds
         with_pca = not (keep_given and self.state.projection is not None)
 
+        make_encoding, state = self.state.encoding_maker(), self.state
+
         def first(progress, cancelled):
             neighbours = query_neighbours(vectors, kinds, cancelled)
-            return (pca_2d(vectors) if with_pca else None), neighbours
+            xy = pca_2d(vectors) if with_pca else None
+            # the map's encoding too (a million items: seconds); the colouring is read now, since the first Embed of
+            # labelled texts chooses it just after this task starts
+            return xy, neighbours, (make_encoding(lambda: state.view.colour_by) if with_pca else None)
 
         self.runner.start(
             LAYOUT_TASK if with_pca else NEIGHBOURS_TASK,
@@ -254,10 +259,11 @@ class Pipeline(QObject):
     def _first_layout_done(self, outcome, embedding: EmbeddingResult) -> None:
         if embedding is not self.state.embedding:
             return
-        xy, neighbours = outcome
+        xy, neighbours, encoding = outcome
         self.state.set_neighbours(neighbours)
         if xy is None:
             return
+        self.state.adopt_encoding(encoding)
         view = self.state.view
         umap = view.layout_method == "umap" and len(xy) >= 15
         self.state.set_projection(xy, "PCA layout" + (" — UMAP is running…" if umap else "."))

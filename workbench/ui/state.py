@@ -11,8 +11,8 @@ longer matches the vectors on screen, so every view can say so in place.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,18 @@ from workbench.core.parents import parent_id_of
 from workbench.core.projection import QueryNeighbours
 from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
+
+
+@dataclass(frozen=True)
+class EncodingDraft:
+    """An encoding made off the GUI thread, with what it was made from (AppState.adopt_encoding checks them)."""
+
+    embedding: Any
+    clusters: Any
+    colour_rows: list
+    colour_by: str
+    colours: CategoryColours
+    encoding: Encoding
 
 
 def keep_out_of_collector_scans() -> None:
@@ -325,3 +337,27 @@ class AppState(QObject):
             self._encodings[colour_by] = encode(embedding.items, embedding.kinds, colour_by, self.colours,
                                                 self.clusters, self.cluster_names)  # fmt: skip
         return self._encodings[colour_by]
+
+    def encoding_maker(self) -> Callable[[Callable[[], str]], EncodingDraft]:
+        """A function for a worker that makes the encoding of the current vectors, to hand to `adopt_encoding`.
+
+        For a million items encode() costs 0.35-1.8 s, too long for the GUI thread: the pipeline makes it beside the
+        layout. It works on a copy of the colours taken here, so the GUI's copy is never touched from the worker.
+        """
+        embedding, clusters, names = self.embedding, self.clusters, dict(self.cluster_names)
+        rows = self.colours.to_rows()
+
+        def make(colour_by: Callable[[], str]) -> EncodingDraft:
+            assert embedding is not None
+            colours, chosen = CategoryColours.from_rows(rows), colour_by()
+            encoded = encode(embedding.items, embedding.kinds, chosen, colours, clusters, names)
+            return EncodingDraft(embedding, clusters, rows, chosen, colours, encoded)
+
+        return make
+
+    def adopt_encoding(self, draft: EncodingDraft) -> None:
+        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began."""
+        if (draft.embedding is self.embedding and draft.clusters is self.clusters and draft.colour_by not in
+                self._encodings and self.colours.to_rows() == draft.colour_rows):  # fmt: skip
+            self.colours = draft.colours  # the same slots, and those the draft handed out to new categories
+            self._encodings[draft.colour_by] = draft.encoding
