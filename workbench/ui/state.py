@@ -25,10 +25,12 @@ from workbench.core.embedding import EmbeddingResult
 from workbench.core.encoding import CategoryColours, Encoding, encode
 from workbench.core.heatmap import HeatmapData
 from workbench.core.items import Item, ItemKind
+from workbench.core.milvus.target import MilvusTarget
 from workbench.core.parents import parent_id_of
 from workbench.core.projection import QueryNeighbours
 from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.lab_state import LabState
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class AppState(QObject):
     comparison_changed = Signal()
     view_changed = Signal(object)  # frozenset of the ViewSettings fields that changed
     stale_changed = Signal()
+    milvus_changed = Signal()  # the Milvus database or collection chosen in the Milvus panel
+    lab_changed = Signal(object)  # frozenset of the LabState fields that changed (labels, search, evaluation, ...)
     status_message = Signal(str)
     token_counts_changed = Signal()
 
@@ -101,6 +105,9 @@ class AppState(QObject):
         # result, while `embedding` shows one point per parent (ViewSettings.points).
         self.token_counts: Any = None
         self.chunk_embedding: EmbeddingResult | None = None
+        self.milvus_target = MilvusTarget.default()  # its token lives in memory only, like the API key
+        self.milvus_collection = "workbench"
+        self.lab = LabState()  # the search lab: relevance labels, modes, last search and evaluation (ui/lab_state.py)
 
     # -- intents: the user's choices ---------------------------------------------------------------------------
     def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
@@ -170,6 +177,20 @@ class AppState(QObject):
             changes["heatmap_order"] = "input"
         if changes:
             self.set_view(**changes)
+
+    def set_milvus(self, target: MilvusTarget, collection: str) -> None:
+        """The Milvus database and collection that every Milvus view (panel, search lab) searches."""
+        if (target, collection) != (self.milvus_target, self.milvus_collection):
+            self.milvus_target, self.milvus_collection = target, collection
+            self.milvus_changed.emit()
+
+    def set_lab(self, **changes: Any) -> None:
+        """Change the search lab's state by field name; `lab_changed` names the fields that really changed."""
+        lab = replace(self.lab, **changes)
+        changed = lab.changed_fields(self.lab)
+        if changed:
+            self.lab = lab
+            self.lab_changed.emit(changed)
 
     def set_colours(self, colours: CategoryColours) -> None:
         """The remembered category colours (a workspace brings its own); views redraw through `view_changed`."""
