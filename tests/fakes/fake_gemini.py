@@ -1,9 +1,9 @@
 """A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
 
-It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:generateContent` (text: an answer
-made from the prompt by `reply`, by default `fake_reply`) and the model list with the API's JSON shapes, and Batch
-mode as the SDK calls it (`models/{m}:asyncBatchEmbedContent` creates a job from inlined requests, `GET
-batches/{id}` reports it: pending, then running, then its answers in
+It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:countTokens`,
+`models/{m}:generateContent` (text: an answer made from the prompt by `reply`, by default `fake_reply`) and the model
+list with the API's JSON shapes, and Batch mode as the SDK calls it (`models/{m}:asyncBatchEmbedContent` creates
+a job from inlined requests, `GET batches/{id}` reports it: pending, then running, then its answers in
 `metadata.output.inlinedResponses.inlinedResponses`, a failed request as an `error`, as the real API returns them).
 It records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a body
 shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the wrong
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -67,12 +68,19 @@ def fake_reply(prompt: str) -> str:
     return f"Topic of {hint.strip()}\n"
 
 
+def fake_token_count(text: str) -> int:
+    """The fake's tokenizer for countTokens: one token per word or punctuation mark, plus one per 5 characters of
+    a longer word (deterministic, so tests can say what the server must answer)."""
+    return sum(1 + len(piece) // 5 for piece in re.findall(r"\w+|[^\w\s]", text))
+
+
 @dataclass
 class FakeGemini:
     """Start with `with FakeGemini() as server:`; `server.base_url` goes to the SDK."""
 
     delay: float = 0.0
     faults: deque[Fault] = field(default_factory=deque)
+    count_faults: deque[Fault] = field(default_factory=deque)  # for countTokens requests only
     requests: list[Recorded] = field(default_factory=list)
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
@@ -138,7 +146,9 @@ class FakeGemini:
         body = json.loads(raw) if raw else {}
         with self._lock:
             self.requests.append(Recorded(method, handler.path, dict(handler.headers), body, time.monotonic()))
-            fault = self.faults.popleft() if self.faults and method == "POST" else None
+            counting = handler.path.split("?")[0].endswith(":countTokens")
+            queue = self.count_faults if counting else self.faults  # faults script embeddings; countTokens its own
+            fault = queue.popleft() if queue and method == "POST" else None
         if self.delay:
             time.sleep(self.delay)
         if fault and fault.hang:
@@ -204,6 +214,9 @@ class FakeGemini:
                                   "totalTokenCount": len(prompt.split()) + len(text.split())},
                 "modelVersion": model,
             })  # fmt: skip
+        if path.endswith(":countTokens"):
+            texts = [p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", [])]
+            return self._json(handler, 200, {"totalTokens": sum(fake_token_count(t) for t in texts)})
         return self._error(handler, 404, "NOT_FOUND", f"no route for {path}")
 
     def _batch_operation(self, name: str) -> dict[str, Any]:

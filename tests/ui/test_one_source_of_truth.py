@@ -167,6 +167,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     compare.query_table.choose_column("topic", False)
     model.batch.enabled.setChecked(True)
     model.batch.offer_above.setValue(500)
+    _choose(model.tokens.policy, "truncate")
+    _choose(projection.points, "parents")  # (no chunks here: the choice is kept for the next chunked Embed)
     chosen = window.state.view
     expected = ViewSettings(
         layout_method="pca", umap_neighbours=31, umap_min_dist=0.35, layout_seed=7, colour_by="meta:topic",
@@ -176,7 +178,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         compare_provider="gemini", compare_model="", compare_dim=256,
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
-        result_columns=(), gemini_batch=True, batch_offer_above=500,
+        result_columns=(), gemini_batch=True, batch_offer_above=500, long_texts="truncate", points="parents",
     )  # fmt: skip
     assert chosen == expected
     assert all(
@@ -203,6 +205,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     assert (p.method.currentData(), p.neighbours_knob.value(), p.min_dist.value(), p.seed.value()) == (
         "pca", 31, 0.35, 7)  # fmt: skip
     assert p.colour_by.currentData() == "meta:topic" and p.query_k.value() == 5
+    assert p.points.currentData() == "parents" and other.model_panel.tokens.policy.currentData() == "truncate"
     assert (s.mode.currentData(), s.order.currentData(), s.low.value(), s.high.value(), s.threshold.value()) == (
         "queries", "meta:topic", 0.2, 0.9, 50)  # fmt: skip
     e = c.cluster_editor

@@ -3,6 +3,10 @@
 INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py), or a folder of .md .txt .html .pdf files, one document
 per file (core/folder_import.py; what was skipped and why is printed on stderr). OUT: .parquet (the exchange
 format), .csv, .npy with a .jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
+
+Before anything is embedded the texts are counted for the model (core/tokens.py; -v prints the count, the texts
+over the window and, for Gemini, the estimated price) and --long-texts decides what happens to texts over the
+window (core/long_texts.py): chunk (default), truncate, or refuse (exit 2 before anything is paid for).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.folder_import import read_folder
 from workbench.core.gemini_batch import BatchStatus, embed_items_in_batches
 from workbench.core.importers import READERS, ImportOptions, read_items
+from workbench.core.long_texts import DEFAULT_OVERLAP_TOKENS, LONG_TEXT_POLICIES, capped_items, prepare_items
+from workbench.core.tokens import count_tokens
 
 log = logging.getLogger("workbench.cli.embed")
 OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy", ".tsv")
@@ -86,8 +92,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--max-text-chars",
         type=int,
         metavar="N",
-        help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
-        "1000000; the models read far less); the output keeps every text whole",
+        help="cut longer texts to N characters before they are counted, split or read by the model (default: "
+        "WORKBENCH_MAX_TEXT_CHARS or 1000000; the models read far less)",
+    )
+    parser.add_argument(
+        "--long-texts",
+        choices=LONG_TEXT_POLICIES,
+        default="chunk",
+        help="texts longer than the model's window: split documents into chunks that fit (default; queries are "
+        "truncated), truncate them, or refuse the run before anything is embedded",
+    )
+    parser.add_argument(
+        "--chunk-overlap",
+        type=int,
+        metavar="TOKENS",
+        default=DEFAULT_OVERLAP_TOKENS,
+        help=f"tokens neighbouring chunks share (default {DEFAULT_OVERLAP_TOKENS})",
     )
     parser.add_argument(
         "--batch",
@@ -151,8 +171,16 @@ def run(args: argparse.Namespace) -> int:
     embedder = make_embedder(
         spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
     )
+    if args.chunk_overlap < 0:
+        raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")
+    read = capped_items(items, args.max_text_chars)  # what the model may read of each text
     cache = EmbeddingCache()
     try:
+        counts = count_tokens(read, embedder, progress=ProgressBar("counting tokens"), cache=cache)
+        log.info("%s", counts.summary())
+        prepared = prepare_items(read, embedder, args.long_texts, counts, overlap_tokens=args.chunk_overlap)
+        # a split or cut text is said even without -v: the output then has other rows or shorter texts than the input
+        log.log(logging.WARNING if prepared.chunked or prepared.truncated else logging.INFO, "%s", prepared.summary())
         if args.batch:
             shown: list[str] = []
 
@@ -162,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
                     log.info("%s", status.summary())
 
             outcome = embed_items_in_batches(
-                items, embedder, cache, wait=not args.no_wait, progress=ProgressBar("batch"), on_status=say,
+                prepared.items, embedder, cache, wait=not args.no_wait, progress=ProgressBar("batch"), on_status=say,
                 max_text_chars=args.max_text_chars,
             )  # fmt: skip
             if outcome.result is None:
@@ -174,13 +202,15 @@ def run(args: argparse.Namespace) -> int:
             result = outcome.result
         else:
             result = embed_items(
-                items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
+                prepared.items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
             )
     finally:
         cache.close()
     log.info("%s", result.summary())
     try:
-        written = export_vectors(args.out, result.items, result.vectors, spec, progress=ProgressBar("writing"))
+        written = export_vectors(
+            args.out, result.items, result.vectors, spec, progress=ProgressBar("writing"), long_texts=prepared.record()
+        )
     except OSError as error:  # the vectors are cached: a re-run with a writable --out costs nothing
         raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
     log.info("wrote %s", ", ".join(str(p) for p in written))

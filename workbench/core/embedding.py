@@ -53,6 +53,11 @@ class EmbeddingResult:
     dim: int
     encoded: int  # distinct texts sent to the model in this run
     from_cache: int  # distinct texts found in the cache
+    # After a long-text policy (core.long_texts): what it did (PreparedItems.record()), and the items as given
+    # before chunking (None: `items` are those); for one point per parent (core.parents), each row's chunk rows.
+    long_texts: dict | None = None
+    sources: list[Item] | None = None
+    chunk_rows: list[np.ndarray] | None = None
 
     # Columns the views read over and over, computed once per result (for 100 000 items each is tens of ms:
     # `warm` computes them where the result is made, off the GUI thread).

@@ -5,10 +5,15 @@ Columns: `id` (string), `text`, `kind`, `vector` (list<float32>, L2-normalised),
 `--levels 2` `cluster_parent`, `cluster_parent_name`, with `--assign-noise` `cluster_assigned`, from
 `cluster`), and every metadata column of the input unchanged. Reading a file gives back the items, vectors,
 provenance and derived columns, so `project` and `cluster` can add columns and keep everything else.
+
+A run under a long-text policy (`core.long_texts`) adds the chunk columns `parent_id`, `chunk_index`,
+`char_start`, `char_end` (metadata columns to every reader) and records the policy and what it did as JSON in the
+file's schema metadata under `workbench.long_texts` (`ExchangeTable.long_texts`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +31,7 @@ from workbench.core.items import ITEM_KINDS, Item, metadata_keys
 CORE_COLUMNS = ("id", "text", "kind", "vector", "provider", "model", "dim", "task")
 DERIVED_COLUMNS = ("x", "y", "cluster", "cluster_name", "cluster_parent", "cluster_parent_name", "cluster_assigned")
 RESERVED_COLUMNS = frozenset(CORE_COLUMNS + DERIVED_COLUMNS)
+LONG_TEXTS_KEY = b"workbench.long_texts"  # schema metadata: the long-text policy of the run, as JSON
 
 
 @dataclass
@@ -36,6 +42,7 @@ class ExchangeTable:
     vectors: np.ndarray  # (n, dim) float32
     spec: EmbeddingSpec
     derived: dict[str, np.ndarray] = field(default_factory=dict)  # x, y, cluster, cluster_name when present
+    long_texts: dict[str, Any] | None = None  # the long-text policy record, when the run had one
 
     @property
     def dim(self) -> int:
@@ -47,8 +54,9 @@ def to_arrow(
     vectors: np.ndarray,
     spec: EmbeddingSpec,
     derived: Mapping[str, Any] | None = None,
+    long_texts: Mapping[str, Any] | None = None,
 ) -> pa.Table:
-    """The exchange table for items and their vectors (rows aligned)."""
+    """The exchange table for items and their vectors (rows aligned), with the long-text record if any."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(items) != len(vectors):
         raise ValueError(f"{len(items)} items but {len(vectors)} vectors")
@@ -75,7 +83,10 @@ def to_arrow(
         columns[name] = pa.array(np.asarray(values).tolist())
     for key in meta_keys:
         columns[key] = pa.array([i.metadata.get(key) for i in items])
-    return pa.table(columns)
+    table = pa.table(columns)
+    if long_texts:
+        table = table.replace_schema_metadata({LONG_TEXTS_KEY: json.dumps(dict(long_texts)).encode("utf-8")})
+    return table
 
 
 def write_parquet(
@@ -84,9 +95,10 @@ def write_parquet(
     vectors: np.ndarray,
     spec: EmbeddingSpec,
     derived: Mapping[str, Any] | None = None,
+    long_texts: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the exchange file atomically (temp file + rename), so a crash never leaves half a file."""
-    table = to_arrow(items, vectors, spec, derived)
+    table = to_arrow(items, vectors, spec, derived, long_texts)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 
@@ -187,4 +199,16 @@ def from_arrow(table: pa.Table, source: str = "table") -> ExchangeTable:
         for r in range(rows)
     ]
     derived = {c: np.asarray(table.column(c).to_pylist()) for c in DERIVED_COLUMNS if c in table.column_names}
-    return ExchangeTable(items=items, vectors=vectors, spec=spec, derived=derived)
+    return ExchangeTable(items=items, vectors=vectors, spec=spec, derived=derived, long_texts=long_texts_of(table))
+
+
+def long_texts_of(table: pa.Table) -> dict[str, Any] | None:
+    """The long-text record of an exchange table, or None (none written, or not JSON: ignored, not fatal)."""
+    raw = (table.schema.metadata or {}).get(LONG_TEXTS_KEY)
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

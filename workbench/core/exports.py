@@ -132,9 +132,10 @@ def write_parquet_export(
     derived: Mapping[str, Any] | None = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
+    long_texts: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """The exchange format, row groups written one chunk at a time so progress and cancel work on big sets."""
-    table = to_arrow(items, _check_aligned(items, vectors), spec, derived)
+    table = to_arrow(items, _check_aligned(items, vectors), spec, derived, long_texts)
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema) as writer:
         for start in range(0, max(table.num_rows, 1), _CHUNK * 10):
             raise_if_cancelled(cancelled)
@@ -258,12 +259,18 @@ def export_vectors(
     derived: Mapping[str, Any] | None = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
+    long_texts: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Write items and their vectors in the format the suffix names; return every file written."""
+    """Write items and their vectors in the format the suffix names; return every file written.
+
+    `long_texts` (the run's long-text record) goes into a Parquet file's schema metadata; the other formats keep
+    the chunk columns only."""
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
         raise InputError(f"{path}: unsupported export type '{path.suffix}'; use one of {', '.join(WRITERS)}.")
+    if writer is write_parquet_export:
+        return write_parquet_export(path, items, vectors, spec, derived, progress, cancelled, long_texts)
     return writer(path, items, vectors, spec, derived, progress, cancelled)
 
 

@@ -145,6 +145,8 @@ def save_workspace(
             "encoded": int(result.encoded),
             "from_cache": int(result.from_cache),
         }
+        if result.long_texts:  # the long-text policy that made these rows (core.long_texts), as plain JSON
+            embedding_info["long_texts"] = result.long_texts
     if workspace.projection is not None:
         members["projection.npy"] = npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
     if workspace.clusters is not None:
@@ -243,6 +245,7 @@ def load_workspace(
             dim=int(info["dim"]),
             encoded=int(info.get("encoded", 0)),
             from_cache=int(info.get("from_cache", 0)),
+            long_texts=info["long_texts"] if isinstance(info.get("long_texts"), dict) else None,
         )
     rows = len(embedding.items) if embedding else 0
     if projection is not None and (embedding is None or projection.shape != (rows, 2)):

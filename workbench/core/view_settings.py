@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from workbench.core.long_texts import LONG_TEXT_POLICIES
+
 LAYOUT_METHODS = ("umap", "pca")
 HEATMAP_MODES = ("docs", "queries", "selection")
 CLUSTER_METHODS = ("hdbscan", "kmeans")
 CLUSTER_NAME_SOURCES = ("words", "gemini")
+POINT_CHOICES = ("chunks", "parents")  # the map shows each chunk, or one point per parent document (core.parents)
 HEATMAP_FIELDS = frozenset({"heatmap_mode", "heatmap_order"})
 
 
@@ -60,6 +63,8 @@ class ViewSettings:
     result_columns: tuple[str, ...] | None = None  # metadata columns of the result tables; None: the first there is
     gemini_batch: bool = False  # Gemini runs go through Batch mode (half price, within a day): core/gemini_batch.py
     batch_offer_above: int = 2000  # the Model panel offers Batch mode for Gemini runs of more texts than this
+    long_texts: str = "chunk"  # what the next Embed does with texts over the model's window (core.long_texts)
+    points: str = "chunks"  # after a chunked Embed: every chunk, or one point per parent document
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (a tuple becomes a list), so a workspace can write them as they are."""
@@ -100,6 +105,8 @@ _CHOICES = {
     "cluster_method": CLUSTER_METHODS,
     "cluster_names_source": CLUSTER_NAME_SOURCES,
     "compare_provider": ("local", "gemini"),
+    "long_texts": LONG_TEXT_POLICIES,
+    "points": POINT_CHOICES,
 }
 _OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str}
 _STRING_TUPLES = frozenset({"result_columns"})  # None, or a list of names (a tuple in memory)

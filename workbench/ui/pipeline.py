@@ -24,7 +24,10 @@ from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
 from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
+from workbench.core.long_texts import capped_items, prepare_items
+from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.batch_runs import BatchRuns
 from workbench.ui.state import AppState
@@ -32,6 +35,7 @@ from workbench.ui.tasks import TaskRunner
 
 EMBED_TASK, LAYOUT_TASK, UMAP_TASK, NEIGHBOURS_TASK = "embed", "projection-first", "projection-umap", "query-neighbours"
 HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK = "similarity", "cluster", "compare-b"
+TOKENS_TASK, PARENTS_TASK = "count-tokens", "points-per-parent"
 TOPICS = ("embed", "layout", "heatmap", "clusters", "compare")
 
 
@@ -81,9 +85,11 @@ class Pipeline(QObject):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
+        self._parents_of: tuple[EmbeddingResult, EmbeddingResult] | None = None  # (chunks, one point per parent)
         # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
         self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
+        state.view_changed.connect(self._points_chosen)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
         self.notice.emit(topic, level, text)
@@ -100,27 +106,90 @@ class Pipeline(QObject):
             self._say("embed", "error", str(error))
             return
         self._say("embed", "")
-        if self.batch.wanted:
-            self.batch.start(items, embedder)
+        cache, policy, spec = self.cache, self.state.view.long_texts, self.state.spec
+        known = self.state.token_counts  # counted for this corpus and spec (AppState drops them on a change)
+
+        def prepare(progress, cancelled):
+            read = capped_items(items)  # what the model may read of each text (WORKBENCH_MAX_TEXT_CHARS)
+            if known is not None and read != items:  # the counts were of whole texts: count what is read
+                counts = count_tokens(read, embedder, progress, cancelled, cache)
+            else:
+                counts = known if known is not None else count_tokens(read, embedder, progress, cancelled, cache)
+            return prepare_items(read, embedder, policy, counts, progress=progress, cancelled=cancelled), counts
+
+        def show_counts(counts) -> None:
+            if self.state.spec == spec and list(self.state.corpus.items) == items:
+                self.state.set_token_counts(counts)  # the panel shows what this Embed counted
+
+        if self.batch.wanted:  # the long-text policy first (a task: it counts), then the Batch-mode run
+
+            def submit(outcome) -> None:
+                prepared, counts = outcome
+                show_counts(counts)
+                self.batch.start(prepared.items, embedder)
+
+            self.runner.start(EMBED_TASK, f"Counting the tokens of {len(items)} items", prepare, on_done=submit,
+                              on_error=self._embed_failed)  # fmt: skip
             return
         self.batch.stop()
-        cache = self.cache
 
-        def embed(progress, cancelled) -> EmbeddingResult:
-            return embed_items(items, embedder, cache, progress, cancelled).warm()  # the views' columns, here
+        def embed(progress, cancelled):
+            prepared, counts = prepare(progress, cancelled)
+            result = embed_items(prepared.items, embedder, cache, progress, cancelled)
+            result.long_texts = prepared.record() | {"summary": prepared.summary()}
+            result.sources = items  # the corpus as given: what the chunks and cut texts come from
+            parents = points_per_parent(result).warm() if has_chunks(result.items) else None  # here, not on the GUI
+            return result.warm(), counts, parents  # the views' columns, here
+
+        def counted_then_embedded(outcome) -> None:
+            result, counts, parents = outcome
+            show_counts(counts)
+            self._parents_of = (result, parents) if parents is not None else None
+            self._embedded(result)
 
         self.runner.start(
             EMBED_TASK,
             f"Embedding {len(items)} items",
             embed,
-            on_done=self._embedded,
+            on_done=counted_then_embedded,
             on_error=self._embed_failed,
             on_cancelled=lambda message: self.state.status_message.emit(message),
         )
 
+    def count_tokens(self) -> None:
+        """Count the corpus' tokens for the chosen model (free; Gemini asks countTokens) into AppState."""
+        items = list(self.state.corpus.items)
+        if not items:
+            self.state.set_token_counts(None)
+            return
+        try:
+            embedder = self.state.embedder()
+        except Exception as error:  # noqa: BLE001 - the sentence is for the user
+            self._say("embed", "error", str(error))
+            return
+        spec, cache = self.state.spec, self.cache
+
+        def done(counts) -> None:
+            if self.state.spec == spec and list(self.state.corpus.items) == items:  # else they count an old corpus
+                self.state.set_token_counts(counts)
+
+        self.runner.start(
+            TOKENS_TASK,
+            f"Counting the tokens of {len(items)} items",
+            lambda progress, cancelled: count_tokens(capped_items(items), embedder, progress, cancelled, cache),
+            on_done=done,
+            on_error=lambda message: self._say("embed", "error", message),
+        )
+
     def _embedded(self, result: EmbeddingResult) -> None:
         first = self.state.embedding is None
-        self.state.set_embedding(result)
+        parents = self._parents_of[1] if self._parents_of and self._parents_of[0] is result else None
+        if self.state.view.points == "parents" and parents is not None:
+            self.state.set_embedding(parents, chunks=result)
+        else:
+            self.state.set_embedding(result)
+            if self.state.view.points == "parents" and self.state.chunk_embedding is result:
+                self._points_chosen(frozenset({"points"}))  # (a Batch-mode result) its parents, made in a task
         self.state.drop_choices_without_data()
         if first and self.state.view.colour_by == "kind" and result.metadata_keys:
             # a first embedding of labelled texts: the map shows their first metadata column (e.g. topic), which
@@ -132,7 +201,38 @@ class Pipeline(QObject):
             # input order looks like noise; the column the map is coloured by makes blocks that read (a workspace
             # brings its own order and never comes through here)
             self.state.set_view(heatmap_order=view.colour_by)
-        self.state.status_message.emit(result.summary())
+        summary = (result.long_texts or {}).get("summary", "")
+        self.state.status_message.emit(f"{result.summary()} {summary}".strip())
+        if summary and (result.long_texts or {}).get("truncated"):
+            self._say("embed", "info", summary)  # a cut text is said where the model is chosen
+
+    def _points_chosen(self, changed: frozenset[str]) -> None:
+        """Chunks or one point per parent: the same vectors shown the other way (the layout follows)."""
+        chunks = self.state.chunk_embedding
+        if "points" not in changed or chunks is None:
+            return
+        if self.state.view.points == "chunks":
+            if self.state.embedding is not chunks:
+                self.state.set_embedding(chunks)
+                self.state.drop_choices_without_data()
+            return
+        if self._parents_of is not None and self._parents_of[0] is chunks:
+            self._show_parents(chunks, self._parents_of[1])
+            return
+
+        def made(parents: EmbeddingResult) -> None:
+            self._parents_of = (chunks, parents)
+            self._show_parents(chunks, parents)
+
+        self.runner.start(PARENTS_TASK, "One point per document",
+                          lambda progress, cancelled: points_per_parent(chunks).warm(), made,
+                          lambda message: self._say("layout", "error", message))  # fmt: skip
+
+    def _show_parents(self, chunks: EmbeddingResult, parents: EmbeddingResult) -> None:
+        """Show one point per parent, if the chunks and the choice are still those it was made for."""
+        if self.state.chunk_embedding is chunks and self.state.view.points == "parents":
+            self.state.set_embedding(parents, chunks=chunks)
+            self.state.drop_choices_without_data()
 
     def _embed_failed(self, message: str) -> None:
         self.state.embedders.forget(self.state.spec)  # a failed load must not be reused
@@ -322,8 +422,22 @@ class Pipeline(QObject):
         if label == "":  # not chosen yet: the first metadata column, which is often the labels
             label = embedding.metadata_keys[0] if embedding.metadata_keys else None
 
+        # A shows one point per parent: B reads the same documents through its own window (its own chunks, under
+        # the same long-text policy) and is shown the same way, so row i is the same document in both
+        chunks_a = self.state.chunk_embedding
+        sources = chunks_a.sources if chunks_a is not None and chunks_a is not embedding else None
+        policy = view.long_texts
+
+        def embed_b(progress, cancelled) -> EmbeddingResult:
+            if sources is None:
+                return embed_items(embedding.items, embedder, cache, progress, cancelled)
+            prepared = prepare_items(capped_items(sources), embedder, policy, progress=progress, cancelled=cancelled)
+            chunks_b = embed_items(prepared.items, embedder, cache, progress, cancelled)
+            chunks_b.sources = sources
+            return points_per_parent(chunks_b)
+
         def embed_project_compare(progress, cancelled) -> ComparisonOutcome:
-            result_b = embed_items(embedding.items, embedder, cache, progress, cancelled).warm()
+            result_b = embed_b(progress, cancelled).warm()
             xy_b = project_2d_in_subprocess(result_b.vectors, method, cancelled=cancelled).xy
             table_a = ExchangeTable(embedding.items, embedding.vectors, embedding.spec)
             table_b = ExchangeTable(result_b.items, result_b.vectors, result_b.spec)

@@ -26,6 +26,7 @@ from workbench.core.encoding import CategoryColours, Encoding, encode
 from workbench.core.heatmap import HeatmapData
 from workbench.core.items import Item, ItemKind
 from workbench.core.milvus.target import MilvusTarget
+from workbench.core.parents import parent_id_of
 from workbench.core.projection import QueryNeighbours
 from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
@@ -75,6 +76,7 @@ class AppState(QObject):
     milvus_changed = Signal()  # the Milvus database or collection chosen in the Milvus panel
     lab_changed = Signal(object)  # frozenset of the LabState fields that changed (labels, search, evaluation, ...)
     status_message = Signal(str)
+    token_counts_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +105,11 @@ class AppState(QObject):
         self._encodings: dict[str, Encoding] = {}  # colour_by -> encoding of the current vectors and clusters
         self.corpus_stale = False  # the corpus no longer holds exactly the embedded items
         self.embedders = EmbedderPool()
+        # Token counts of the corpus for the chosen model (core.tokens), made by the pipeline before embedding;
+        # None once the corpus or the model changes. `chunk_embedding`: after a chunked Embed, the chunk-level
+        # result, while `embedding` shows one point per parent (ViewSettings.points).
+        self.token_counts: Any = None
+        self.chunk_embedding: EmbeddingResult | None = None
         self.milvus_target = MilvusTarget.default()  # its token lives in memory only, like the API key
         self.milvus_collection = "workbench"
         self.lab = LabState()  # the search lab: relevance labels, modes, last search and evaluation (ui/lab_state.py)
@@ -113,6 +120,7 @@ class AppState(QObject):
         report = self.corpus.replace_kind(kind, items)
         self.corpus_changed.emit()
         self._update_stale()
+        self.set_token_counts(None)  # they counted the corpus before
         return report
 
     def set_spec(self, spec: EmbeddingSpec) -> None:
@@ -120,6 +128,7 @@ class AppState(QObject):
             self.spec = spec
             self.spec_changed.emit()
             self.stale_changed.emit()  # the vectors on screen may now be from another model
+            self.set_token_counts(None)  # another model counts otherwise
 
     def set_credentials(self, api_key: str | None, base_url: str | None) -> None:
         """The provider key and endpoint for this session (memory only; every view that needs them asks here)."""
@@ -202,7 +211,11 @@ class AppState(QObject):
 
     # -- derived data: written by the pipeline ------------------------------------------------------------------
     def set_embedding(
-        self, result: EmbeddingResult | None, projection: np.ndarray | None = None, projection_note: str = ""
+        self,
+        result: EmbeddingResult | None,
+        projection: np.ndarray | None = None,
+        projection_note: str = "",
+        chunks: EmbeddingResult | None = None,
     ) -> None:
         """New vectors: the old layout, neighbours, heatmap, clusters and comparison belonged to the old rows.
 
@@ -212,6 +225,10 @@ class AppState(QObject):
         if projection is not None and (result is None or len(projection) != len(result.items)):
             raise ValueError("a projection must have one row per embedded item")
         self.embedding = result
+        # `chunks`: the chunk-level result when `result` shows one point per parent; else `result` itself when it
+        # has chunk columns (a chunked Embed, a reopened workspace of chunks), so the map can switch either way
+        has_columns = result is not None and bool(result.items) and "parent_id" in result.items[0].metadata
+        self.chunk_embedding = chunks if chunks is not None else (result if has_columns else None)
         self._encodings.clear()
         self.projection = None if projection is None else np.asarray(projection, dtype=np.float32)
         self.projection_note = projection_note if projection is not None else ""
@@ -276,6 +293,12 @@ class AppState(QObject):
             self.set_clusters(self.clusters, names, self.subclusters, self.subcluster_names, self.subcluster_parent,
                               self.cluster_assigned, self.cluster_prompts)  # fmt: skip
 
+    def set_token_counts(self, counts: Any) -> None:
+        """Token counts (core.tokens.TokenCounts) of the current corpus for the current spec, or None."""
+        if counts is not None or self.token_counts is not None:
+            self.token_counts = counts
+            self.token_counts_changed.emit()
+
     def set_heatmap(self, data: HeatmapData | None) -> None:
         self.heatmap = data
         self.heatmap_changed.emit()
@@ -287,11 +310,20 @@ class AppState(QObject):
     def _update_stale(self) -> None:
         """Corpus-stale: there are vectors, and the corpus no longer holds exactly the embedded items."""
         embedding, items = self.embedding, self.corpus.items
-        stale = embedding is not None and (
-            len(items) != len(embedding.items)
-            or [i.id for i in items] != embedding.ids
-            or [i.text for i in items] != embedding.texts
-        )
+        # after a long-text policy the embedded rows are chunks or cut texts of the corpus as it was (`sources`; a
+        # reopened workspace has only the chunks: their parents' ids, in order, are the corpus' ids)
+        if embedding is None:
+            stale = False
+        elif embedding.sources is not None:
+            stale = [(i.id, i.text) for i in items] != [(i.id, i.text) for i in embedding.sources]
+        elif any("parent_id" in i.metadata for i in embedding.items[:1]):
+            stale = [i.id for i in items] != list(dict.fromkeys(parent_id_of(i) for i in embedding.items))
+        else:
+            stale = (
+                len(items) != len(embedding.items)
+                or [i.id for i in items] != embedding.ids
+                or [i.text for i in items] != embedding.texts
+            )
         if stale != self.corpus_stale:
             self.corpus_stale = stale
             self.stale_changed.emit()

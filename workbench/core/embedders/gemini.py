@@ -326,6 +326,41 @@ class GeminiEmbedder:
             )
         return ServiceError(f"Gemini refused the request ({error.code} {error.status}): {error.message}")
 
+    def count_tokens(self, contents: list[str], cancelled: CancelledFn = never_cancelled) -> int:
+        """Tokens in `contents` together, as Gemini's countTokens counts them (free of charge; no embedding).
+
+        The texts are counted as they are sent (`prefixed_text` for gemini-embedding-2 is the caller's to apply).
+        Retries like an embedding request: 408/429/5xx and dropped connections, with the same backoff.
+        """
+        from google.genai import errors
+
+        sdk, model = self._sdk(), self.spec.model
+        last: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            retry_after = None
+            try:
+                response = self._waited(
+                    lambda: sdk.models.count_tokens(model=model, contents=contents), self.timeout_s, cancelled
+                )
+                if response.total_tokens is None:
+                    raise ServiceError(self._not_the_api("no totalTokens in the answer"))
+                return int(response.total_tokens)
+            except errors.APIError as error:
+                if error.code not in RETRY_STATUSES:
+                    raise self._explain(error, contents, 0) from None
+                retry_after, last = _retry_after(error), error
+            except (ServiceError, InputError, Cancelled):
+                raise
+            except Exception as error:
+                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
+                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
+                if not _is_transport_error(error):
+                    raise
+                last = error
+            if attempt + 1 < self.retry.attempts:
+                self._pause(self.retry.delay(attempt, retry_after), cancelled)
+        raise ServiceError(f"Gemini could not count tokens ({_short(last)}) after {self.retry.attempts} attempts.")
+
     def list_embedding_models(self) -> list[str]:
         """Model names (without 'models/') that support embedContent, from the API's model list."""
         from google.genai import errors

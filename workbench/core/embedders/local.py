@@ -104,6 +104,21 @@ class LocalEmbedder:
         size = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(size())
 
+    def tokenizer_and_window(self) -> tuple[Any, int]:
+        """The model's own tokenizer (a `tokenizers.Tokenizer`, truncation and padding off, so it counts every
+        token) and its window (`max_seq_length`, special tokens included: 256 for all-MiniLM-L6-v2).
+
+        Loads the model (no forward pass); the embedding that follows reuses it. sentence-transformers cuts longer
+        inputs at the window without a word, which is why `core.tokens` counts with this before embedding.
+        """
+        from tokenizers import Tokenizer
+
+        model = self._loaded()
+        counter = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())  # a copy: the model's stays as is
+        counter.no_truncation()
+        counter.no_padding()
+        return counter, int(model.max_seq_length)
+
     def _encode(self, texts: list[str], kind: str) -> list[np.ndarray]:
         if not texts:
             return []

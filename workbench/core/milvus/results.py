@@ -51,6 +51,13 @@ class Hit:
     kind: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def parent_id(self) -> str:
+        """The document this hit is a chunk of (core.long_texts writes `parent_id` into the row's metadata); its
+        own id when it is not a chunk."""
+        parent = self.metadata.get("parent_id")
+        return str(parent) if parent not in (None, "") else self.id
+
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "score": self.score, "text": self.text, "metadata": dict(self.metadata)}
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QT
 
 from workbench.core.secrets import forget_key, recalled_key, remember_key
 from workbench.ui.panels.batch_controls import BatchControls
+from workbench.ui.panels.token_summary import TokenSummary
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
@@ -58,9 +59,11 @@ class ModelPanel(QWidget):
         # The key and endpoint stay editable with the local model too: Compare's B may be Gemini while A is local.
         self.gemini_only = [self.refresh]
         self.key.setToolTip("Google Gemini API key: for A when A is Gemini, and for Compare's B")
+        self.tokens = TokenSummary(state, pipeline, self)  # counts, price and the long-text choice, before Embed
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.batch.status)
+        layout.addWidget(self.tokens)
         layout.addWidget(self.messages)
         layout.addStretch(1)
 

@@ -48,6 +48,7 @@ from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, flow_row, placeholder_label, synced
 
 LAYOUT_CONTROLS = ("layout_method", "umap_neighbours", "umap_min_dist", "layout_seed", "query_k")
+CHUNK_POSITION_COLUMNS = ("chunk_index", "char_start", "char_end")
 
 
 def colour_choices(state: AppState) -> list[tuple[str, str]]:
@@ -56,7 +57,9 @@ def colour_choices(state: AppState) -> list[tuple[str, str]]:
     if state.clusters is not None:
         choices.append(("cluster", "cluster"))
     for key in state.embedding.metadata_keys if state.embedding else []:
-        choices.append((f"metadata: {key}", f"meta:{key}"))
+        if key in CHUNK_POSITION_COLUMNS:  # a colour per offset says nothing
+            continue
+        choices.append(("parent document" if key == "parent_id" else f"metadata: {key}", f"meta:{key}"))
     return choices
 
 
@@ -78,6 +81,10 @@ class ProjectionView(QWidget):
         self.colour_by = QComboBox()
         self.colour_by.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.colour_by.setMinimumContentsLength(18)  # "metadata: topic" without an ellipsis
+        self.points = QComboBox()  # after a chunked Embed: each chunk, or one point per parent document
+        self.points.addItem("each chunk", "chunks")
+        self.points.addItem("one per document", "parents")
+        self.points.setToolTip("Show every chunk, or one point per document: the mean of its chunks' vectors")
         self.query_k = _spin(0, MAX_QUERY_NEIGHBOURS, "lines from each query to its k nearest documents (cosine)")
         self.search = QLineEdit(placeholderText="Search texts…", clearButtonEnabled=True)
         self.search.setMinimumWidth(150)
@@ -111,8 +118,8 @@ class ProjectionView(QWidget):
             modes_layout.addWidget(button)
         controls = flow_row(("Layout", self.method), ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
                             ("seed", self.seed), self.reproject, ("Colour", self.colour_by),
-                            ("query lines k", self.query_k), self.search, self.regex, self.match_count, modes,
-                            self.fit, self.export)  # fmt: skip
+                            ("Points", self.points), ("query lines k", self.query_k), self.search, self.regex,
+                            self.match_count, modes, self.fit, self.export)  # fmt: skip
 
         self.scatter = ScatterView()
         self.cluster_names = ClusterNamesLayer(state, self.scatter)  # names at cluster centres, by zoom level
@@ -157,6 +164,7 @@ class ProjectionView(QWidget):
         self.seed.valueChanged.connect(lambda value: state.set_view(layout_seed=value))
         self.query_k.valueChanged.connect(lambda value: state.set_view(query_k=value))
         self.colour_by.currentIndexChanged.connect(self._colour_chosen)
+        self.points.currentIndexChanged.connect(lambda: state.set_view(points=self.points.currentData()))
         self.reproject.clicked.connect(lambda: pipeline.relayout())
         state.view_changed.connect(self._show_view_settings)
         state.vectors_changed.connect(self._show_vectors)
@@ -177,8 +185,9 @@ class ProjectionView(QWidget):
     def _show_view_settings(self, changed: frozenset[str]) -> None:
         """Show AppState's settings in the controls without sending them back; redraw what they change."""
         view = self.state.view
-        with synced(self.method, self.neighbours_knob, self.min_dist, self.seed, self.query_k):
+        with synced(self.method, self.neighbours_knob, self.min_dist, self.seed, self.query_k, self.points):
             self.method.setCurrentIndex(max(0, self.method.findData(view.layout_method)))
+            self.points.setCurrentIndex(max(0, self.points.findData(view.points)))
             self.neighbours_knob.setValue(view.umap_neighbours)
             self.min_dist.setValue(view.umap_min_dist)
             self.seed.setValue(view.layout_seed)
@@ -202,6 +211,7 @@ class ProjectionView(QWidget):
     # -- drawing -----------------------------------------------------------------------------------------------
     def _show_vectors(self) -> None:
         self._fill_colour_choices()
+        self.points.setEnabled(self.state.chunk_embedding is not None)  # only a chunked Embed has parents to show
         if self.state.embedding is None or len(self.state.embedding.items) == 0:
             self.stack.setCurrentWidget(self.placeholder)
             self.scatter.set_points(np.zeros((0, 2)), [], [], None)
