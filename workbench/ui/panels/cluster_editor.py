@@ -105,7 +105,6 @@ class ClusterEditor(QWidget):
             layout.addLayout(line)
         layout.addWidget(StaleNote(state, self))
         layout.addWidget(self.messages)
-        self.table.setMinimumHeight(5 * self.table.verticalHeader().defaultSectionSize())
         layout.addWidget(self.table, 1)
         layout.addWidget(self.prompt)
 
