@@ -90,15 +90,28 @@ class ClusterNamesLayer(QObject):
             self.make_room()
 
     def make_room(self) -> None:
-        """Show names biggest cluster first; hide one whose box on screen overlaps a name already shown."""
+        """Show names biggest cluster first; hide one whose box on screen overlaps a name already shown.
+
+        A name whose point lies near the left or right edge of the view is written beside the point, inward,
+        rather than centred on it, so it is not cut off by the edge; one whose point is out of view is hidden.
+        """
         taken: list = []
         viewbox = self.scatter.viewbox
+        view = viewbox.mapRectToScene(viewbox.boundingRect())
         for item in self.items:  # in order of size, largest first
             size = item.boundingRect().size()  # TextItem ignores zoom: its box is in screen pixels
-            corner = viewbox.mapViewToScene(item.pos())
-            box = pg.QtCore.QRectF(corner.x() - size.width() / 2, corner.y() - size.height() / 2, size.width(),
-                                   size.height())  # fmt: skip
-            free = not any(box.intersects(other) for other in taken)
+            at = viewbox.mapViewToScene(item.pos())
+            width, height = size.width(), size.height()
+            left = at.x() - width / 2
+            if left < view.left():
+                anchor, left = (0.0, 0.5), at.x()
+            elif left + width > view.right():
+                anchor, left = (1.0, 0.5), at.x() - width
+            else:
+                anchor = (0.5, 0.5)
+            item.setAnchor(anchor)
+            box = pg.QtCore.QRectF(left, at.y() - height / 2, width, height)
+            free = view.contains(at) and not any(box.intersects(other) for other in taken)
             item.setVisible(free)
             if free:
                 taken.append(box)
