@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from workbench.core.devices import DEVICE_CHOICES
+
 LAYOUT_METHODS = ("umap", "pca")
 HEATMAP_MODES = ("docs", "queries", "selection")
 CLUSTER_METHODS = ("hdbscan", "kmeans")
@@ -35,6 +37,7 @@ class ViewSettings:
     umap_neighbours: int = 15
     umap_min_dist: float = 0.1
     layout_seed: int = 0
+    layout_reproducible: bool = False  # False: UMAP on every core, no seed; True: layout_seed, one core, same map
     colour_by: str = "kind"
     query_k: int = 3
     heatmap_mode: str = "docs"
@@ -54,6 +57,7 @@ class ViewSettings:
     compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
     compare_layout_method: str = "umap"
     result_columns: tuple[str, ...] | None = None  # metadata columns of the result tables; None: the first there is
+    embed_device: str = "auto"  # the local model's device (core.devices.DEVICE_CHOICES)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (a tuple becomes a list), so a workspace can write them as they are."""
@@ -93,6 +97,7 @@ _CHOICES = {
     "heatmap_mode": HEATMAP_MODES,
     "cluster_method": CLUSTER_METHODS,
     "compare_provider": ("local", "gemini"),
+    "embed_device": DEVICE_CHOICES,
 }
 _OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str}
 _STRING_TUPLES = frozenset({"result_columns"})  # None, or a list of names (a tuple in memory)
