@@ -1,4 +1,5 @@
-"""`--device` in the CLI: `cpu` and `auto` give the same vectors on this machine; -v says which device ran."""
+"""`--device` in the CLI: `cpu` and `auto` give the same vectors on this machine; -v says which device ran. And
+`project` without --seed lays out on every core, as its --help says."""
 
 from __future__ import annotations
 
@@ -42,3 +43,19 @@ def test_an_unknown_device_is_bad_usage(tmp_path: Path) -> None:
          "--device", "tpu"], cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 2 and "--device" in done.stderr and not (tmp_path / "a.parquet").exists()
+
+
+def test_project_without_a_seed_uses_every_core_and_says_so(tmp_path: Path) -> None:
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.exports import export_vectors
+    from workbench.core.items import Item
+
+    items = [Item.create(f"text {n}", "document") for n in range(30)]
+    source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    export_vectors(source, items, l2_normalise(np.random.default_rng(3).normal(size=(30, 16))), EmbeddingSpec())
+    run = [sys.executable, "-m", "workbench", "project", str(source), "--out", str(out), "-v"]
+    done = subprocess.run(run, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "every core (no seed)" in done.stderr and pq.read_table(out).num_rows == 30
+    usage = subprocess.run([*run[:4], "--help"], cwd=REPO, capture_output=True, text=True).stdout
+    assert "default: no seed, every core" in " ".join(usage.split())

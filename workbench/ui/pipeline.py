@@ -88,12 +88,15 @@ class Pipeline(QObject):
             EMBED_TASK,
             f"Embedding {len(items)} items",
             embed,
-            on_done=self._embedded,
+            on_done=lambda result: self._embedded(result, embedder),
             on_error=self._embed_failed,
             on_cancelled=lambda message: self.state.status_message.emit(message),
         )
 
-    def _embedded(self, result: EmbeddingResult) -> None:
+    def _embedded(self, result: EmbeddingResult, embedder: object = None) -> None:
+        plan = getattr(embedder, "plan", None)  # the local model: a device that failed or was missing, said here
+        if plan is not None and plan.note:
+            self._say("embed", "warning", plan.note)
         first = self.state.embedding is None
         self.state.set_embedding(result)
         self.state.drop_choices_without_data()
@@ -157,7 +160,8 @@ class Pipeline(QObject):
         if not umap:
             return
         vectors = embedding.vectors
-        options = {"method": "umap", "seed": view.layout_seed, "n_neighbors": view.umap_neighbours,
+        seed = view.layout_seed if view.layout_reproducible else None  # no seed: UMAP on every core
+        options = {"method": "umap", "seed": seed, "n_neighbors": view.umap_neighbours,
                    "min_dist": view.umap_min_dist}  # fmt: skip
         self.runner.start(
             UMAP_TASK,
