@@ -89,5 +89,5 @@ def test_large_inputs_start_from_pca_with_fewer_epochs(recorded: list[dict], mon
 
 def test_epochs_shrink_with_size_above_the_large_threshold() -> None:
     assert projection.epochs_for(49_999) is None  # umap-learn's own
-    assert projection.epochs_for(50_000) == 200 and projection.epochs_for(100_000) == 100
-    assert projection.epochs_for(1_000_000) == projection.MIN_EPOCHS
+    assert projection.epochs_for(50_000) == 200 and projection.epochs_for(80_000) == 125
+    assert projection.epochs_for(100_000) == projection.epochs_for(1_000_000) == projection.MIN_EPOCHS == 100
