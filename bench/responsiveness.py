@@ -5,7 +5,8 @@
 Each operation runs through the app's own panels and TaskRunner, offscreen, with a StallProbe ticking every
 10 ms, until no task runs and every map is drawn; the table gives the worst stall (a stall above 100 ms is a
 bug) and the wall time. The baseline column is the 100 ms budget itself, so the ratio reads "fraction of the
-budget used", except for the map of 100 000 points, whose baseline is the plain pyqtgraph call (one
+budget used", except for the maps of 100 000 and 1 000 000 points (8 groups in blobs, coloured by group, PCA
+layout, drawn as a density image: ui/density_map.py), whose baseline is the plain pyqtgraph call (one
 ScatterPlotItem.setData) on the same points. Start-up is measured in a fresh process up to the window being
 shown, with the heavy modules that must not be imported by then. --trace writes every thread's stack at each
 stall over 100 ms to a file: where the time went.
@@ -107,22 +108,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--trace", type=Path, help="write every thread's stack at each stall over 100 ms here")
+    parser.add_argument("--map-only", action="store_true", help="only the map rows (100 000 and 1 000 000 points)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="wb-bench-"))
     trace = args.trace.open("w", encoding="utf-8") if args.trace else None
 
-    done = subprocess.run([sys.executable, "-c", START_SCRIPT % (HEAVY,)], capture_output=True, text=True, cwd=REPO)
-    start_info = json.loads(done.stdout.strip().splitlines()[-1])
-    rows = [Row("start to a shown window", "-", start_info["shown"], "budget 2 s", 2.0)]
-    print(f"heavy modules imported at start: {start_info['heavy'] or 'none'}")
+    rows = [] if args.map_only else [start_row()]
 
     from PySide6.QtWidgets import QApplication
 
     from workbench.core.cache import EmbeddingCache
-    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
-    from workbench.core.embedding import EmbeddingResult
-    from workbench.core.items import Item
     from workbench.ui.main_window import MainWindow
     from workbench.ui.scatter import ScatterView
     from workbench.ui.state import AppState
@@ -142,6 +138,34 @@ def main() -> int:
     def row(label: str, size: int, start) -> Row:
         return measure(label, str(size), start, busy, app, trace)
 
+    if not args.map_only:
+        rows += window_rows(app, window, state, row, scale, settle_all=lambda: settle(busy, app))
+    window.similarity_view.mode.setCurrentIndex(2)  # selection mode: no matrix in the map rows
+    if not args.map_only:
+        window.docks["Milvus"].raise_()  # neither the matrix nor the compare maps: these rows are the projection map
+    window.projection_view.method.setCurrentIndex(1)  # PCA: UMAP has its own row
+    import numpy.ma  # noqa: F401 - np.unique imports it on first use (~100 ms); a full run's earlier rows paid it
+
+    for n_map in (100_000 // scale, 1_000_000 // scale):
+        rows += map_rows(app, window, state, row, n_map)
+
+    emit("GUI responsiveness (worst event-loop stall; budget 100 ms)", rows)
+    window.close()
+    from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
+
+    MILVUS_PROCESS.close()  # as the app does on exit
+    if trace is not None:
+        trace.close()
+    return 0
+
+
+def window_rows(app, window, state, row, scale: int, settle_all) -> list[Row]:
+    """Embed, UMAP, the similarity matrix and Milvus, each through the real window's panels."""
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.items import Item
+
+    rows: list[Row] = []
     n_embed = 5_000 // scale
     state.set_items("document", [Item.create(t) for t in texts(n_embed)])
     state.embedder()._loaded()  # model load is not what this row measures
@@ -167,32 +191,67 @@ def main() -> int:
     push_result = EmbeddingResult(items[:n_push], vectors[:n_push], result.spec, 384, 0, 0)
     window.similarity_view.mode.setCurrentIndex(2)
     state.set_embedding(push_result)
-    settle(busy, app)
+    settle_all()
     panel = window.milvus_panel
     panel.uri.setText(str(Path(os.environ["WORKBENCH_HOME"]) / "bench.db"))
     # The first look at the tab starts the Milvus process and lists the collections; then the person pushes.
     rows.append(row("open the Milvus tab (process start, listing)", 1, window.docks["Milvus"].raise_))
     rows.append(row("push to Milvus Lite", n_push, panel.push))
 
-    n_map = 100_000 // scale
+    return rows
+
+
+def map_rows(app, window, state, row, n_map: int) -> list[Row]:
+    """A map of n_map points in 8 blobs, coloured by blob, through the real window; then the map widget alone.
+
+    The first row is what a person meets: set_embedding with a layout (PCA, on a worker), the encoding, every
+    panel that follows the new vectors, and the map. The others time the map widget alone on the same points
+    (set_points with the encoding already made, then zooming in to points and back out to density), so the
+    table tells the map's own stall from the rest of the window's. The baseline of each is one plain pyqtgraph
+    ScatterPlotItem.setData of the same points (what the map did before it drew density).
+    """
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.items import Item
+
     rng = np.random.default_rng(2)
-    many = [Item.create(f"map point {i}", metadata={"group": f"g{i % 8}"}) for i in range(n_map)]
-    many_vectors = l2_normalise(rng.normal(size=(n_map, 32)))
-    big = EmbeddingResult(many, many_vectors, result.spec, 32, 0, 0)
-    window.docks["Milvus"].raise_()  # neither the matrix nor the compare maps: this row is the projection map
-    ours = row("map: PCA layout of many points", n_map, lambda: state.set_embedding(big))
-    ours.operation = ours.operation.replace("(worst stall", "(ours, worst stall")
-    plain = plain_scatter_stall(app, state.projection, n_map)
-    rows.append(Row(ours.operation, ours.size, ours.ours, "one pyqtgraph setData call", plain, unit="ms"))
+    groups = rng.integers(0, 8, size=n_map)
+    many = [Item(f"m{i}", f"map point {i}", "document", {"group": f"g{g}"}) for i, g in enumerate(groups.tolist())]
+    centres = rng.normal(scale=3.0, size=(8, 32))
+    many_vectors = l2_normalise((centres[groups] + rng.normal(size=(n_map, 32))).astype(np.float32))
+    spec = EmbeddingSpec(provider="bench", model="random")
+    big = EmbeddingResult(many, many_vectors, spec, 32, 0, 0).warm()  # as the pipeline makes it: off the GUI
+    state.set_view(colour_by="meta:group")
+    opened = row("map: window opens a PCA layout", n_map, lambda: state.set_embedding(big))
+    plain = plain_scatter_stall(app, state.projection, n_map)  # the same points
+    baseline = "one pyqtgraph setData call"
+    rows = [Row(opened.operation, opened.size, opened.ours, baseline, plain, unit="ms")]
+    scatter = window.projection_view.scatter
+    xy, encoding = state.projection, state.encoding()
+    alone = row(
+        "map widget alone: set_points",
+        n_map,
+        lambda: scatter.set_points(xy, big.ids, big.texts, encoding, row_of=state.row_of),
+    )
+    rows.append(Row(alone.operation, alone.size, alone.ours, baseline, plain, unit="ms"))
+    x, y = xy[0].tolist()  # a point of the map, so the zoomed view holds some
+    span = (np.ptp(xy, axis=0) / 40).tolist()  # 1/40 of the map across: a few thousand points, drawn as points
+    zoom_in = lambda: scatter.viewbox.setRange(xRange=(x - span[0], x + span[0]), yRange=(y - span[1], y + span[1]))  # noqa: E731
+    for label, change in (("zoom in", zoom_in), ("zoom out", scatter.fit_view)):
+        zoomed = row(f"map widget: {label}", n_map, change)
+        shown = "density" if scatter.density.is_image("base") else f"{scatter.point_count()} pts"
+        zoomed.operation = zoomed.operation.replace(label, f"{label} ({shown})")
+        rows.append(zoomed)
+    state.set_embedding(None)
+    return rows
 
-    emit("GUI responsiveness (worst event-loop stall; budget 100 ms)", rows)
-    window.close()
-    from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
 
-    MILVUS_PROCESS.close()  # as the app does on exit
-    if trace is not None:
-        trace.close()
-    return 0
+def start_row() -> Row:
+    """Start-up, in a fresh process, up to the window being shown."""
+    done = subprocess.run([sys.executable, "-c", START_SCRIPT % (HEAVY,)], capture_output=True, text=True, cwd=REPO)
+    start_info = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"heavy modules imported at start: {start_info['heavy'] or 'none'}")
+    return Row("start to a shown window", "-", start_info["shown"], "budget 2 s", 2.0)
 
 
 def plain_scatter_stall(app, xy: np.ndarray, n: int) -> float:

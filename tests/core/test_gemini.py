@@ -53,6 +53,14 @@ def test_no_request_for_cached_texts(server) -> None:
     assert again.from_cache == 30
 
 
+def test_gemini_embedding_2_gets_one_request_per_text(server) -> None:
+    """The SDK merges a list of plain strings into one content for gemini-embedding-2 (one vector for all)."""
+    texts = ["about cats", "about dogs", "about tea"]
+    result = embed_items([Item.create(t) for t in texts], make(server, "gemini-embedding-2", 64))
+    assert [len(r.body["requests"]) for r in server.embed_requests()] == [3]
+    assert result.vectors.shape == (3, 64) and len({v.tobytes() for v in result.vectors}) == 3
+
+
 def test_gemini_embedding_2_puts_the_task_into_the_text(server) -> None:
     embedder = make(server, "gemini-embedding-2", None)
     embed_items([Item.create("about cats"), Item.create("cats?", "query")], embedder)

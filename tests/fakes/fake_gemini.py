@@ -1,7 +1,10 @@
 """A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
 
 It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent` and the model list with the API's JSON
-shapes, records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
+shapes, and Batch mode as the SDK calls it (`models/{m}:asyncBatchEmbedContent` creates a job from inlined
+requests, `GET batches/{id}` reports it: pending, then running, then its answers in
+`metadata.output.inlinedResponses.inlinedResponses`, a failed request as an `error`, as the real API returns them).
+It records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
 body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
 wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer
 it until the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real
@@ -66,6 +69,13 @@ class FakeGemini:
     requests: list[Recorded] = field(default_factory=list)
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
+    # Batch mode: jobs by name; how many polls a job answers "running" before it ends; how it ends; texts whose
+    # request fails inside a job that succeeds (the per-request error the real API returns).
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batch_polls_until_done: int = 1
+    batch_polls_until: dict[str, int] = field(default_factory=dict)  # per job name, instead of the above
+    batch_end_state: str = "BATCH_STATE_SUCCEEDED"
+    batch_fail_texts: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -102,6 +112,10 @@ class FakeGemini:
 
     def fail_next(self, *faults: Fault) -> None:
         self.faults.extend(faults)
+
+    def batch_requests(self) -> list[Recorded]:
+        """Batch-mode calls: job creations and polls."""
+        return [r for r in self.requests if "asyncBatchEmbedContent" in r.path or "/batches/" in r.path]
 
     def embed_requests(self) -> list[Recorded]:
         return [r for r in self.requests if "EmbedContents" in r.path or "embedContent" in r.path]
@@ -145,6 +159,8 @@ class FakeGemini:
                 {"name": "models/gemini-embedding-2", "supportedGenerationMethods": ["embedContent"]},
                 {"name": "models/gemini-2.5-flash", "supportedGenerationMethods": ["generateContent"]},
             ]})  # fmt: skip
+        if method == "GET" and "/batches/" in path:
+            return self._batch_status(handler, "batches/" + path.rsplit("/", 1)[-1])
         model = path.rsplit("/", 1)[-1].split(":")[0]
         if model in self.retired:
             return self._error(handler, 404, "NOT_FOUND", f"models/{model} is not found for API version v1beta.")
@@ -158,9 +174,52 @@ class FakeGemini:
             if fault and fault.wrong_dim:
                 embeddings = [{"values": e["values"][:-1]} for e in embeddings]
             return self._json(handler, 200, {"embeddings": embeddings})
+        if path.endswith(":asyncBatchEmbedContent"):
+            requests = body.get("batch", {}).get("inputConfig", {}).get("requests", {}).get("requests", [])
+            with self._lock:
+                name = f"batches/fake-{len(self.batches) + 1}"
+                self.batches[name] = {"model": model, "requests": requests, "polls": 0,
+                                      "displayName": body.get("batch", {}).get("displayName", "")}  # fmt: skip
+            return self._json(handler, 200, self._batch_operation(name))
         if path.endswith(":embedContent"):
             return self._json(handler, 200, {"embedding": self._embed(model, body)})
         return self._error(handler, 404, "NOT_FOUND", f"no route for {path}")
+
+    def _batch_operation(self, name: str) -> dict[str, Any]:
+        """A job as the API reports it: an operation whose metadata is the EmbedContentBatch."""
+        job = self.batches[name]
+        polls = job["polls"]
+        state = "BATCH_STATE_PENDING" if polls == 0 else "BATCH_STATE_RUNNING"
+        if polls > self.batch_polls_until.get(name, self.batch_polls_until_done):
+            state = self.batch_end_state
+        metadata: dict[str, Any] = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.EmbedContentBatch",
+            "name": name, "model": f"models/{job['model']}", "displayName": job["displayName"], "state": state,
+            "createTime": "2026-01-01T00:00:00Z",
+        }  # fmt: skip
+        done = state not in ("BATCH_STATE_PENDING", "BATCH_STATE_RUNNING")
+        if state == "BATCH_STATE_SUCCEEDED":
+            answers = []
+            for entry in job["requests"]:
+                request = entry.get("request", {})
+                text = "".join(part.get("text", "") for part in request.get("content", {}).get("parts", []))
+                if text in self.batch_fail_texts:
+                    answers.append({"error": {"code": 400, "message": "Request contains an invalid argument."}})
+                else:
+                    answers.append({"response": {"embedding": self._embed(job["model"], request)}})
+            failed = sum(1 for a in answers if "error" in a)
+            metadata["output"] = {"inlinedResponses": {"inlinedResponses": answers}}
+            metadata["batchStats"] = {"requestCount": str(len(answers)), "successfulRequestCount":
+                                      str(len(answers) - failed), "failedRequestCount": str(failed)}  # fmt: skip
+            metadata["endTime"] = "2026-01-01T01:00:00Z"
+        return {"name": name, "metadata": metadata, "done": done}
+
+    def _batch_status(self, handler: BaseHTTPRequestHandler, name: str) -> None:
+        with self._lock:
+            if name not in self.batches:
+                return self._error(handler, 404, "NOT_FOUND", f"{name} not found")
+            self.batches[name]["polls"] += 1
+        return self._json(handler, 200, self._batch_operation(name))
 
     def _embed(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
         text = "".join(part.get("text", "") for part in request.get("content", {}).get("parts", []))

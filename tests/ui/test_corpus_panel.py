@@ -335,3 +335,48 @@ def _workspace_with_one_document():
     from workbench.core.session import Workspace
 
     return Workspace(items=[Item.create("recovered text")])
+
+
+def test_import_folder_reads_files_off_the_gui_thread_and_shows_what_was_skipped(panel, qtbot, tmp_path: Path) -> None:
+    from tests.core.test_folder_import import scanned_pdf, text_pdf
+
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    text_pdf(folder / "sub" / "paper.pdf", ["A paper about vectors."])
+    scanned_pdf(folder / "scan.pdf")
+    (folder / "a.md").write_text("# A\nalpha", "utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.import_folder(folder)
+    assert "import-document" in panel.started  # through the TaskRunner
+    assert [i.id for i in panel.state.corpus.documents] == ["a.md", "sub/paper.pdf"]
+    assert panel.state.corpus.documents[1].metadata["folder"] == "sub"
+    assert panel.messages.level == "warning"
+    shown = panel.messages.text()
+    assert shown.startswith("Imported 2 documents from notes; 2 files skipped; 1 PDF need OCR")
+    assert shown.endswith("Hover here for which and why.")
+    why = panel.messages.toolTip()
+    assert "empty.txt: empty file" in why and "scan.pdf: PDF without a text layer" in why
+
+
+def test_a_folder_without_text_is_an_error_and_changes_nothing(panel, qtbot, tmp_path: Path) -> None:
+    _paste(qtbot, panel, "kept")
+    (tmp_path / "empty.md").write_bytes(b"")
+    with qtbot.waitSignal(panel.runner.task_finished, timeout=10_000):
+        panel.import_folder(tmp_path)
+    assert [i.text for i in panel.state.corpus.documents] == ["kept"]
+    assert panel.messages.level == "error" and "empty.md: empty file" in panel.messages.text()
+
+
+def test_file_menu_import_folder_fills_the_documents_panel(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    (tmp_path / "a.md").write_text("# Alpha\nfirst note", "utf-8")
+    (tmp_path / "b.html").write_text("<p>second note</p>", "utf-8")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(tmp_path))
+    assert window.import_folder_action in window.menuBar().actions()[0].menu().actions()
+    with qtbot.waitSignal(window.state.corpus_changed, timeout=10_000):
+        window.import_folder_action.trigger()
+    assert [(i.id, i.text) for i in window.state.corpus.documents] == [("a.md", "# Alpha\nfirst note"),
+                                                                       ("b.html", "second note")]  # fmt: skip
+    assert window.documents_panel.messages.text().startswith("Imported 2 documents from")

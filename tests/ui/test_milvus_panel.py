@@ -163,3 +163,26 @@ def test_cancel_stops_a_push_between_batches(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: not panel.runner.running(), timeout=30_000)  # the panel re-lists after a cancel
     with open_milvus(MilvusTarget(panel.uri.text())) as db:
         assert 0 < db.count("workbench") < 20_000
+
+
+def test_a_collection_without_full_text_is_offered_the_re_push(qtbot, panel, local_embedder) -> None:
+    embed_docs(panel, local_embedder)
+    result = panel.state.embedding
+    with open_milvus(MilvusTarget(panel.uri.text())) as db:  # made before full text existed
+        db.push("old", result.items, result.vectors, result.spec, fulltext=False)
+    with qtbot.waitSignal(panel.runner.task_finished, timeout=30_000):
+        panel.refresh()
+    table = panel.collections_table
+    assert table.horizontalHeaderItem(5).text() == "BM25" and table.item(0, 5).text() == "no"
+    table.selectRow(0)  # picking it: the search lab now searches it too
+    assert panel.collection.text() == "old" and panel.state.milvus_collection == "old"
+    assert panel.state.milvus_target.uri == panel.uri.text()
+    assert panel.fulltext_button.isVisibleTo(panel)
+    questions: list[str] = []
+    panel.confirm = lambda question: questions.append(question) or True
+    with qtbot.waitSignal(panel.runner.task_finished, timeout=60_000):
+        qtbot.mouseClick(panel.fulltext_button, Qt.MouseButton.LeftButton)
+    assert "Copy 'old' into a new collection with full text" in questions[0]
+    assert panel.messages.text() == "'old' now has full text: BM25 and hybrid search can use it."
+    assert table.item(0, 5).text() == "yes" and table.item(0, 1).text() == "5"  # every row copied
+    assert not panel.fulltext_button.isVisibleTo(panel)

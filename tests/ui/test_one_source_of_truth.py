@@ -164,6 +164,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     compare.k.setValue(7)
     _choose(compare.labels, None)
     compare.query_table.choose_column("topic", False)
+    model.batch.enabled.setChecked(True)
+    model.batch.offer_above.setValue(500)
     chosen = window.state.view
     expected = ViewSettings(
         layout_method="pca", umap_neighbours=31, umap_min_dist=0.35, layout_seed=7, colour_by="meta:topic",
@@ -172,7 +174,8 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         compare_provider="gemini", compare_model="", compare_dim=256,
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
-        result_columns=(), layout_reproducible=True, embed_device="cpu",
+        result_columns=(), gemini_batch=True, batch_offer_above=500, layout_reproducible=True,
+        embed_device="cpu",
     )  # fmt: skip
     assert chosen == expected
     assert all(
@@ -211,6 +214,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     assert (m.provider.currentData(), m.model.currentText(), m.dim.value()) == ("gemini", "gemini-embedding-001", 768)
     assert (m.document_task.currentText(), m.query_task.currentText()) == ("CLUSTERING", "RETRIEVAL_QUERY")
     assert m.device.currentData() == "cpu"
+    assert m.batch.enabled.isChecked() and m.batch.offer_above.value() == 500
     assert other.state.spec == window.state.spec
 
 

@@ -13,7 +13,13 @@ import sys
 from workbench import __version__
 from workbench.cli.common import EXIT_INPUT, configure_logging, run_guarded
 
-COMMAND_MODULES = ("workbench.cli.embed", "workbench.cli.project", "workbench.cli.milvus", "workbench.cli.compare")
+COMMAND_MODULES = (
+    "workbench.cli.embed",
+    "workbench.cli.project",
+    "workbench.cli.milvus",
+    "workbench.cli.compare",
+    "workbench.cli.evaluate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (numbers and per-query tops)")
     parser.add_argument("--seed", type=int, default=0, help="seed for sampled pairs and silhouette (default 0)")
     parser.add_argument("--report", type=Path, help="also write a one-page HTML report here")
+    parser.add_argument(
+        "--qrels",
+        type=Path,
+        help="relevance labels (BEIR TSV or TREC) for the files' queries and documents: adds nDCG@10, Recall@10, "
+        "Recall@100 and MRR@10 of exact dense search under A and under B",
+    )
     parser.set_defaults(handler=run_compare)
 
     cluster = subparsers.add_parser(
@@ -69,7 +75,21 @@ def run_compare(args: argparse.Namespace) -> int:
         raise InputError(f"-k must be at least 1, not {args.k}.")
     if args.report is not None and args.report.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{args.report}: the report is an HTML page; name it .html.")
+    labels = None
+    if args.qrels is not None:
+        from workbench.core.relevance import read_qrels
+
+        labels = read_qrels(args.qrels)
     a, b = read_parquet(args.a), read_parquet(args.b)
+    retrieval = {}
+    if labels is not None:
+        from workbench.core.evaluation import evaluate_embedding
+
+        for side, table, path in (("a", a, args.a), ("b", b, args.b)):
+            try:
+                retrieval[side] = evaluate_embedding(table.items, table.vectors, labels).as_json()
+            except InputError as error:
+                raise InputError(f"{path}: {error}") from error
     result = compare(a, b, k=args.k, label_column=args.label_column, seed=args.seed, progress=ProgressBar("comparing"))
     if result.only_in_a or result.only_in_b:
         log.warning("compared %d shared ids; %d only in %s, %d only in %s", result.numbers["items"],
@@ -82,9 +102,14 @@ def run_compare(args: argparse.Namespace) -> int:
             raise InputError(f"{args.report}: cannot be written ({error.strerror or error}).") from error
         log.info("wrote %s", args.report)
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False, allow_nan=False))
+        extra = {"retrieval": retrieval} if retrieval else {}
+        print(json.dumps({**result.as_json(), **extra}, ensure_ascii=False, allow_nan=False))
     else:
         print(_as_text(result, {item.id: item.text for item in a.items}))
+        for side, scores in retrieval.items():
+            values = "  ".join(f"{key} {value:.4f}" for key, value in scores.items() if key not in ("mode", "queries"))
+            print(f"{'' if side == 'b' else chr(10)}retrieval {side.upper()} (exact dense, {scores['queries']} "
+                  f"labelled queries): {values}")  # fmt: skip
     return 0
 
 

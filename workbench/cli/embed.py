@@ -1,7 +1,8 @@
 """`workbench embed INPUT --out OUT`: embed a file's items through the cache and write vectors for other tools.
 
-INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py); OUT: .parquet (the exchange format), .csv, .npy with a
-.jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
+INPUT: .txt .csv .tsv .jsonl .parquet (core/importers.py), or a folder of .md .txt .html .pdf files, one document
+per file (core/folder_import.py; what was skipped and why is printed on stderr). OUT: .parquet (the exchange
+format), .csv, .npy with a .jsonl sidecar, or .tsv (the Embedding Projector pair) (core/exports.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from workbench.core.embedders import make_embedder
 from workbench.core.embedding import embed_items
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
+from workbench.core.folder_import import read_folder
+from workbench.core.gemini_batch import BatchStatus, embed_items_in_batches
 from workbench.core.importers import READERS, ImportOptions, read_items
 
 log = logging.getLogger("workbench.cli.embed")
@@ -39,11 +42,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  workbench embed notes.txt --out notes.parquet\n"
         "  workbench embed papers.csv --column abstract --id-column doi --out papers.parquet\n"
-        "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)",
+        "  workbench embed faq.jsonl --kind query --out faq.npy      (writes faq.npy + faq.jsonl)\n"
+        "  workbench embed notes/ --out notes.parquet               (.md .txt .html .pdf: one document per file)\n"
+        "  workbench embed big.jsonl --provider gemini --batch --no-wait --out big.parquet   (submit, return;\n"
+        "      the same command later collects the results and writes big.parquet)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "input", type=Path, help=f"the texts: {' '.join(sorted(READERS))} (.txt: one item per line, see --split)"
+        "input",
+        type=Path,
+        help=f"the texts: {' '.join(sorted(READERS))} (.txt: one item per line, see --split), or a folder of .md "
+        ".txt .html .pdf files (one document per file, its relative path as id)",
     )
     parser.add_argument(
         "--out",
@@ -81,6 +90,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="cut longer texts to N characters before the model reads them (default: WORKBENCH_MAX_TEXT_CHARS or "
         "1000000; the models read far less); the output keeps every text whole",
     )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="Gemini Batch mode: half the price, results within a day; the jobs are remembered in the cache, so "
+        "a later run with the same texts collects them instead of paying again (waits for them unless --no-wait)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --batch: submit (or look at the jobs once) and return; OUT is written by the run that finds "
+        "every job finished",
+    )
     add_model_options(parser)
     parser.set_defaults(handler=run)
 
@@ -92,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.out}: cannot be written there; give a file path in an existing folder.")
     refuse_overwriting_inputs([args.out], [args.input])
     spec = spec_from_args(args)
+    if args.no_wait and not args.batch:
+        raise InputError("--no-wait goes with --batch (Gemini's Batch mode).")
+    if args.batch and spec.provider != "gemini":
+        raise InputError("--batch is Gemini's Batch mode: use it with --provider gemini.")
     if args.max_text_chars is not None and args.max_text_chars < 1:
         raise InputError(f"--max-text-chars must be a positive number, not {args.max_text_chars}.")
     metadata = None
@@ -108,8 +133,22 @@ def run(args: argparse.Namespace) -> int:
         encoding_errors=args.encoding_errors,
         delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
     )
-    items, report = read_items(args.input, options, progress=ProgressBar("reading"))
-    log.info("%s: %s", args.input, report.summary())
+    if args.input.is_dir():
+        table_options = ("column", "id_column", "metadata_columns", "delimiter")
+        given = [f"--{name.replace('_', '-')}" for name in table_options if getattr(args, name) is not None]
+        if given:
+            raise InputError(
+                f"{args.input}: a folder has one document per file; {', '.join(given)} applies to table files only."
+            )
+        items, folder_report = read_folder(args.input, args.kind, args.encoding_errors, progress=ProgressBar("reading"))
+        for line in folder_report.details():  # skipped files are said, never dropped silently
+            log.warning("skipped %s", line)
+        if folder_report.skipped or folder_report.other_types:
+            log.warning("%s", folder_report.summary())
+        log.info("%s: %s", args.input, folder_report.summary())
+    else:
+        items, report = read_items(args.input, options, progress=ProgressBar("reading"))
+        log.info("%s: %s", args.input, report.summary())
     embedder = make_embedder(
         spec,
         api_key=api_key_from_env(),
@@ -119,9 +158,29 @@ def run(args: argparse.Namespace) -> int:
     )
     cache = EmbeddingCache()
     try:
-        result = embed_items(
-            items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
-        )
+        if args.batch:
+            shown: list[str] = []
+
+            def say(status: BatchStatus) -> None:
+                if not shown or shown[-1] != status.summary():
+                    shown.append(status.summary())
+                    log.info("%s", status.summary())
+
+            outcome = embed_items_in_batches(
+                items, embedder, cache, wait=not args.no_wait, progress=ProgressBar("batch"), on_status=say,
+                max_text_chars=args.max_text_chars,
+            )  # fmt: skip
+            if outcome.result is None:
+                log.warning(
+                    "%s %s is not written yet: run the same command again later to collect the results.",
+                    outcome.status.summary(), args.out,
+                )  # fmt: skip
+                return 0
+            result = outcome.result
+        else:
+            result = embed_items(
+                items, embedder, cache, progress=ProgressBar("embedding"), max_text_chars=args.max_text_chars
+            )
     finally:
         cache.close()
     log.info("%s", result.summary())

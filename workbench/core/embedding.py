@@ -53,7 +53,7 @@ class EmbeddingResult:
     dim: int
     encoded: int  # distinct texts sent to the model in this run
     from_cache: int  # distinct texts found in the cache
-    device: str = ""  # the local model's device when it encoded anything ('cuda, fp16'; why the CPU ran, if so)
+    device: str = ""  # the local model's device when it encoded anything ('cuda, fp16', 'cpu instead of cuda')
 
     # Columns the views read over and over, computed once per result (for 100 000 items each is tens of ms:
     # `warm` computes them where the result is made, off the GUI thread).

@@ -5,7 +5,8 @@ A workspace file is a zip (the `.workbench` suffix) holding:
   projection note, cluster names, the selection, view settings, and the size and SHA-256 of every other member;
 - `items.parquet`: one row per item (`id`, `text`, `kind`, `metadata` as JSON text, `in_corpus`,
   `embedded_row`), so the corpus and the embedded items share rows;
-- `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters.
+- `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters;
+- `qrels.parquet` when there are relevance labels (`query_id`, `doc_id`, `score`; core.relevance).
 
 Why a zip of Parquet + .npy + JSON: each piece is a format other tools open, numpy reads arrays without pickle
 (nothing in a workspace can run code), and the zip's CRCs plus our checksums catch a truncated or damaged file
@@ -44,6 +45,7 @@ from workbench.core.errors import InputError
 from workbench.core.items import Item
 from workbench.core.paths import data_dir
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
+from workbench.core.relevance import RelevanceLabels
 from workbench.core.workspace_archive import (  # callers import the constants, read_manifest, without_secrets here
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -53,6 +55,8 @@ from workbench.core.workspace_archive import (  # callers import the constants, 
     damaged,
     items_from,
     items_table,
+    labels_bytes,
+    labels_from,
     manifest_of,
     member,
     npy_bytes,
@@ -77,6 +81,7 @@ class Workspace:
     selection: list[str] = field(default_factory=list)
     view: dict[str, Any] = field(default_factory=dict)
     saved_at: str = ""
+    labels: RelevanceLabels | None = None  # relevance labels (qrels) of the search lab, keyed by item ids
 
     def summary(self) -> str:
         """'40 documents, 6 queries; 384-d vectors; 2-D layout' for a recovery prompt or a status bar."""
@@ -135,6 +140,8 @@ def save_workspace(
         members["projection.npy"] = npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
     if workspace.clusters is not None:
         members["clusters.npy"] = npy_bytes(np.asarray(workspace.clusters, dtype=np.int64))
+    if workspace.labels is not None:
+        members["qrels.parquet"] = labels_bytes(workspace.labels)
     progress(2, 4)
     raise_if_cancelled(cancelled)
     manifest = {
@@ -149,6 +156,7 @@ def save_workspace(
         "cluster_names": {str(k): v for k, v in workspace.cluster_names.items()},
         "selection": list(workspace.selection),
         "view": without_secrets(workspace.view),
+        "labels_source": workspace.labels.source if workspace.labels is not None else None,
         "members": {
             name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()
         },
@@ -184,6 +192,10 @@ def load_workspace(
             raise_if_cancelled(cancelled)
             projection = array_from(member(archive, manifest, "projection.npy", path), "projection.npy", path)
             clusters = array_from(member(archive, manifest, "clusters.npy", path), "clusters.npy", path)
+            source = manifest.get("labels_source")
+            labels = labels_from(
+                member(archive, manifest, "qrels.parquet", path), source if isinstance(source, str) else "", path
+            )
     except zipfile.BadZipFile as error:
         raise damaged(path, str(error)) from error
     except OSError as error:
@@ -234,6 +246,7 @@ def load_workspace(
         selection=[str(i) for i in manifest.get("selection") or []],
         view=manifest.get("view") if isinstance(manifest.get("view"), dict) else {},
         saved_at=str(manifest.get("saved_at") or ""),
+        labels=labels,
     )
 
 

@@ -57,6 +57,8 @@ class ViewSettings:
     compare_label_column: str | None = ""  # "": the first metadata column; None: no label column
     compare_layout_method: str = "umap"
     result_columns: tuple[str, ...] | None = None  # metadata columns of the result tables; None: the first there is
+    gemini_batch: bool = False  # Gemini runs go through Batch mode (half price, within a day): core/gemini_batch.py
+    batch_offer_above: int = 2000  # the Model panel offers Batch mode for Gemini runs of more texts than this
     embed_device: str = "auto"  # the local model's device (core.devices.DEVICE_CHOICES)
 
     def to_dict(self) -> dict[str, Any]:

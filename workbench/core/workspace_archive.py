@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item
+from workbench.core.relevance import RelevanceLabels
 
 FORMAT_NAME = "embedding-workbench-workspace"
 FORMAT_VERSION = 1
@@ -159,7 +160,7 @@ def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 
 
 # -- the manifest's schema -------------------------------------------------------------------------------------
-MEMBERS = ("items.parquet", "vectors.npy", "projection.npy", "clusters.npy")
+MEMBERS = ("items.parquet", "vectors.npy", "projection.npy", "clusters.npy", "qrels.parquet")
 MAX_DEPTH = 32  # view settings are a few levels deep; a manifest nested deeper was not written by us
 MAX_ROWS = 100_000_000
 MAX_DIM = 65_536
@@ -336,3 +337,24 @@ def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
     except (pa.ArrowException, KeyError, ValueError, TypeError, RecursionError) as error:
         raise damaged(path, f"items.parquet cannot be read: {type(error).__name__}: {error}"[:300]) from error
     return corpus, embedded
+
+
+def labels_bytes(labels: RelevanceLabels) -> bytes:
+    """The `qrels.parquet` member: one row per judgement (query_id, doc_id, score)."""
+    buffer = io.BytesIO()
+    pq.write_table(labels.to_arrow(), buffer)
+    return buffer.getvalue()
+
+
+def labels_from(data: bytes | None, source: str, path: Path) -> RelevanceLabels | None:
+    """The relevance labels a workspace holds (None when it has none)."""
+    if data is None:
+        return None
+    try:
+        table = pq.read_table(pa.BufferReader(data))  # a buffer, not BytesIO: see items_from
+    except (pa.ArrowException, ValueError) as error:
+        raise damaged(path, f"qrels.parquet cannot be read: {error}"[:300]) from error
+    try:
+        return RelevanceLabels.from_arrow(table, source, "qrels.parquet")
+    except InputError as error:
+        raise damaged(path, str(error)) from error

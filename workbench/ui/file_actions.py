@@ -37,6 +37,7 @@ from workbench.core.session import (
     write_autosave,
 )
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.lab_state import LabSettings
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -74,6 +75,7 @@ class FileActions(QObject):
             self.state.clusters_changed,
             self.state.selection_changed,
             self.state.view_changed,
+            self.state.lab_changed,
         ):
             signal.connect(self._changed)
         self.state.vectors_changed.connect(self._update_enabled)
@@ -115,6 +117,7 @@ class FileActions(QObject):
             "window_state": base64.b64encode(bytes(self.window.saveState().data())).decode(),
             "settings": state.view.to_dict(),
             "colours": state.colours.to_rows(),
+            "search_lab": state.lab.settings.to_dict(),  # the search lab's choices (ui/lab_state.py)
         }
         return Workspace(
             items=list(state.corpus.items),
@@ -126,6 +129,7 @@ class FileActions(QObject):
             cluster_names=dict(state.cluster_names),
             selection=list(state.selection),
             view=view,
+            labels=state.lab.labels,
         )
 
     def apply(self, workspace: Workspace) -> None:
@@ -143,6 +147,8 @@ class FileActions(QObject):
             if workspace.clusters is not None:
                 state.set_clusters(workspace.clusters, workspace.cluster_names)
             state.set_selection(workspace.selection)
+            state.set_lab(labels=workspace.labels, settings=LabSettings.from_dict(view.get("search_lab")), search=None,
+                          evaluation=None, focus=None)  # fmt: skip
             if isinstance(view.get("window_state"), str):
                 self.window.restoreState(QByteArray(base64.b64decode(view["window_state"])))
         finally:

@@ -14,11 +14,15 @@ from workbench.core.cache import EmbeddingCache
 from workbench.core.importers import ImportOptions, read_items
 from workbench.ui.crash import CrashHandler
 from workbench.ui.file_actions import FileActions
+from workbench.ui.lab_files import LabFiles
+from workbench.ui.lab_pipeline import LabPipeline
 from workbench.ui.panels.compare_view import CompareView
 from workbench.ui.panels.corpus_panel import CorpusPanel
+from workbench.ui.panels.evaluation_view import EvaluationView
 from workbench.ui.panels.milvus_panel import MilvusPanel
 from workbench.ui.panels.model_panel import ModelPanel
 from workbench.ui.panels.projection_view import ProjectionView
+from workbench.ui.panels.search_lab import SearchLabPanel
 from workbench.ui.panels.similarity_view import SimilarityView
 from workbench.ui.pipeline import EMBED_TASK, Pipeline
 from workbench.ui.state import AppState
@@ -45,6 +49,9 @@ class MainWindow(QMainWindow):
         self.similarity_view = SimilarityView(state, runner, self.pipeline)
         self.milvus_panel = MilvusPanel(state, runner)
         self.compare_view = CompareView(state, self.pipeline)
+        self.lab_pipeline = LabPipeline(state, runner, self)
+        self.search_lab = SearchLabPanel(state, runner, self.lab_pipeline)
+        self.evaluation_view = EvaluationView(state, runner, self.lab_pipeline)
         self.setCentralWidget(self.projection_view)
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -55,8 +62,12 @@ class MainWindow(QMainWindow):
         self._dock("Similarity", self.similarity_view, right)
         self._dock("Milvus", self.milvus_panel, right)
         self._dock("Compare", self.compare_view, right)
+        self._dock("Search lab", self.search_lab, right)
+        self._dock("Evaluation", self.evaluation_view, right)
         self.tabifyDockWidget(self.docks["Similarity"], self.docks["Milvus"])
         self.tabifyDockWidget(self.docks["Milvus"], self.docks["Compare"])
+        self.tabifyDockWidget(self.docks["Compare"], self.docks["Search lab"])
+        self.tabifyDockWidget(self.docks["Search lab"], self.docks["Evaluation"])
         self.docks["Similarity"].raise_()
         docks = list(self.docks.values())
         self.window_layout = WindowLayout(self, docks[:3], docks[3:])
@@ -93,8 +104,11 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.sample_action)
+        self.import_folder_action = file_menu.addAction("Import folder…", self.documents_panel.choose_folder)
+        self.import_folder_action.setToolTip("Read every .md, .txt, .html and .pdf file of a folder as a document")
         # -- workspace open/save/export, autosave, recovery: workbench/ui/file_actions.py (issue 7) --
         self.file_actions = FileActions(self, self.state, self.runner, file_menu)
+        self.lab_files = LabFiles(self, self.state, self.runner, self.lab_pipeline, file_menu)  # labels (issue 15)
         # installed by the app (ui/app.py), not by tests:
         self.crash_handler = CrashHandler(self, lambda: self.file_actions.autosave_now(force=True))
         file_menu.addSeparator()

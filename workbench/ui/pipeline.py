@@ -24,6 +24,7 @@ from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.batch_runs import BatchRuns
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -62,6 +63,8 @@ class Pipeline(QObject):
         super().__init__(parent)
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
+        # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
+        self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
@@ -79,6 +82,10 @@ class Pipeline(QObject):
             self._say("embed", "error", str(error))
             return
         self._say("embed", "")
+        if self.batch.wanted:
+            self.batch.start(items, embedder)
+            return
+        self.batch.stop()
         cache = self.cache
 
         def embed(progress, cancelled) -> EmbeddingResult:
@@ -135,9 +142,14 @@ class Pipeline(QObject):
         vectors, kinds = embedding.vectors, embedding.kinds
         with_pca = not (keep_given and self.state.projection is not None)
 
+        make_encoding, state = self.state.encoding_maker(), self.state
+
         def first(progress, cancelled):
             neighbours = query_neighbours(vectors, kinds, cancelled)
-            return (pca_2d(vectors) if with_pca else None), neighbours
+            xy = pca_2d(vectors) if with_pca else None
+            # the map's encoding too (a million items: seconds); the colouring is read now, since the first Embed of
+            # labelled texts chooses it just after this task starts
+            return xy, neighbours, (make_encoding(lambda: state.view.colour_by) if with_pca else None)
 
         self.runner.start(
             LAYOUT_TASK if with_pca else NEIGHBOURS_TASK,
@@ -150,10 +162,11 @@ class Pipeline(QObject):
     def _first_layout_done(self, outcome, embedding: EmbeddingResult) -> None:
         if embedding is not self.state.embedding:
             return
-        xy, neighbours = outcome
+        xy, neighbours, encoding = outcome
         self.state.set_neighbours(neighbours)
         if xy is None:
             return
+        self.state.adopt_encoding(encoding)
         view = self.state.view
         umap = view.layout_method == "umap" and len(xy) >= 15
         self.state.set_projection(xy, "PCA layout" + (" — UMAP is running…" if umap else "."))

@@ -7,12 +7,13 @@ and draws the matches again on top; the selection rings are a layer of their own
 come from the encoding per style (queries: big stars above every document), and query lines are one item per
 rank, fading with rank, drawn over the documents and under the queries.
 
-Hover (throttled to one lookup per 30 ms) and clicks find the point under the cursor with one vectorised
-distance pass over all points: under a millisecond for 100 000, so no spatial index is worth keeping (scipy's
-cKDTree cost half a second of import at start-up and 30 ms to build per layout). Selection: click (shift adds),
-rectangle and lasso drags in their modes; the widget only emits the ids, the owner decides what a selection
-means (usually AppState.set_selection). Point-in-polygon for the lasso is a vectorised ray cast written here:
-matplotlib's Path would do it, but pulling matplotlib into a Qt app for one function is not worth it.
+A map of more than density_map.POINT_LIMIT points is drawn by level of detail (density_map's DensityMap): a
+density image where the view holds more, the points in view where it holds fewer, each layer deciding for itself.
+
+Hover (throttled to one lookup per 30 ms) and clicks find the item under the cursor by position, never by pixel
+(core.point_index: one vectorised pass, or an index built on a worker for a big map), so they find the same item
+whether the map shows points or density. Selection: click (shift adds), rectangle and lasso drags in their
+modes; the widget only emits the ids, the owner decides what a selection means (usually AppState.set_selection).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from workbench.core.encoding import (
     Marker,
     query_line_styles,
 )
+from workbench.core.point_index import sorted_unique
+from workbench.ui.density_map import DensityMap, LayerRows, factorize
+from workbench.ui.opengl import use_opengl
 from workbench.ui.point_layer import CHUNK_POINTS, LAYER_Z_STEP, PointLayer, Style
 
 DIM_OPACITY = 0.16  # the base layer while a search highlights some points
@@ -47,28 +51,7 @@ LINES_Z = BASE_Z + LAYER_Z_STEP * (LAYER_NORMAL + 0.5)  # over the documents, un
 SLICE_BUDGET_S = 0.02  # drawing work per event-loop turn (a turn that shows a finished layer also paints it)
 LEGEND_NAME_CHARS, LEGEND_ROW_PX = 24, 20
 SELECT_MODES = ("pan", "rect", "lasso")
-
-
-def points_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Indices of points inside a polygon (even-odd rule, vectorised ray casting over its edges)."""
-    if len(polygon) < 3 or len(xy) == 0:
-        return np.zeros(0, dtype=np.int64)
-    x, y = xy[:, 0], xy[:, 1]
-    inside = np.zeros(len(xy), dtype=bool)
-    lo, hi = polygon.min(axis=0), polygon.max(axis=0)
-    box = (x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1])
-    candidates = np.flatnonzero(box)
-    cx, cy = x[candidates], y[candidates]
-    flags = np.zeros(len(candidates), dtype=bool)
-    x0, y0 = polygon[:, 0], polygon[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
-        crosses = (ay > cy) != (by > cy)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            at = ax + (cy - ay) * (bx - ax) / (by - ay)
-        flags ^= crosses & (cx < at)
-    inside[candidates] = flags
-    return np.flatnonzero(inside)
+RING_IMAGE_COLOUR = "#111111"  # a selection too big for rings: its density, dark over the map
 
 
 class _SelectingViewBox(pg.ViewBox):
@@ -125,6 +108,8 @@ class ScatterView(QWidget):
         super().__init__(parent)
         self.viewbox = _SelectingViewBox(self)
         self.plot = pg.PlotWidget(viewBox=self.viewbox, background="w")
+        if use_opengl():  # paint through the GPU where there is one (ui/opengl.py); Qt's raster engine elsewhere
+            self.plot.useOpenGL(True)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
@@ -132,6 +117,8 @@ class ScatterView(QWidget):
         self.matches = PointLayer(self.plot, BASE_Z + 0.5)
         self.rings = PointLayer(self.plot, BASE_Z + 1, pg.mkPen("#111", width=1.5))
         self._layers = (self.base, self.matches, self.rings)
+        image_z = {"base": BASE_Z, "matches": BASE_Z + 0.5, "rings": BASE_Z + 1}  # each under its layer's points
+        self.density = DensityMap(self.plot, self.viewbox, image_z, self._schedule_fill)
         self.hover_mark = pg.ScatterPlotItem(pxMode=True, size=18, pen=pg.mkPen("#d62728", width=2), brush=None)
         self.hover_mark.setZValue(BASE_Z + 2)
         self.lines: list[pg.PlotDataItem] = []  # one per rank: lines[0] joins each query to its nearest document
@@ -160,6 +147,9 @@ class ScatterView(QWidget):
         self._style_table: list[Style] = []
         self._shape_of_row = np.zeros(0, dtype=np.int64)  # index into _shape_sizes, per row
         self._shape_sizes: list[float] = [MARKERS[DOCUMENT_SYMBOL].size]
+        self._categories = np.zeros(0, dtype=np.int64)  # per row: what colours it in a density image
+        self._colours, self._category_layers = [QUERY_LINE_COLOUR], [LAYER_NORMAL]
+        self._on_top = np.zeros(0, dtype=bool)
         self.highlighted: np.ndarray | None = None
         self.hovered_row: int | None = None
         self._pending_hover: QPointF | None = None
@@ -193,9 +183,10 @@ class ScatterView(QWidget):
             self._style_table, self._styles = [], np.zeros(len(self.xy), dtype=np.int64)
             self._shape_of_row = np.zeros(len(self.xy), dtype=np.int64)
             self._shape_sizes = [MARKERS[DOCUMENT_SYMBOL].size]
+            self._categories, self._on_top = np.zeros(len(self.xy), dtype=np.int64), np.zeros(len(self.xy), bool)
+            self._colours, self._category_layers = [QUERY_LINE_COLOUR], [LAYER_NORMAL]
         else:
-            shapes, shape_of_row = np.unique(np.asarray(encoding.symbols, dtype=str), return_inverse=True)
-            shapes = [str(shape) for shape in shapes]
+            shapes, shape_of_row = factorize(np.asarray(encoding.symbols, dtype=str), list(encoding.markers))
             markers = [encoding.marker(shape) for shape in shapes]
             pens = [_outline(marker) for marker in markers]
             brushes = [pg.mkBrush(QColor(colour)) for colour in encoding.colours]
@@ -208,6 +199,8 @@ class ScatterView(QWidget):
             self._shape_of_row = shape_of_row.reshape(-1)
             self._shape_sizes = [marker.size for marker in markers]
             self._styles = categories * len(shapes) + self._shape_of_row
+            self._categories, self._colours, self._category_layers = categories, encoding.colours, encoding.layers
+            self._on_top = np.array([marker.layer == LAYER_TOP for marker in markers], dtype=bool)[self._shape_of_row]
             for entry in encoding.legend:
                 marker = encoding.marker(entry.symbol)
                 hollow = entry.colour is None  # members of several colours: the shape alone, outlined
@@ -220,14 +213,25 @@ class ScatterView(QWidget):
                 self.legend.addItem(sample, shorten(entry.name, LEGEND_NAME_CHARS, LEGEND_NAME_CHARS))
             rows_that_fit = max(4, self.plot.height() // LEGEND_ROW_PX)
             self.legend.setColumnCount(max(1, -(-len(encoding.legend) // rows_that_fit)))
-        self.base.replace(self.xy, np.arange(len(self.xy)), self._styles, self._style_table)
-        self.base.set_opacity(1.0)
-        self.matches.clear()
-        self.rings.clear()
+        self.density.reset(self.xy)
         self.highlighted = None
         self.mark("")
-        self.fit_view()
+        self.fit_view()  # first: a big map draws what this view shows
+        self.density.draw("base", self._layer_rows(self.base, None))
+        self._set_base_opacity(1.0)
+        for name, layer in (("matches", self.matches), ("rings", self.rings)):
+            layer.clear()
+            self.density.clear(name)
         self._schedule_fill()
+
+    def _layer_rows(self, layer: PointLayer, rows: np.ndarray | None) -> LayerRows:
+        """Rows of the base or matches layer, drawn as the encoding says (as points, or as density)."""
+        return LayerRows(layer, rows, self._styles, self._style_table, self._categories, self._colours,
+                         self._category_layers, self._on_top)  # fmt: skip
+
+    def _set_base_opacity(self, opacity: float) -> None:
+        self.base.set_opacity(opacity)
+        self.density.set_opacity("base", opacity)
 
     def _schedule_fill(self) -> None:
         """Draw a small change at once (what tests and small corpora see); a big one from the next turn on."""
@@ -243,15 +247,17 @@ class ScatterView(QWidget):
         if finished:  # matches and rings belong to the new base: never shown over the old one
             finished = all([self.matches.fill(deadline), self.rings.fill(deadline)])
         if self.highlighted is not None and self.matches.done:
-            self.base.set_opacity(DIM_OPACITY)  # only once the matches are there to stand out
-        if finished:
-            self.drawn.emit()
-        else:
+            self._set_base_opacity(DIM_OPACITY)  # only once the matches are there to stand out
+        if not finished:
             self._fill_timer.start()
+            return
+        self.density.sync_images()  # an image that points now replace goes once they are on screen
+        if not self.density.busy:  # else the density map calls back when its images are in
+            self.drawn.emit()
 
     @property
     def is_drawing(self) -> bool:
-        return not all(layer.done for layer in self._layers)
+        return not all(layer.done for layer in self._layers) or self.density.busy
 
     def point_count(self) -> int:
         """Points of the base layer on screen now."""
@@ -291,16 +297,17 @@ class ScatterView(QWidget):
 
     def highlight(self, rows: np.ndarray | None) -> None:
         """Dim every point but `rows`; None shows all at full strength."""
-        rows = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+        rows = None if rows is None else sorted_unique(rows)
         same = rows is None and self.highlighted is None
         if same or (rows is not None and self.highlighted is not None and np.array_equal(rows, self.highlighted)):
             return
         self.highlighted = rows
         if rows is None:
             self.matches.clear()
-            self.base.set_opacity(1.0)
+            self.density.clear("matches")
+            self._set_base_opacity(1.0)
         else:
-            self.matches.replace(self.xy, rows, self._styles[rows], self._style_table)
+            self.density.draw("matches", self._layer_rows(self.matches, rows))
         self._schedule_fill()
 
     def set_selected(self, ids: Sequence[str]) -> None:
@@ -308,7 +315,10 @@ class ScatterView(QWidget):
         found = (self.row_of(i) for i in ids)
         rows = np.array([row for row in found if row is not None], dtype=np.int64)
         table: list[Style] = [("o", None, LAYER_TOP, size + RING_MARGIN, None) for size in self._shape_sizes]
-        self.rings.replace(self.xy, rows, self._shape_of_row[rows], table)
+        categories = np.zeros(len(self.xy), dtype=np.int64)  # as an image: one dark colour over the map
+        layer = LayerRows(self.rings, rows, self._shape_of_row, table, categories, [RING_IMAGE_COLOUR], [LAYER_NORMAL],
+                          self._on_top)  # fmt: skip
+        self.density.draw("rings", layer)
         self._schedule_fill()
 
     def row_of(self, item_id: str) -> int | None:
@@ -335,7 +345,8 @@ class ScatterView(QWidget):
     def fit_view(self) -> None:
         """Show every point with a margin (from the positions, so it works before all chunks are drawn)."""
         if len(self.xy):
-            low, high = self.xy.min(axis=0), self.xy.max(axis=0)
+            low = np.array([self.xy[:, 0].min(), self.xy[:, 1].min()])  # per column: 100x faster than axis=0
+            high = np.array([self.xy[:, 0].max(), self.xy[:, 1].max()])
             span = np.maximum(high - low, 1e-6)
             low, high = low - 0.08 * span, high + 0.08 * span
             self.viewbox.setRange(
@@ -350,9 +361,7 @@ class ScatterView(QWidget):
         view = self.viewbox.mapSceneToView(scene_pos)
         pixel = self.viewbox.viewPixelSize()
         radius = HOVER_RADIUS_PX * max(pixel[0], pixel[1])
-        squared = (self.xy[:, 0] - view.x()) ** 2 + (self.xy[:, 1] - view.y()) ** 2
-        row = int(squared.argmin())
-        return row if squared[row] <= radius * radius else None
+        return self.density.nearest(view.x(), view.y(), radius)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._pending_hover = QPointF(scene_pos)
@@ -391,7 +400,7 @@ class ScatterView(QWidget):
 
     def select_polygon(self, polygon: np.ndarray, additive: bool = False) -> list[str]:
         """Select the points inside a polygon in data coordinates (the lasso and rectangle land here)."""
-        rows = points_in_polygon(self.xy, polygon)
+        rows = self.density.in_polygon(polygon)
         ids = [self.ids[r] for r in rows]
         self.selection_made.emit(ids, additive)
         return ids

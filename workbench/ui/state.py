@@ -11,8 +11,8 @@ longer matches the vectors on screen, so every view can say so in place.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,23 @@ from workbench.core.embedding import EmbeddingResult
 from workbench.core.encoding import CategoryColours, Encoding, encode
 from workbench.core.heatmap import HeatmapData
 from workbench.core.items import Item, ItemKind
+from workbench.core.milvus.target import MilvusTarget
 from workbench.core.projection import QueryNeighbours
 from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
+from workbench.ui.lab_state import LabState
+
+
+@dataclass(frozen=True)
+class EncodingDraft:
+    """An encoding made off the GUI thread, with what it was made from (AppState.adopt_encoding checks them)."""
+
+    embedding: Any
+    clusters: Any
+    colour_rows: list
+    colour_by: str
+    colours: CategoryColours
+    encoding: Encoding
 
 
 def keep_out_of_collector_scans() -> None:
@@ -58,6 +72,8 @@ class AppState(QObject):
     comparison_changed = Signal()
     view_changed = Signal(object)  # frozenset of the ViewSettings fields that changed
     stale_changed = Signal()
+    milvus_changed = Signal()  # the Milvus database or collection chosen in the Milvus panel
+    lab_changed = Signal(object)  # frozenset of the LabState fields that changed (labels, search, evaluation, ...)
     status_message = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -82,6 +98,9 @@ class AppState(QObject):
         self._encodings: dict[str, Encoding] = {}  # colour_by -> encoding of the current vectors and clusters
         self.corpus_stale = False  # the corpus no longer holds exactly the embedded items
         self.embedders = EmbedderPool()
+        self.milvus_target = MilvusTarget.default()  # its token lives in memory only, like the API key
+        self.milvus_collection = "workbench"
+        self.lab = LabState()  # the search lab: relevance labels, modes, last search and evaluation (ui/lab_state.py)
 
     # -- intents: the user's choices ---------------------------------------------------------------------------
     def set_items(self, kind: ItemKind, items: Iterable[Item]) -> ParseReport:
@@ -149,6 +168,20 @@ class AppState(QObject):
             changes["heatmap_order"] = "input"
         if changes:
             self.set_view(**changes)
+
+    def set_milvus(self, target: MilvusTarget, collection: str) -> None:
+        """The Milvus database and collection that every Milvus view (panel, search lab) searches."""
+        if (target, collection) != (self.milvus_target, self.milvus_collection):
+            self.milvus_target, self.milvus_collection = target, collection
+            self.milvus_changed.emit()
+
+    def set_lab(self, **changes: Any) -> None:
+        """Change the search lab's state by field name; `lab_changed` names the fields that really changed."""
+        lab = replace(self.lab, **changes)
+        changed = lab.changed_fields(self.lab)
+        if changed:
+            self.lab = lab
+            self.lab_changed.emit(changed)
 
     def set_colours(self, colours: CategoryColours) -> None:
         """The remembered category colours (a workspace brings its own); views redraw through `view_changed`."""
@@ -293,3 +326,27 @@ class AppState(QObject):
             self._encodings[colour_by] = encode(embedding.items, embedding.kinds, colour_by, self.colours,
                                                 self.clusters, self.cluster_names)  # fmt: skip
         return self._encodings[colour_by]
+
+    def encoding_maker(self) -> Callable[[Callable[[], str]], EncodingDraft]:
+        """A function for a worker that makes the encoding of the current vectors, to hand to `adopt_encoding`.
+
+        For a million items encode() costs 0.35-1.8 s, too long for the GUI thread: the pipeline makes it beside the
+        layout. It works on a copy of the colours taken here, so the GUI's copy is never touched from the worker.
+        """
+        embedding, clusters, names = self.embedding, self.clusters, dict(self.cluster_names)
+        rows = self.colours.to_rows()
+
+        def make(colour_by: Callable[[], str]) -> EncodingDraft:
+            assert embedding is not None
+            colours, chosen = CategoryColours.from_rows(rows), colour_by()
+            encoded = encode(embedding.items, embedding.kinds, chosen, colours, clusters, names)
+            return EncodingDraft(embedding, clusters, rows, chosen, colours, encoded)
+
+        return make
+
+    def adopt_encoding(self, draft: EncodingDraft) -> None:
+        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began."""
+        if (draft.embedding is self.embedding and draft.clusters is self.clusters and draft.colour_by not in
+                self._encodings and self.colours.to_rows() == draft.colour_rows):  # fmt: skip
+            self.colours = draft.colours  # the same slots, and those the draft handed out to new categories
+            self._encodings[draft.colour_by] = draft.encoding

@@ -173,6 +173,14 @@ class GeminiEmbedder:
                 self._client = genai.Client(api_key=self._api_key, http_options=options)
             return self._client
 
+    def client(self):
+        """The SDK client this embedder uses, for calls beyond embed_content (Batch mode: core/gemini_batch.py)."""
+        return self._sdk()
+
+    def explain(self, error, texts: list[str], offset: int = 0) -> Exception:
+        """The sentence a person can act on for an SDK APIError (a rejected key, an unknown model, …)."""
+        return self._explain(error, texts, offset)
+
     def endpoint_host(self) -> str:
         """host[:port] of the endpoint, for messages: never the `user:password@` a proxy URL may carry."""
         url = self._base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "https://generativelanguage.googleapis.com"
@@ -232,7 +240,9 @@ class GeminiEmbedder:
         model = self.spec.model
         is_v2 = bare_model_name(model) == "gemini-embedding-2"
         config = types.EmbedContentConfig(task_type=None if is_v2 else task, output_dimensionality=self.spec.dim)
-        contents = [prefixed_text(model, task, t) for t in texts]
+        # One Content per text: the SDK merges a list of plain strings into ONE content for gemini-embedding-2 (its
+        # multimodal path), which gives one vector for the whole batch.
+        contents = [types.Content(role="user", parts=[types.Part(text=prefixed_text(model, task, t))]) for t in texts]
         sdk = self._sdk()
         started, budget = time.monotonic(), self.timeout_s * BUDGET_TIMEOUTS
         attempts = 0

@@ -10,6 +10,8 @@ Why a package that does more than call pymilvus, module by module:
   and requests stay under the gRPC limit.
 - `store`: a connection's collections, upserts by stable id, approximate search and the exact ranking beside it;
   `results` holds what its calls return, `exact` the numpy ranking an index's recall is judged by.
+- `fulltext`: the BM25 field Milvus builds from the text (new collections have it), BM25 and hybrid search's
+  pieces; `rebuild`: the re-push that gives a collection made without it full text, keeping its name.
 - `operations`: whole operations, one connection each, that the app runs in its Milvus process (`ui` never
   imports pymilvus: Milvus Lite's server is Python threads that would take the GUI's GIL).
 pymilvus itself is imported only inside functions, so importing this package costs nothing.

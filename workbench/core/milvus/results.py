@@ -22,6 +22,7 @@ class CollectionInfo:
     metric: str
     index_type: str
     ours: bool  # has the fields Workbench writes (a collection made elsewhere can still be searched)
+    fulltext: bool = False  # has a BM25 field built from the text (searchable by bm25 and hybrid)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import Item
 from workbench.core.milvus.exact import RunningTopK, metric_scores
 from workbench.core.milvus.filters import render_filter
+from workbench.core.milvus.fulltext import add_bm25, bm25_score, fulltext_field, no_fulltext_message, ranker
 from workbench.core.milvus.results import CollectionInfo, Hit, PushReport, other_model_message
 from workbench.core.milvus.rows import (
     FIELDS,
@@ -57,6 +58,8 @@ class _Layout:
     metric: str
     index_type: str
     fields: tuple[str, ...]
+    vector_field: str = "vector"
+    sparse_field: str | None = None  # the BM25 function's output field: the collection has full text
 
 
 class MilvusStore:
@@ -87,7 +90,9 @@ class MilvusStore:
                 index = self.client.describe_index(name, index_name)
                 metric, index_type = index.get("metric_type", "?"), index.get("index_type", "?")
         fields = tuple(f["name"] for f in schema["fields"])
-        layout = _Layout(int(vector["params"].get("dim", 0)), metric, index_type, fields)
+        layout = _Layout(
+            int(vector["params"].get("dim", 0)), metric, index_type, fields, vector["name"], fulltext_field(schema)
+        )
         self._layouts[name] = layout
         return layout
 
@@ -97,7 +102,9 @@ class MilvusStore:
         if layout is None:
             return None
         ours = set(FIELDS) <= set(layout.fields)
-        return CollectionInfo(name, self.count(name), layout.dim, layout.metric, layout.index_type, ours)
+        return CollectionInfo(
+            name, self.count(name), layout.dim, layout.metric, layout.index_type, ours, layout.sparse_field is not None
+        )
 
     def _vector_field(self, name: str, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         from pymilvus import DataType
@@ -122,9 +129,13 @@ class MilvusStore:
             return int(result[0]["count(*)"])
 
     def ensure_collection(
-        self, name: str, dim: int, metric: str = "COSINE", index_type: str = "AUTOINDEX"
+        self, name: str, dim: int, metric: str = "COSINE", index_type: str = "AUTOINDEX", fulltext: bool = True
     ) -> tuple[CollectionInfo, bool]:
-        """The collection to push into: reused when dim and metric match, else created. Returns (info, created)."""
+        """The collection to push into: reused when dim and metric match, else created. Returns (info, created).
+
+        `fulltext` makes a new collection with a BM25 field built by Milvus from `text` (see `fulltext`); an
+        existing collection is reused as it is (`CollectionInfo.fulltext` says whether it has one).
+        """
         metric, index_type = metric.upper(), index_type.upper()
         if metric not in METRICS:
             raise InputError(f"Metric '{metric}' is not one of {', '.join(METRICS)}.")
@@ -153,7 +164,7 @@ class MilvusStore:
             schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_MAX_BYTES)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-            schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_BYTES)
+            schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_BYTES, enable_analyzer=fulltext)
             schema.add_field("kind", DataType.VARCHAR, max_length=16)
             schema.add_field("provider", DataType.VARCHAR, max_length=64)
             schema.add_field("model", DataType.VARCHAR, max_length=1024)
@@ -164,12 +175,18 @@ class MilvusStore:
             index.add_index(
                 "vector", index_type=index_type, metric_type=metric, params=INDEX_PARAMS.get(index_type, {})
             )
+            if fulltext:
+                add_bm25(schema, index)
             self.client.create_collection(name, schema=schema, index_params=index)
-        return CollectionInfo(name, 0, dim, metric, index_type, True), True
+        return CollectionInfo(name, 0, dim, metric, index_type, True, fulltext), True
 
-    def drop(self, name: str) -> None:
+    def forget(self, name: str) -> None:
+        """Drop what this connection remembers of a collection (after it was dropped or renamed)."""
         self._layouts.pop(name, None)
         self._loaded.discard(name)
+
+    def drop(self, name: str) -> None:
+        self.forget(name)
         with service_errors(self.target, f"drop collection '{name}'"):
             self.client.drop_collection(name)
 
@@ -192,8 +209,12 @@ class MilvusStore:
         progress: ProgressFn = no_progress,
         cancelled: CancelledFn = never_cancelled,
         max_batch_rows: int = MAX_BATCH_ROWS,
+        fulltext: bool = True,
     ) -> PushReport:
         """Upsert items by id in batches under the request limit; re-pushing the same items changes no count.
+
+        A new collection gets full text (a BM25 field) unless `fulltext` is False; pushing into an existing one
+        without it warns (`PushReport.warnings`) and offers the re-push (`rebuild_with_fulltext`).
 
         Cancel takes effect between batches: the batches already sent stay (each is one upsert), and pushing
         again completes the collection without duplicates, because rows are keyed by the items' stable ids.
@@ -203,8 +224,10 @@ class MilvusStore:
         dim = int(vectors.shape[1]) if len(items) else int(spec.dim or 0)
         if dim <= 0:
             raise InputError("Nothing to push: there are no vectors.")
-        info, created = self.ensure_collection(name, dim, metric, index_type)
+        info, created = self.ensure_collection(name, dim, metric, index_type, fulltext)
         report = PushReport(name, 0, info.rows, 0, created)
+        if fulltext and not info.fulltext:
+            report.warnings.append(no_fulltext_message(name))
         if not created and info.index_type != index_type.upper():
             report.warnings.append(f"Collection '{name}' keeps its {info.index_type} index ({index_type} was chosen).")
         stored = None if created else self.stored_spec(name)
@@ -276,16 +299,8 @@ class MilvusStore:
             call = lambda: self.client.query(name, limit=1, output_fields=["id"], **filters)  # noqa: E731
             self._run_filtered(f"query '{name}'", call, expression)
 
-    def search(
-        self,
-        name: str,
-        queries: np.ndarray,
-        k: int = 10,
-        expression: str = "",
-        params: Mapping[str, Any] | None = None,
-    ) -> list[list[Hit]]:
-        """Top-k hits for each query vector, nearest first, with text, kind and metadata."""
-        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    def _dense_request(self, name: str, queries: np.ndarray, k: int) -> tuple[_Layout, list[str], dict[str, Any]]:
+        """Layout, output fields and search params of a dense search, after checking k and the query's dim."""
         if k < 1:
             raise InputError(f"k must be at least 1, not {k}.")
         info, output = self._reading(name)
@@ -299,14 +314,124 @@ class MilvusStore:
             search_params["params"] = {"ef": max(64, k)}
         elif info.index_type.startswith("IVF"):
             search_params["params"] = {"nprobe": 16}
+        return info, output, search_params
+
+    def search(
+        self,
+        name: str,
+        queries: np.ndarray,
+        k: int = 10,
+        expression: str = "",
+        params: Mapping[str, Any] | None = None,
+        with_fields: bool = True,
+    ) -> list[list[Hit]]:
+        """Top-k hits for each query vector, nearest first, with text, kind and metadata (ids and scores only
+        when `with_fields` is False: an evaluation of many queries needs no texts)."""
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        info, output, search_params = self._dense_request(name, queries, k)
         filters = self._filter_args(expression, params)
 
         def call() -> Any:
             return self.client.search(
-                name, data=queries.tolist(), limit=k, output_fields=output, search_params=search_params, **filters
+                name,
+                data=queries.tolist(),
+                anns_field=info.vector_field,
+                limit=k,
+                output_fields=output if with_fields else [],
+                search_params=search_params,
+                **filters,
             )
 
         results = self._run_filtered(f"search '{name}'", call, expression)
+        return [[Hit.from_milvus(h) for h in hits] for hits in results]
+
+    def _fulltext(self, name: str) -> tuple[_Layout, list[str], str]:
+        layout, output = self._reading(name)
+        if layout.sparse_field is None:
+            raise InputError(no_fulltext_message(name))
+        return layout, output, layout.sparse_field
+
+    def search_text(
+        self,
+        name: str,
+        texts: Sequence[str],
+        k: int = 10,
+        expression: str = "",
+        params: Mapping[str, Any] | None = None,
+        with_fields: bool = True,
+    ) -> list[list[Hit]]:
+        """Top-k BM25 hits for each query text (Milvus analyses the text), best first, scores positive."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, not {k}.")
+        texts = [str(t) for t in texts]
+        if any(not t.strip() for t in texts):
+            raise InputError("A BM25 search needs query text; one query is empty.")
+        _, output, sparse = self._fulltext(name)
+        filters = self._filter_args(expression, params)
+
+        def call() -> Any:
+            return self.client.search(
+                name,
+                data=texts,
+                anns_field=sparse,
+                limit=k,
+                output_fields=output if with_fields else [],
+                search_params={"metric_type": "BM25"},
+                **filters,
+            )
+
+        results = self._run_filtered(f"search '{name}' by BM25", call, expression)
+        return [
+            [Hit(h.id, bm25_score(h.score), h.text, h.kind, h.metadata) for h in map(Hit.from_milvus, hits)]
+            for hits in results
+        ]
+
+    def search_hybrid(
+        self,
+        name: str,
+        queries: np.ndarray,
+        texts: Sequence[str],
+        k: int = 10,
+        ranker_kind: str = "rrf",
+        rrf_k: int = 60,
+        dense_weight: float = 0.5,
+        expression: str = "",
+        params: Mapping[str, Any] | None = None,
+        with_fields: bool = True,
+        candidates: int | None = None,
+    ) -> list[list[Hit]]:
+        """Top-k hits of Milvus' hybrid search: the dense and the BM25 request, each `candidates` deep (default
+        k), fused by RRF (`rrf_k`) or weighted (`dense_weight` for dense, the rest for BM25)."""
+        from pymilvus import AnnSearchRequest
+
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        texts = [str(t) for t in texts]
+        if len(texts) != len(queries):
+            raise InputError(f"A hybrid search needs one text per query vector ({len(queries)}), got {len(texts)}.")
+        if any(not t.strip() for t in texts):
+            raise InputError("A hybrid search needs query text; one query is empty.")
+        info, output, search_params = self._dense_request(name, queries, k)
+        _, _, sparse = self._fulltext(name)
+        filters = self._filter_args(expression, params)
+        depth = max(k, candidates or k)
+        expr = {"expr": filters["filter"]} if filters["filter"] else {}
+        if "filter_params" in filters:
+            expr["expr_params"] = filters["filter_params"]
+
+        def call() -> Any:
+            requests = [
+                AnnSearchRequest(queries.tolist(), info.vector_field, search_params, depth, **expr),
+                AnnSearchRequest(texts, sparse, {"metric_type": "BM25"}, depth, **expr),
+            ]
+            return self.client.hybrid_search(
+                name,
+                reqs=requests,
+                ranker=ranker(ranker_kind, rrf_k, dense_weight),
+                limit=k,
+                output_fields=output if with_fields else [],
+            )
+
+        results = self._run_filtered(f"hybrid search '{name}'", call, expression)
         return [[Hit.from_milvus(h) for h in hits] for hits in results]
 
     def exact_search(

@@ -8,6 +8,9 @@ message in this panel's strip and changes nothing: items are replaced only when 
 Imported items carry metadata the editor cannot show: the panel says so, and editing the text replaces them with
 plain items. Imports too big to lay out as text (megabytes) show a read-only preview instead, with Clear to start
 over, so a truncated preview can never replace the real items. Import adds to the items already there.
+
+"Import folder…" (and a folder dropped on the panel) reads every .md / .txt / .html / .pdf file under a folder as
+one item each (`core/folder_import.py`), through the TaskRunner, and shows in the strip what was skipped and why.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.corpus import ParseReport, SplitMode, items_from_pasted_text
+from workbench.core.folder_import import FolderReport, read_folder
 from workbench.core.importers import (
     READERS,
     TABULAR_SUFFIXES,
@@ -62,6 +66,11 @@ class CorpusPanel(QWidget):
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip(f"Read {self.noun} from .txt, .csv, .tsv, .jsonl or .parquet")
         self.import_button.clicked.connect(self.choose_file)
+        self.folder_button = QPushButton("Import folder…")
+        self.folder_button.setToolTip(
+            f"Read every .md, .txt, .html and .pdf file of a folder as one of the {self.noun}"
+        )
+        self.folder_button.clicked.connect(self.choose_folder)
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip(f"Remove all {self.noun}")
         self.clear_button.clicked.connect(self.clear_items)
@@ -70,7 +79,7 @@ class CorpusPanel(QWidget):
         self.replace_button = QPushButton("Import with invalid bytes replaced")
         self.replace_button.clicked.connect(self._import_replacing)
         self.replace_button.hide()
-        bar = flow_row(self.mode, self.import_button, self.clear_button, self.count)
+        bar = flow_row(self.mode, self.import_button, self.folder_button, self.clear_button, self.count)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.editor, 1)
@@ -250,6 +259,44 @@ class CorpusPanel(QWidget):
         self.messages.show_info(f"Imported {report.kept} {self.noun} from {path.name}{note}.")
         self.state.status_message.emit(f"Imported {report.kept} {self.noun} from {path.name}.")
 
+    # -- folders -----------------------------------------------------------------------------------------------
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Import a folder of {self.noun}")
+        if folder:
+            self.import_folder(Path(folder))
+
+    def import_folder(self, folder: Path, encoding_errors: str = "strict") -> None:
+        """Read a folder's files off the GUI thread; the items are added when the whole folder is read."""
+        folder = Path(folder)
+        self.messages.clear()
+        self.replace_button.hide()
+        kind = self.kind
+        self.count.setText(f"Importing {folder.name}…")
+        self.runner.start(
+            self.import_key,
+            f"Importing the folder {folder.name}",
+            lambda progress, cancelled: read_folder(folder, kind, encoding_errors, progress, cancelled),
+            self._folder_imported,
+            self._import_failed,
+            on_cancelled=lambda message: self._import_failed(f"Import of {folder.name} cancelled; nothing changed."),
+        )
+
+    def _folder_imported(self, result: tuple[list[Item], FolderReport]) -> None:
+        items, report = result
+        existing = list(self.state.corpus.of_kind(self.kind))
+        added = self.state.set_items(self.kind, existing + items)
+        self._show_report(
+            ParseReport(kept=len(self.state.corpus.of_kind(self.kind)), collapsed_duplicates=added.collapsed_duplicates)
+        )
+        text = f"Imported {report.summary()}"
+        if report.skipped:  # a dock is short: the strip says how many, its tooltip lists each file and why
+            self.messages.show_warning(f"{text}. Hover here for which and why.")
+            self.messages.setToolTip("\n".join(report.details(limit=40)))
+        else:
+            self.messages.show_info(text + ".")
+            self.messages.setToolTip("")
+        self.state.status_message.emit(text + ".")
+
     def _import_failed(self, message: str) -> None:
         self._show_report(ParseReport(kept=len(self.state.corpus.of_kind(self.kind))))
         self.messages.show_error(message)
@@ -280,6 +327,9 @@ class CorpusPanel(QWidget):
         if not files:
             return
         event.acceptProposedAction()
+        if files[0].is_dir():
+            self.import_folder(files[0])
+            return
         self.import_path(files[0])
         if len(files) > 1:
             self.messages.show_warning(f"{len(files)} files dropped; importing the first, {files[0].name}.")

@@ -50,6 +50,7 @@ from workbench.core.milvus.operations import (
     list_collections,
     prepare_search,
     push_items,
+    rebuild_fulltext,
     search_beside_exact,
 )
 from workbench.core.paths import default_milvus_uri
@@ -74,7 +75,8 @@ class MilvusPanel(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.runner = state, runner
-        self.confirm = self._ask  # replaced in tests; the one modal question this panel asks
+        self.confirm = self._ask  # replaced in tests; the panel's modal questions (drop, add full text)
+        self.collections: list[CollectionInfo] = []  # as last listed
         # The collections are listed the first time the panel is really on screen (listing starts Milvus).
         self.on_screen = OnScreenRefresher(self, self.refresh)
         self.on_screen.request()
@@ -107,6 +109,10 @@ class MilvusPanel(QWidget):
         self.index_type.addItems(INDEX_TYPES)
         self.push_button = QPushButton("Push")
         self.drop_button = QPushButton("Drop…")
+        self.fulltext_button = QPushButton("Add full text…")  # the re-push for a collection made without BM25
+        self.fulltext_button.setToolTip("Copy this collection into one with a BM25 field (Milvus cannot add it to "
+                                        "an existing collection); BM25 and hybrid search need it")  # fmt: skip
+        self.fulltext_button.hide()
         self.count_label = QLabel("")
         self.progress = QProgressBar()
         self.progress.setMaximumHeight(14)
@@ -123,7 +129,7 @@ class MilvusPanel(QWidget):
         options.addWidget(self.index_type)
         push_form.addRow("Collection", options)
         buttons = QHBoxLayout()
-        for widget in (self.push_button, self.drop_button, self.progress, self.cancel_button):
+        for widget in (self.push_button, self.drop_button, self.fulltext_button, self.progress, self.cancel_button):
             buttons.addWidget(widget)
         buttons.addWidget(self.count_label, 1)
         push_form.addRow(buttons)
@@ -178,10 +184,13 @@ class MilvusPanel(QWidget):
         layout.addWidget(self.messages)
 
         self.refresh_button.clicked.connect(self.refresh)
+        for field in (self.uri, self.token, self.collection):  # the search lab searches what is chosen here
+            field.editingFinished.connect(self._share_target)
         self.uri.editingFinished.connect(self.refresh)
         self.collections_table.itemSelectionChanged.connect(self._on_collection_picked)
         self.push_button.clicked.connect(self.push)
         self.drop_button.clicked.connect(self.drop)
+        self.fulltext_button.clicked.connect(self.add_fulltext)
         self.cancel_button.clicked.connect(lambda: self.runner.cancel(PUSH_TASK))
         self.search_button.clicked.connect(self.search)
         self.query.returnPressed.connect(self.search)
@@ -198,6 +207,9 @@ class MilvusPanel(QWidget):
         register_secret(token)  # scrubbed from logs and crash reports from now on
         return MilvusTarget(uri=self.uri.text().strip() or default_milvus_uri(), token=token)
 
+    def _share_target(self) -> None:
+        self.state.set_milvus(self.target(), self.collection.text().strip())
+
     def _update_enabled(self) -> None:
         embedded = self.state.embedding is not None and len(self.state.embedding.items) > 0
         self.push_button.setEnabled(embedded and not self.runner.is_running(PUSH_TASK))
@@ -209,6 +221,7 @@ class MilvusPanel(QWidget):
         self.progress.setVisible(pushing)
         self.cancel_button.setVisible(pushing)
         self.drop_button.setEnabled(not pushing)
+        self.fulltext_button.setEnabled(not pushing)
         self._update_enabled()
 
     def _fill_metadata_keys(self) -> None:
@@ -228,15 +241,51 @@ class MilvusPanel(QWidget):
         self.runner.start(LIST_TASK, "Listing Milvus collections", list_them, self._show_collections, self._failed)
 
     def _show_collections(self, infos: list[CollectionInfo]) -> None:
+        self.collections = infos
         self.collections_table.show_collections(infos, self.collection.text().strip())
         current = next((i for i in infos if i.name == self.collection.text().strip()), None)
         self.count_label.setText(f"{current.rows} rows in '{current.name}'" if current else "")
+        self._offer_fulltext()
+
+    def _offer_fulltext(self) -> None:
+        """The re-push is offered for the chosen collection when Workbench made it and it lacks full text."""
+        name = self.collection.text().strip()
+        current = next((i for i in self.collections if i.name == name), None)
+        self.fulltext_button.setVisible(current is not None and current.ours and not current.fulltext)
+
+    def add_fulltext(self) -> None:
+        name, target = self.collection.text().strip(), self.target()
+        if not name or not self.confirm(
+            f"Copy '{name}' into a new collection with full text (BM25), then replace it? Its rows stay as they "
+            "are; the old collection is dropped only once every row is copied."
+        ):
+            return
+
+        def rebuild(progress, cancelled) -> list[CollectionInfo]:
+            return MILVUS_PROCESS.call(rebuild_fulltext, target, name, progress=progress, cancelled=cancelled)
+
+        def rebuilt(infos: list[CollectionInfo]) -> None:
+            self._set_pushing(False)
+            self._show_collections(infos)
+            self.messages.show_info(f"'{name}' now has full text: BM25 and hybrid search can use it.")
+
+        self.messages.clear()
+        self.progress.setRange(0, 0)
+        self.runner.start(PUSH_TASK, f"Adding full text to '{name}'", rebuild, rebuilt, on_error=self._push_failed,
+                          on_progress=self._progressed, on_cancelled=self._push_cancelled)  # fmt: skip
+        self._set_pushing(True)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
 
     def _on_collection_picked(self) -> None:
         rows = self.collections_table.selectionModel().selectedRows()
         if rows:
             name = self.collections_table.item(rows[0].row(), 0).text()
             self.collection.setText(name)
+            self._share_target()
+            self._offer_fulltext()
             metric = self.collections_table.item(rows[0].row(), 3).text()
             if metric in METRICS:
                 self.metric_box.setCurrentText(metric)
@@ -256,7 +305,7 @@ class MilvusPanel(QWidget):
         self.runner.start(DROP_TASK, f"Dropping '{name}'", drop_it, dropped, self._failed)
 
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Drop collection", question)
+        answer = QMessageBox.question(self, "Milvus", question)
         return answer == QMessageBox.StandardButton.Yes
 
     # -- push ------------------------------------------------------------------------------------------------
@@ -265,6 +314,7 @@ class MilvusPanel(QWidget):
         if result is None or not result.items:
             return
         name, target = self.collection.text().strip(), self.target()
+        self._share_target()  # the search lab searches what was pushed last
         metric, index_type = self.metric_box.currentText(), self.index_type.currentText()
         items, vectors, spec = list(result.items), result.vectors, result.spec
 

@@ -34,11 +34,13 @@ def compact_table(table: QTableWidget, stretch: int) -> None:
 
 
 class CollectionsTable(QTableWidget):
-    """Name, rows, dim, metric and index of each collection."""
+    """Name, rows, dim, metric, index of each collection, and whether it has full text (BM25)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 5, parent)
-        self.setHorizontalHeaderLabels(["Collection", "Rows", "Dim", "Metric", "Index"])
+        super().__init__(0, 6, parent)
+        self.setHorizontalHeaderLabels(["Collection", "Rows", "Dim", "Metric", "Index", "BM25"])
+        self.horizontalHeaderItem(5).setToolTip("Full text: a BM25 field Milvus builds from the text (BM25 and "
+                                                "hybrid search need it)")  # fmt: skip
         compact_table(self, stretch=0)
 
     def show_collections(self, infos: list[CollectionInfo], selected: str) -> None:
@@ -46,7 +48,8 @@ class CollectionsTable(QTableWidget):
         self.blockSignals(True)
         self.setRowCount(len(infos))
         for row, info in enumerate(infos):
-            for column, value in enumerate((info.name, info.rows, info.dim, info.metric, info.index_type)):
+            full_text = "yes" if info.fulltext else "no"
+            for column, value in enumerate((info.name, info.rows, info.dim, info.metric, info.index_type, full_text)):
                 cell = QTableWidgetItem(str(value))
                 if column in (1, 2):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

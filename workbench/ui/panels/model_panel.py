@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.devices import DEVICE_CHOICES, DEVICE_LABELS
 from workbench.core.secrets import forget_key, recalled_key, remember_key
+from workbench.ui.panels.batch_controls import BatchControls
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
@@ -72,11 +73,14 @@ class ModelPanel(QWidget):
         form.addRow("Gemini key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
+        self.batch = BatchControls(state, pipeline)  # Gemini Batch mode (half price) and its jobs' status
+        form.addRow("Batch mode", self.batch)
         # The key and endpoint stay editable with the local model too: Compare's B may be Gemini while A is local.
         self.gemini_only = [self.refresh]
         self.key.setToolTip("Google Gemini API key: for A when A is Gemini, and for Compare's B")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.batch.status)
         layout.addWidget(self.messages)
         layout.addStretch(1)
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from workbench.core.exports import export_items
 from workbench.core.knn import top_k_neighbours
 from workbench.core.projection import MAX_QUERY_NEIGHBOURS
+from workbench.ui.lab_overlay import LabOverlay
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
@@ -123,6 +124,7 @@ class ProjectionView(QWidget):
                             self.fit, self.export)  # fmt: skip
 
         self.scatter = ScatterView()
+        self.lab_overlay = LabOverlay(self.scatter, state)  # the search lab's query, hits and judged documents
         self.detail = QTextBrowser()
         self.detail.setPlaceholderText("Click a point to see its full text, metadata and nearest neighbours.")
         # The clicked item's text, metadata and neighbours go under the map, so the map keeps the whole width
