@@ -135,6 +135,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     _choose(model.provider, "gemini")
     model.dim.setValue(768)
     model.document_task.setCurrentText("CLUSTERING")
+    _choose(model.device, "cpu")
     _load(window, items, _result(items, EmbeddingSpec("gemini", "gemini-embedding-001", 768, "CLUSTERING",
                                                        "RETRIEVAL_QUERY")))  # fmt: skip
     window.state.set_clusters(np.arange(len(items)) % 3, {0: "zero", 1: "one", 2: "two"})
@@ -143,6 +144,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     _choose(projection.method, "pca")
     projection.neighbours_knob.setValue(31)
     projection.min_dist.setValue(0.35)
+    projection.reproducible.setChecked(True)
     projection.seed.setValue(7)
     _choose(projection.colour_by, "meta:topic")
     projection.query_k.setValue(5)
@@ -179,6 +181,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
         result_columns=(), gemini_batch=True, batch_offer_above=500, long_texts="truncate", points="parents",
+        layout_reproducible=True, embed_device="cpu",
     )  # fmt: skip
     assert chosen == expected
     assert all(
@@ -204,7 +207,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     p, s, c = other.projection_view, other.similarity_view, other.compare_view
     assert (p.method.currentData(), p.neighbours_knob.value(), p.min_dist.value(), p.seed.value()) == (
         "pca", 31, 0.35, 7)  # fmt: skip
-    assert p.colour_by.currentData() == "meta:topic" and p.query_k.value() == 5
+    assert p.colour_by.currentData() == "meta:topic" and p.query_k.value() == 5 and p.reproducible.isChecked()
     assert p.points.currentData() == "parents" and other.model_panel.tokens.policy.currentData() == "truncate"
     assert (s.mode.currentData(), s.order.currentData(), s.low.value(), s.high.value(), s.threshold.value()) == (
         "queries", "meta:topic", 0.2, 0.9, 50)  # fmt: skip
@@ -218,6 +221,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     m = other.model_panel
     assert (m.provider.currentData(), m.model.currentText(), m.dim.value()) == ("gemini", "gemini-embedding-001", 768)
     assert (m.document_task.currentText(), m.query_task.currentText()) == ("CLUSTERING", "RETRIEVAL_QUERY")
+    assert m.device.currentData() == "cpu"
     assert m.batch.enabled.isChecked() and m.batch.offer_above.value() == 500
     assert other.state.spec == window.state.spec
 

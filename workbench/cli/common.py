@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TextIO
 
+from workbench.core.devices import DEVICE_CHOICES
 from workbench.core.embedders import DEFAULT_MODELS, default_spec
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
@@ -36,6 +37,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="task type for every item (default: documents as documents, queries as queries; "
         "Gemini: RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY)",
     )
+    group.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default="auto",
+        help="local model: where it runs (default: auto = CUDA, then Apple MPS, then the CPU); a device that is "
+        "missing or fails falls back to the CPU with a warning. Vectors agree across devices, so the cache is shared",
+    )
     group.add_argument("--base-url", help="Gemini endpoint (default: GOOGLE_GEMINI_BASE_URL or Google's)")
     group.add_argument(
         "--timeout",
@@ -55,6 +63,11 @@ def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
     timeout_from_args(args)  # checked before any work
     spec = default_spec(args.provider, args.model, args.dim)
     return replace(spec, document_task=args.task, query_task=args.task) if args.task else spec
+
+
+def device_from_args(args: argparse.Namespace) -> str:
+    """--device (the local model's device choice; 'auto' when the command has no such option)."""
+    return getattr(args, "device", None) or "auto"
 
 
 def timeout_from_args(args: argparse.Namespace) -> float | None:

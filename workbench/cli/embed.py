@@ -19,6 +19,7 @@ from workbench.cli.common import (
     ProgressBar,
     add_model_options,
     api_key_from_env,
+    device_from_args,
     spec_from_args,
     timeout_from_args,
 )
@@ -169,7 +170,11 @@ def run(args: argparse.Namespace) -> int:
         items, report = read_items(args.input, options, progress=ProgressBar("reading"))
         log.info("%s: %s", args.input, report.summary())
     embedder = make_embedder(
-        spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
+        spec,
+        api_key=api_key_from_env(),
+        base_url=args.base_url,
+        timeout_s=timeout_from_args(args),
+        device=device_from_args(args),
     )
     if args.chunk_overlap < 0:
         raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")

@@ -17,7 +17,14 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.cli.common import ProgressBar, add_model_options, api_key_from_env, spec_from_args, timeout_from_args
+from workbench.cli.common import (
+    ProgressBar,
+    add_model_options,
+    api_key_from_env,
+    device_from_args,
+    spec_from_args,
+    timeout_from_args,
+)
 
 MODE_CHOICES = "exact, dense, bm25, hybrid, or all (a comma-separated list works too)"
 
@@ -117,7 +124,11 @@ def run_eval(args: argparse.Namespace) -> int:
     for note in labelled.notes:
         print(f"workbench eval: note: {note}", file=sys.stderr)
     embedder = make_embedder(
-        spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
+        spec,
+        api_key=api_key_from_env(),
+        base_url=args.base_url,
+        timeout_s=timeout_from_args(args),
+        device=device_from_args(args),
     )
     cache = EmbeddingCache()
     try:

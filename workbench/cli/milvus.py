@@ -21,6 +21,7 @@ from workbench.cli.common import (
     ProgressBar,
     add_model_options,
     api_key_from_env,
+    device_from_args,
     spec_from_args,
     timeout_from_args,
 )
@@ -156,7 +157,11 @@ def run_search(args: argparse.Namespace) -> int:
         if warning := other_model_message(args.collection, stored, spec):
             print(f"workbench search: warning: {warning}", file=sys.stderr)
         embedder = make_embedder(
-            spec, api_key=api_key_from_env(), base_url=args.base_url, timeout_s=timeout_from_args(args)
+            spec,
+            api_key=api_key_from_env(),
+            base_url=args.base_url,
+            timeout_s=timeout_from_args(args),
+            device=device_from_args(args),
         )
         cache = EmbeddingCache()
         try:

@@ -28,8 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "project",
         help="add a 2-D layout (x, y) to an embed output",
         description="Lay the vectors of IN.parquet out in 2-D and write OUT.parquet: the same rows and columns "
-        "plus x and y. UMAP keeps neighbourhoods; PCA is fast and deterministic. The same seed gives the same "
-        "layout.",
+        "plus x and y. UMAP keeps neighbourhoods; PCA is fast and deterministic. Without --seed UMAP uses every "
+        "core (fastest; each run differs a little); with --seed N it runs on one core and the same seed gives the "
+        "same layout.",
         epilog="example:\n  workbench embed notes.txt --out notes.parquet\n"
         "  workbench project notes.parquet --out notes-2d.parquet --method umap --seed 7",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -37,7 +38,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", type=Path, help="an exchange .parquet file (the output of `workbench embed`)")
     parser.add_argument("--out", type=Path, required=True, help="output .parquet (may be the input file)")
     parser.add_argument("--method", choices=METHODS, default="umap", help="default: umap")
-    parser.add_argument("--seed", type=int, default=0, help="random seed for UMAP (default: 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="UMAP: a reproducible layout from seed N, on one core (default: no seed, every core, fastest)",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -58,6 +58,7 @@ class EmbeddingResult:
     long_texts: dict | None = None
     sources: list[Item] | None = None
     chunk_rows: list[np.ndarray] | None = None
+    device: str = ""  # the local model's device when it encoded anything ('cuda, fp16', 'cpu instead of cuda')
 
     # Columns the views read over and over, computed once per result (for 100 000 items each is tens of ms:
     # `warm` computes them where the result is made, off the GUI thread).
@@ -94,7 +95,8 @@ class EmbeddingResult:
         return (
             f"Embedded {docs} document{'s' if docs != 1 else ''} and {queries} quer{'ies' if queries != 1 else 'y'} "
             f"with {self.spec.provider} · {self.spec.model} at {self.dim} dims "
-            f"({self.encoded} encoded, {self.from_cache} from cache)."
+            + (f"on {self.device} " if self.device else "")
+            + f"({self.encoded} encoded, {self.from_cache} from cache)."
         )
 
 
@@ -229,4 +231,5 @@ def embed_items(
         raise Cancelled(f"Cancelled after {done} of {total} texts; the finished ones are cached.")
 
     vectors = np.stack([known[i.kind][i.text] for i in items]).astype(np.float32, copy=False)
-    return EmbeddingResult(items, vectors, spec, dim, encoded=total - from_cache, from_cache=from_cache)
+    device = str(getattr(embedder, "device_note", "")) if total > from_cache else ""
+    return EmbeddingResult(items, vectors, spec, dim, total - from_cache, from_cache, device=device)

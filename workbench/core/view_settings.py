@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from workbench.core.devices import DEVICE_CHOICES
 from workbench.core.long_texts import LONG_TEXT_POLICIES
 
 LAYOUT_METHODS = ("umap", "pca")
@@ -39,6 +40,7 @@ class ViewSettings:
     umap_neighbours: int = 15
     umap_min_dist: float = 0.1
     layout_seed: int = 0
+    layout_reproducible: bool = False  # False: UMAP on every core, no seed; True: layout_seed, one core, same map
     colour_by: str = "kind"
     query_k: int = 3
     heatmap_mode: str = "docs"
@@ -65,6 +67,7 @@ class ViewSettings:
     batch_offer_above: int = 2000  # the Model panel offers Batch mode for Gemini runs of more texts than this
     long_texts: str = "chunk"  # what the next Embed does with texts over the model's window (core.long_texts)
     points: str = "chunks"  # after a chunked Embed: every chunk, or one point per parent document
+    embed_device: str = "auto"  # the local model's device (core.devices.DEVICE_CHOICES)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (a tuple becomes a list), so a workspace can write them as they are."""
@@ -107,6 +110,7 @@ _CHOICES = {
     "compare_provider": ("local", "gemini"),
     "long_texts": LONG_TEXT_POLICIES,
     "points": POINT_CHOICES,
+    "embed_device": DEVICE_CHOICES,
 }
 _OPTIONAL = {"heatmap_threshold": float, "compare_label_column": str}
 _STRING_TUPLES = frozenset({"result_columns"})  # None, or a list of names (a tuple in memory)

@@ -145,7 +145,7 @@ class Pipeline(QObject):
             result, counts, parents = outcome
             show_counts(counts)
             self._parents_of = (result, parents) if parents is not None else None
-            self._embedded(result)
+            self._embedded(result, embedder)
 
         self.runner.start(
             EMBED_TASK,
@@ -181,7 +181,10 @@ class Pipeline(QObject):
             on_error=lambda message: self._say("embed", "error", message),
         )
 
-    def _embedded(self, result: EmbeddingResult) -> None:
+    def _embedded(self, result: EmbeddingResult, embedder: object = None) -> None:
+        plan = getattr(embedder, "plan", None)  # the local model: a device that failed or was missing, said here
+        if plan is not None and plan.note:
+            self._say("embed", "warning", plan.note)
         first = self.state.embedding is None
         parents = self._parents_of[1] if self._parents_of and self._parents_of[0] is result else None
         if self.state.view.points == "parents" and parents is not None:
@@ -288,7 +291,8 @@ class Pipeline(QObject):
         if not umap:
             return
         vectors = embedding.vectors
-        options = {"method": "umap", "seed": view.layout_seed, "n_neighbors": view.umap_neighbours,
+        seed = view.layout_seed if view.layout_reproducible else None  # no seed: UMAP on every core
+        options = {"method": "umap", "seed": seed, "n_neighbors": view.umap_neighbours,
                    "min_dist": view.umap_min_dist}  # fmt: skip
         self.runner.start(
             UMAP_TASK,

@@ -365,7 +365,7 @@ class AppState(QObject):
         key, base_url = self._api_key, self._base_url
         if for_b:
             key, base_url = self._credentials_b[0] or key, self._credentials_b[1] or base_url
-        return self.embedders.get(spec or self.spec, api_key=key, base_url=base_url)
+        return self.embedders.get(spec or self.spec, api_key=key, base_url=base_url, device=self.view.embed_device)
 
     def embedded_item(self, row: int) -> Item:
         assert self.embedding is not None

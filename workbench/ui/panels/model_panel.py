@@ -1,4 +1,5 @@
-"""Model & key panel: provider, model, output dimension, task types, the Gemini key and endpoint.
+"""Model & key panel: provider, model, output dimension, task types, the local model's device, the Gemini key
+and endpoint.
 
 The panel shows AppState.spec and sends every edit as `set_spec` / `set_credentials`; when the spec changes
 elsewhere (an opened workspace) it shows that spec without sending it back. The key field is masked (with a
@@ -12,8 +13,18 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from workbench.core.devices import DEVICE_CHOICES, DEVICE_LABELS
 from workbench.core.secrets import forget_key, recalled_key, remember_key
 from workbench.ui.panels.batch_controls import BatchControls
 from workbench.ui.panels.token_summary import TokenSummary
@@ -21,7 +32,7 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip
+from workbench.ui.widgets import MessageStrip, synced
 
 KEY_NAME = "gemini-api-key"
 REFRESH_TASK = "gemini-models"
@@ -42,6 +53,14 @@ class ModelPanel(QWidget):
         self.show_key = QToolButton(text="Show", checkable=True)
         self.remember = QCheckBox("Remember key")
         self.base_url = QLineEdit(placeholderText="default: GOOGLE_GEMINI_BASE_URL or Google's endpoint")
+        self.device = QComboBox()
+        for choice in DEVICE_CHOICES:
+            self.device.addItem(DEVICE_LABELS[choice], choice)
+        self.device.setToolTip(
+            "Where the local model runs. Auto: an NVIDIA GPU (CUDA, half precision), else an Apple GPU (MPS), else "
+            "the CPU. A GPU that is missing or fails falls back to the CPU with a message. The vectors agree, so "
+            "the cache serves every device."
+        )
         self.messages = MessageStrip()
         model_row, key_row = QHBoxLayout(), QHBoxLayout()
         model_row.addWidget(self.model, 1)
@@ -51,6 +70,7 @@ class ModelPanel(QWidget):
         form = QFormLayout()
         for label, widget in chooser.rows():
             form.addRow(label, model_row if widget is self.model else widget)
+        form.addRow("Device", self.device)
         form.addRow("Gemini key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
@@ -75,6 +95,9 @@ class ModelPanel(QWidget):
         for signal in (self.key.textChanged, self.base_url.textChanged):
             signal.connect(self._apply_credentials)
         state.spec_changed.connect(self._show_spec)
+        self._show_device()
+        self.device.currentIndexChanged.connect(lambda: state.set_view(embed_device=self.device.currentData()))
+        state.view_changed.connect(lambda changed: "embed_device" in changed and self._show_device())
         self.messages.follow(pipeline.notice, "embed")  # embedding errors belong next to the model
         self.show_key.toggled.connect(self._toggle_key_visible)
         self.remember.toggled.connect(self._remember_toggled)
@@ -107,6 +130,11 @@ class ModelPanel(QWidget):
             self.messages.clear()
         self.chooser.show_spec(self.state.spec)
         self._enable_for(self.provider.currentData())
+
+    def _show_device(self) -> None:
+        """Show the device choice held in AppState (a workspace may bring one) without sending it back."""
+        with synced(self.device):
+            self.device.setCurrentIndex(max(0, self.device.findData(self.state.view.embed_device)))
 
     def _apply_credentials(self) -> None:
         self.state.set_credentials(self.key.text().strip() or _env_key(), self.base_url.text())

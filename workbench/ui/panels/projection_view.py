@@ -47,7 +47,7 @@ from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, flow_row, placeholder_label, synced
 
-LAYOUT_CONTROLS = ("layout_method", "umap_neighbours", "umap_min_dist", "layout_seed", "query_k")
+LAYOUT_CONTROLS = ("layout_method", "umap_neighbours", "umap_min_dist", "layout_seed", "layout_reproducible", "query_k")
 CHUNK_POSITION_COLUMNS = ("chunk_index", "char_start", "char_end")
 
 
@@ -76,6 +76,16 @@ class ProjectionView(QWidget):
         self.min_dist = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2)
         self.min_dist.setToolTip("UMAP min_dist: how tightly points may pack")
         self.seed = _spin(0, 2**31 - 1, "random seed: the same seed gives the same layout")
+        self.reproducible = QCheckBox("Reproducible, seed")
+        self.reproducible.setToolTip(
+            "On: the same seed gives the same layout, but UMAP runs on one core. "
+            "Off (default): UMAP uses every core, and each run differs a little."
+        )
+        reproducible = QWidget()  # the box and its seed wrap as one
+        reproducible_layout = QHBoxLayout(reproducible)
+        reproducible_layout.setContentsMargins(0, 0, 0, 0)
+        reproducible_layout.addWidget(self.reproducible)
+        reproducible_layout.addWidget(self.seed)
         self.reproject = QPushButton("Re-project")
         self.reproject.setToolTip("Lay the vectors out again with these settings")
         self.colour_by = QComboBox()
@@ -117,7 +127,7 @@ class ProjectionView(QWidget):
         for button in mode_buttons:
             modes_layout.addWidget(button)
         controls = flow_row(("Layout", self.method), ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
-                            ("seed", self.seed), self.reproject, ("Colour", self.colour_by),
+                            reproducible, self.reproject, ("Colour", self.colour_by),
                             ("Points", self.points), ("query lines k", self.query_k), self.search, self.regex,
                             self.match_count, modes, self.fit, self.export)  # fmt: skip
 
@@ -162,6 +172,7 @@ class ProjectionView(QWidget):
         self.neighbours_knob.valueChanged.connect(lambda value: state.set_view(umap_neighbours=value))
         self.min_dist.valueChanged.connect(lambda value: state.set_view(umap_min_dist=round(value, 2)))
         self.seed.valueChanged.connect(lambda value: state.set_view(layout_seed=value))
+        self.reproducible.toggled.connect(lambda checked: state.set_view(layout_reproducible=checked))
         self.query_k.valueChanged.connect(lambda value: state.set_view(query_k=value))
         self.colour_by.currentIndexChanged.connect(self._colour_chosen)
         self.points.currentIndexChanged.connect(lambda: state.set_view(points=self.points.currentData()))
@@ -185,12 +196,16 @@ class ProjectionView(QWidget):
     def _show_view_settings(self, changed: frozenset[str]) -> None:
         """Show AppState's settings in the controls without sending them back; redraw what they change."""
         view = self.state.view
-        with synced(self.method, self.neighbours_knob, self.min_dist, self.seed, self.query_k, self.points):
+        with synced(
+            self.method, self.neighbours_knob, self.min_dist, self.seed, self.reproducible, self.query_k, self.points
+        ):
             self.method.setCurrentIndex(max(0, self.method.findData(view.layout_method)))
             self.points.setCurrentIndex(max(0, self.points.findData(view.points)))
             self.neighbours_knob.setValue(view.umap_neighbours)
             self.min_dist.setValue(view.umap_min_dist)
             self.seed.setValue(view.layout_seed)
+            self.reproducible.setChecked(view.layout_reproducible)
+            self.seed.setEnabled(view.layout_reproducible)
             self.query_k.setValue(view.query_k)
         if "colour_by" in changed:
             self._fill_colour_choices()
