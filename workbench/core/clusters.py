@@ -110,7 +110,7 @@ def reduce_for_clustering(
     None: `dims` 0, vectors no wider than `dims`, or fewer than MIN_REDUCE_POINTS rows. `knn`, when given, must
     be the rows' own neighbours (at least `neighbours` per row, itself first); else exact ones are computed.
     """
-    from workbench.core.projection import EXACT_KNN_MAX, _import_umap
+    from workbench.core.projection import _import_umap, exact_knn_wins, umap_options
 
     n, width = vectors.shape
     if not dims or width <= dims or n < MIN_REDUCE_POINTS:
@@ -118,22 +118,21 @@ def reduce_for_clustering(
     neighbours = max(2, min(neighbours, n - 1))
     if knn is not None and (len(knn[0]) != n or knn[0].shape[1] < neighbours):
         knn = None  # made for other rows or fewer neighbours: not usable here
-    if knn is None and n <= EXACT_KNN_MAX:
+    if knn is None and exact_knn_wins(n):
         knn = knn_graph(vectors, neighbours, cancelled)
     raise_if_cancelled(cancelled)
     umap = _import_umap()
     precomputed = (knn[0][:, :neighbours], knn[1][:, :neighbours], None) if knn is not None else (None, None, None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")  # we never call transform()
-        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         reducer = umap.UMAP(
             n_components=dims,
             n_neighbors=neighbours,
             min_dist=0.0,
             metric="cosine",
-            random_state=seed,
             precomputed_knn=precomputed,
             low_memory=True,
+            **umap_options(n, seed),  # threads (one with a seed) and, for large inputs, epochs: as the layout's
         )
         return np.asarray(reducer.fit_transform(vectors), dtype=np.float64)
 
@@ -234,10 +233,10 @@ def find_clusters(
     else:
         size = automatic_smallest(n) if smallest == AUTOMATIC else smallest
         neighbours = automatic_neighbours(size) if neighbours == AUTOMATIC else neighbours
-        from workbench.core.projection import EXACT_KNN_MAX
+        from workbench.core.projection import exact_knn_wins
 
         wanted = min(max(neighbours, size), n - 1)
-        if n <= EXACT_KNN_MAX and n >= 2 and (knn is None or len(knn[0]) != n or knn[0].shape[1] < wanted + 1):
+        if exact_knn_wins(n) and n >= 2 and (knn is None or len(knn[0]) != n or knn[0].shape[1] < wanted + 1):
             knn = knn_graph(array, wanted + 1, cancelled)  # the layout's, when it was made for these rows, else ours
         progress(1, stages)
         reduced = reduce_for_clustering(array, reduce_to, neighbours, seed, knn, cancelled)
