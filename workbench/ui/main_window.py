@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QToolBar, QWidget
 
 from workbench.core.cache import EmbeddingCache
 from workbench.core.importers import ImportOptions, read_items
@@ -34,6 +34,20 @@ log = logging.getLogger("workbench.ui")
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
 
+def scrolling(panel: QWidget, least_height: int = 120) -> QScrollArea:
+    """The panel in a vertical scroll area, so the three stacked left docks never make the window taller than a
+    laptop's 768 px: their rows (the Model panel's token summary, Batch and Device rows, a message strip that
+    appears) would otherwise add up to the window's minimum height. Width is not scrolled: the panel keeps it."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)  # the panel fills the dock and its text boxes stretch, as without the area
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumWidth(panel.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
+    area.setMinimumHeight(min(least_height, panel.minimumSizeHint().height()))
+    return area
+
+
 class MainWindow(QMainWindow):
     def __init__(self, state: AppState, runner: TaskRunner, cache: EmbeddingCache, parent: QWidget | None = None):
         super().__init__(parent)
@@ -56,9 +70,9 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self._dock("Model & key", self.model_panel, left)
-        self._dock("Documents", self.documents_panel, left)
-        self._dock("Queries", self.queries_panel, left)
+        self._dock("Model & key", scrolling(self.model_panel), left)
+        self._dock("Documents", scrolling(self.documents_panel), left)
+        self._dock("Queries", scrolling(self.queries_panel), left)
         self._dock("Similarity", self.similarity_view, right)
         self._dock("Milvus", self.milvus_panel, right)
         self._dock("Compare", self.compare_view, right)

@@ -42,11 +42,18 @@ class WindowLayout:
             self.window.move(free.x() + (free.width() - width) // 2, free.y() + max(0, (free.height() - height) // 2))
 
     def apply_default_sizes(self) -> None:
-        """The inputs about a quarter of the width, the tabbed views about a third; the map takes the rest."""
-        width = self.window.width()
+        """The inputs about a quarter of the width, the tabbed views about a third; the map takes the rest. Down the
+        left, the first dock (the Model panel, which scrolls) gets the height its rows ask for, up to half the
+        window, and the others share the rest: pasted texts have room, and the model's rows are not hidden."""
+        width, height = self.window.width(), self.window.height()
         horizontal = Qt.Orientation.Horizontal
         self.window.resizeDocks(self.left[:1], [max(260, int(width * LEFT_SHARE))], horizontal)
         self.window.resizeDocks(self.right[:1], [max(300, int(width * RIGHT_SHARE))], horizontal)
+        first = self.left[0].widget()
+        inner = first.widget() if hasattr(first, "widget") else first  # a scroll area's panel, or the panel
+        wanted = min(inner.sizeHint().height() + 24, height // 2)  # + the dock's title bar
+        rest = max(120, (height - wanted) // max(1, len(self.left) - 1))
+        self.window.resizeDocks(self.left, [wanted, *[rest] * (len(self.left) - 1)], Qt.Orientation.Vertical)
 
     def restore(self) -> bool:
         """The arrangement of the last run, if there is one that still fits this window (True when restored)."""
