@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import TextIO
 
 from workbench.core.devices import DEVICE_CHOICES
-from workbench.core.embedders import DEFAULT_MODELS, default_spec
-from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders import DEFAULT_MODELS, default_spec, make_embedder
+from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, register_url_secrets, scrub
 
@@ -76,6 +76,18 @@ def timeout_from_args(args: argparse.Namespace) -> float | None:
     if timeout is not None and not 0 < timeout <= 3600:
         raise InputError(f"--timeout must be a number of seconds between 0 and 3600, not {timeout:g}.")
     return timeout
+
+
+def embedder_from_args(args: argparse.Namespace, spec: EmbeddingSpec) -> Embedder:
+    """The embedder for `spec` with the model options' key, endpoint, timeout and device (one place for every
+    sub-command that embeds, so a new option reaches them all)."""
+    return make_embedder(
+        spec,
+        api_key=api_key_from_env(),
+        base_url=args.base_url,
+        timeout_s=timeout_from_args(args),
+        device=device_from_args(args),
+    )
 
 
 def api_key_from_env() -> str | None:
