@@ -271,15 +271,8 @@ class GeminiEmbedder:
                     raise self._explain(error, texts, offset) from None
                 retry_after = _retry_after(error)
                 last: Exception = error
-            except Exception as error:
-                if isinstance(error, ServiceError | InputError | Cancelled):
-                    raise
-                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
-                    # HTML from a captive proxy, broken JSON, a shape the SDK cannot read: asking again won't help.
-                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
-                if not _is_transport_error(error):
-                    raise
-                last = error
+            except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
+                last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
                 wait = self.retry.delay(attempt, retry_after)
                 if not isinstance(last, errors.APIError) and time.monotonic() - started + wait >= budget:
@@ -300,6 +293,18 @@ class GeminiEmbedder:
                 f"allow more time with --timeout (WORKBENCH_GEMINI_TIMEOUT_S in the app)."
             )
         raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()} ({type(last).__name__}); check the network.")
+
+    def _worth_retrying(self, error: Exception) -> Exception:
+        """`error` (not an API error) when another attempt may help: a dropped or refused connection, a timeout.
+        Raises what asking again cannot fix: our own errors as they are, an answer the SDK cannot read (HTML from a
+        captive proxy, broken JSON, a shape it does not know) as a ServiceError, anything else unchanged."""
+        if isinstance(error, ServiceError | InputError | Cancelled):
+            raise error
+        if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
+            raise ServiceError(self._not_the_api(type(error).__name__)) from None
+        if not _is_transport_error(error):
+            raise error
+        return error
 
     def _not_the_api(self, detail: str) -> str:
         return (
@@ -349,14 +354,8 @@ class GeminiEmbedder:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, contents, 0) from None
                 retry_after, last = _retry_after(error), error
-            except (ServiceError, InputError, Cancelled):
-                raise
-            except Exception as error:
-                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
-                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
-                if not _is_transport_error(error):
-                    raise
-                last = error
+            except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
+                last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
                 self._pause(self.retry.delay(attempt, retry_after), cancelled)
         raise ServiceError(f"Gemini could not count tokens ({_short(last)}) after {self.retry.attempts} attempts.")
