@@ -19,7 +19,7 @@ from workbench.core.devices import DEVICE_CHOICES
 from workbench.core.embedders import DEFAULT_MODELS, default_spec, make_embedder
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
-from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, register_url_secrets, scrub
+from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, scrub
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -56,8 +56,6 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
     """The spec the model options ask for; --task, when given, applies to both kinds."""
-    register_url_secrets(getattr(args, "base_url", None))
-    register_url_secrets(os.environ.get("GOOGLE_GEMINI_BASE_URL"))
     if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim must be a positive number, not {args.dim}.")
     timeout_from_args(args)  # checked before any work
