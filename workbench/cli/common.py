@@ -18,6 +18,7 @@ from typing import TextIO
 from workbench.core.devices import DEVICE_CHOICES
 from workbench.core.embedders import DEFAULT_MODELS, default_spec, make_embedder
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
+from workbench.core.embedders.gemini import checked_timeout_s
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, scrub
 
@@ -70,10 +71,7 @@ def device_from_args(args: argparse.Namespace) -> str:
 
 def timeout_from_args(args: argparse.Namespace) -> float | None:
     """--timeout, checked (None: the provider's default)."""
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None and not 0 < timeout <= 3600:
-        raise InputError(f"--timeout must be a number of seconds between 0 and 3600, not {timeout:g}.")
-    return timeout
+    return checked_timeout_s(getattr(args, "timeout", None), "--timeout")
 
 
 def embedder_from_args(args: argparse.Namespace, spec: EmbeddingSpec) -> Embedder:

@@ -57,6 +57,7 @@ TASK_TYPES = (
 MAX_BATCH = 100  # the API rejects more items per batchEmbedContents call
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT_S = 10.0
+MAX_TIMEOUT_S = 3600.0  # an hour: longer than any one embedding request should wait
 BUDGET_TIMEOUTS = 3  # a request that keeps timing out or failing to connect is given up after 3 × timeout_s
 _POLL_S = 0.05  # how often a wait checks cancelled()
 
@@ -81,6 +82,14 @@ def _env_number(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
+
+
+def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout") -> float | None:
+    """`timeout_s` when it is a usable request timeout (None: the default); the one rule, also for the CLI's
+    --timeout, which names itself as `what` and is checked before any work."""
+    if timeout_s is not None and not 0 < timeout_s <= MAX_TIMEOUT_S:
+        raise InputError(f"{what} must be a number of seconds between 0 and {MAX_TIMEOUT_S:g}, not {timeout_s:g}.")
+    return timeout_s
 
 
 def default_timeout_s() -> float:
@@ -133,8 +142,7 @@ class GeminiEmbedder:
                 raise InputError(f"Unknown Gemini task type '{task}': use one of {', '.join(TASK_TYPES)}.")
         if dim is not None and not 1 <= dim <= 3072:
             raise InputError(f"Gemini output dimensionality must be between 1 and 3072 (128–3072 advised), not {dim}.")
-        if timeout_s is not None and not 0 < timeout_s <= 3600:
-            raise InputError(f"The Gemini timeout must be between 0 and 3600 seconds, not {timeout_s:g}.")
+        checked_timeout_s(timeout_s)
         self.spec = EmbeddingSpec("gemini", model_name, dim, document_task, query_task)
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
