@@ -43,6 +43,15 @@ def max_text_chars_from_env() -> int:
     return value if value > 0 else DEFAULT_MAX_TEXT_CHARS
 
 
+def text_char_limit(max_text_chars: int | None, what: str = "The longest text a model is handed") -> int:
+    """The longest text a model is handed: `max_text_chars` once checked, or (None) WORKBENCH_MAX_TEXT_CHARS. One
+    rule for each path that cuts texts (embedding, long-text preparation, Gemini Batch) and the CLI's
+    --max-text-chars, which names itself as `what`."""
+    if max_text_chars is not None and max_text_chars < 1:
+        raise InputError(f"{what} must be at least 1 character, not {max_text_chars}.")
+    return max_text_chars or max_text_chars_from_env()
+
+
 @dataclass
 class EmbeddingResult:
     """Vectors aligned row for row with the items that were embedded, and how they were obtained."""
@@ -138,9 +147,7 @@ def embed_items(
     batches are cached. Errors from the provider propagate after the same keeping.
     """
     items = list(items)
-    if max_text_chars is not None and max_text_chars < 1:
-        raise InputError(f"The longest text a model is handed must be at least 1 character, not {max_text_chars}.")
-    limit = max_text_chars or max_text_chars_from_env()
+    limit = text_char_limit(max_text_chars)
     spec = embedder.spec
     who = f"{spec.provider} model {spec.model}"
     unique: dict[ItemKind, list[str]] = {kind: [] for kind in ITEM_KINDS}
