@@ -5,9 +5,10 @@
 - compare(): k-NN overlap, similarity rank correlation, label accuracy and silhouette for two embeddings of n
   items, against the textbook route: sklearn NearestNeighbors (brute, cosine) for each model, scipy spearmanr of
   every pair's similarity, sklearn silhouette_score (the same sampling rule as ours, so the work is the same).
-- cluster_vectors(hdbscan): ours (PCA to 50 dims, then sklearn HDBSCAN) against sklearn HDBSCAN on the raw
-  vectors; the adjusted Rand index against the planted groups is printed beside it, so speed is not bought
-  with quality. Raw HDBSCAN is skipped beyond 5 000 items (it grows near-quadratically in 384 dims: minutes).
+- cluster_vectors(hdbscan): ours (UMAP to 5 dims, then sklearn HDBSCAN; see also bench/clusters.py) against
+  sklearn HDBSCAN on the raw vectors; the adjusted Rand index against the planted groups is printed beside it,
+  so speed is not bought with quality. Raw HDBSCAN is skipped beyond 5 000 items (it grows near-quadratically
+  in 384 dims: minutes).
 - name_clusters(): class-based TF-IDF names against fitting sklearn's TfidfVectorizer on the same cluster texts.
 Data: planted groups of unit vectors (20 centres, 384 dims), as a small sentence model's output looks.
 """
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import Row, emit
 
-from workbench.core.clusters import cluster_vectors, name_clusters
+from workbench.core.cluster_names import name_clusters
+from workbench.core.clusters import cluster_vectors
 from workbench.core.compare import MAX_PAIRS, SILHOUETTE_MAX, compare
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.exchange import ExchangeTable
@@ -104,7 +106,7 @@ def one_size(n: int) -> tuple[list[Row], str]:
     else:
         base = float("nan")
         note += " (raw HDBSCAN not run: minutes)"
-    rows.append(Row("cluster hdbscan (PCA 50)", f"{n}", ours, "sklearn HDBSCAN on raw vectors", base))
+    rows.append(Row("cluster hdbscan (UMAP 5)", f"{n}", ours, "sklearn HDBSCAN on raw vectors", base))
 
     ours, _ = timed(name_clusters, texts, found)
     clusters = sorted(set(found.tolist()))

@@ -47,6 +47,11 @@ def make_workspace() -> Workspace:
         projection_note="UMAP, seed 0",
         clusters=np.array([0, 0, 1, 1, -1, 1, 0]),
         cluster_names={0: "odd ones", 1: "even ones"},
+        subclusters=np.array([0, 1, 2, 2, -1, 2, 0]),
+        subcluster_names={0: "first", 1: "second", 2: "the rest"},
+        subcluster_parent={0: 0, 1: 0, 2: 1},
+        cluster_assigned=np.array([False, False, False, True, False, False, False]),
+        cluster_prompts={0: "Name these texts: …", 1: "Name those texts: …"},
         selection=[docs[1].id, queries[0].id],
         view={"point_size": 6, "colour_by": "topic", "api_key": "AIza-SECRET", "milvus": {"token": "tok-SECRET"}},
     )
@@ -62,6 +67,10 @@ def assert_same(a: Workspace, b: Workspace) -> None:
     np.testing.assert_array_equal(a.projection, b.projection)
     np.testing.assert_array_equal(a.clusters, b.clusters)
     assert (a.projection_note, a.cluster_names, a.selection) == (b.projection_note, b.cluster_names, b.selection)
+    np.testing.assert_array_equal(a.subclusters, b.subclusters)
+    np.testing.assert_array_equal(a.cluster_assigned, b.cluster_assigned)
+    assert (a.subcluster_names, a.subcluster_parent, a.cluster_prompts) == (
+        b.subcluster_names, b.subcluster_parent, b.cluster_prompts)  # fmt: skip
 
 
 def test_save_then_open_gives_the_same_state(tmp_path: Path) -> None:

@@ -1,14 +1,15 @@
 """A fake Gemini API on 127.0.0.1: a real HTTP server that answers like Google's, for the real google-genai client.
 
-It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:countTokens` and the model
+It answers `models/{m}:batchEmbedContents`, `models/{m}:embedContent`, `models/{m}:countTokens`,
+`models/{m}:generateContent` (text: an answer made from the prompt by `reply`, by default `fake_reply`) and the model
 list with the API's JSON shapes, and Batch mode as the SDK calls it (`models/{m}:asyncBatchEmbedContent` creates
 a job from inlined requests, `GET batches/{id}` reports it: pending, then running, then its answers in
 `metadata.output.inlinedResponses.inlinedResponses`, a failed request as an `error`, as the real API returns them).
-It records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a
-body shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the
-wrong dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer
-it until the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real
-API), so tests can check what reached the server.
+It records every request (path, headers, body), and can be told to misbehave: answer an HTTP error (with a body
+shaped like Google's, and Retry-After), drop the connection, return the wrong number of embeddings or the wrong
+dimension, answer 200 with a body that is not the API's, be slow, or hang (read a request and never answer it until
+the server stops). Vectors are deterministic from the text (not normalised unless 3072-d, as the real API), so tests
+can check what reached the server.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def fake_vector(text: str, dim: int) -> list[float]:
     return vector.astype(np.float32).tolist()
 
 
+def fake_reply(prompt: str) -> str:
+    """A deterministic answer: "Topic of" and the prompt's hint words (after "words are:"), or its first words."""
+    hint = prompt.split("words are:", 1)[1].split(".\n", 1)[0] if "words are:" in prompt else prompt[:40]
+    return f"Topic of {hint.strip()}\n"
+
+
 def fake_token_count(text: str) -> int:
     """The fake's tokenizer for countTokens: one token per word or punctuation mark, plus one per 5 characters of
     a longer word (deterministic, so tests can say what the server must answer)."""
@@ -77,6 +84,7 @@ class FakeGemini:
     requests: list[Recorded] = field(default_factory=list)
     valid_keys: set[str] | None = None  # None accepts any key
     retired: set[str] = field(default_factory=lambda: set(RETIRED))
+    reply: Any = None  # prompt -> answer text for :generateContent; None: fake_reply
     # Batch mode: jobs by name; how many polls a job answers "running" before it ends; how it ends; texts whose
     # request fails inside a job that succeeds (the per-request error the real API returns).
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -120,6 +128,9 @@ class FakeGemini:
 
     def fail_next(self, *faults: Fault) -> None:
         self.faults.extend(faults)
+
+    def generate_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if "generateContent" in r.path]
 
     def batch_requests(self) -> list[Recorded]:
         """Batch-mode calls: job creations and polls."""
@@ -193,6 +204,16 @@ class FakeGemini:
             return self._json(handler, 200, self._batch_operation(name))
         if path.endswith(":embedContent"):
             return self._json(handler, 200, {"embedding": self._embed(model, body)})
+        if path.endswith(":generateContent"):
+            prompt = "".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
+            text = (self.reply or fake_reply)(prompt)
+            return self._json(handler, 200, {
+                "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
+                                "index": 0}],
+                "usageMetadata": {"promptTokenCount": len(prompt.split()), "candidatesTokenCount": len(text.split()),
+                                  "totalTokenCount": len(prompt.split()) + len(text.split())},
+                "modelVersion": model,
+            })  # fmt: skip
         if path.endswith(":countTokens"):
             texts = [p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", [])]
             return self._json(handler, 200, {"totalTokens": sum(fake_token_count(t) for t in texts)})

@@ -156,6 +156,9 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
     _choose(editor.method, "kmeans")
     editor.clusters_k.setValue(4)
     editor.min_size.setValue(9)
+    editor.assign_noise.setChecked(True)
+    _choose(editor.names_source, "gemini")
+    editor.on_map.setChecked(False)
     _choose(compare.provider, "gemini")
     compare.dim.setValue(256)
     compare.chooser.document_task.setCurrentText("SEMANTIC_SIMILARITY")
@@ -173,6 +176,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         layout_method="pca", umap_neighbours=31, umap_min_dist=0.35, layout_seed=7, colour_by="meta:topic",
         query_k=5, heatmap_mode="queries", heatmap_order="meta:topic", heatmap_low=0.2, heatmap_high=0.9,
         heatmap_threshold=0.5, cluster_method="kmeans", cluster_count=4, cluster_min_size=9,
+        cluster_assign_noise=True, cluster_names_source="gemini", cluster_names_on_map=False,
         compare_provider="gemini", compare_model="", compare_dim=256,
         compare_document_task="SEMANTIC_SIMILARITY",
         compare_query_task="CLUSTERING", compare_k=7, compare_label_column=None, compare_layout_method="pca",
@@ -209,6 +213,7 @@ def test_every_view_setting_and_the_model_survive_a_workspace_without_a_new_layo
         "queries", "meta:topic", 0.2, 0.9, 50)  # fmt: skip
     e = c.cluster_editor
     assert (e.method.currentData(), e.clusters_k.value(), e.min_size.value()) == ("kmeans", 4, 9)
+    assert (e.assign_noise.isChecked(), e.names_source.currentData(), e.on_map.isChecked()) == (True, "gemini", False)
     assert (c.provider.currentData(), c.dim.value(), c.layout_method.currentData()) == ("gemini", 256, "pca")
     assert c.spec_b() == EmbeddingSpec("gemini", "gemini-embedding-001", 256, "SEMANTIC_SIMILARITY", "CLUSTERING")
     assert c.chooser.spec() == c.spec_b()  # what the chooser shows is what B will be

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "workbench.cli.milvus",
     "workbench.cli.compare",
     "workbench.cli.evaluate",
+    "workbench.cli.cluster",
 )
 
 

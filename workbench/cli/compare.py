@@ -1,4 +1,4 @@
-"""`workbench compare A B` and `workbench cluster IN --out OUT`: compare two embeddings; find and name clusters."""
+"""`workbench compare A B`: how much two embeddings of the same items agree. (`workbench cluster` is cluster.py.)"""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import logging
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from workbench.cli.common import ProgressBar
-from workbench.core.clusters import METHODS, REDUCE_TO, cluster_vectors, name_clusters
 from workbench.core.compare import Comparison, compare, report_html
 from workbench.core.errors import InputError
-from workbench.core.exchange import read_parquet, write_parquet
+from workbench.core.exchange import read_parquet
 
 log = logging.getLogger("workbench.cli.compare")
 
@@ -45,29 +42,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Recall@100 and MRR@10 of exact dense search under A and under B",
     )
     parser.set_defaults(handler=run_compare)
-
-    cluster = subparsers.add_parser(
-        "cluster",
-        help="cluster vectors and name the clusters",
-        description="Writes OUT with every input column plus cluster (int, -1 = noise) and cluster_name (the "
-        "cluster's three most distinctive words by class-based TF-IDF; 'noise' for -1).",
-        epilog="example:\n  workbench cluster notes.parquet --out notes-clustered.parquet --min-cluster-size 10\n"
-        "  workbench cluster notes.parquet --out notes-clustered.parquet --method kmeans --k 12",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cluster.add_argument("input", type=Path, help="an embed output (.parquet)")
-    cluster.add_argument("--out", type=Path, required=True, help="output .parquet (every input column kept)")
-    cluster.add_argument("--method", choices=METHODS, default="hdbscan", help="default: hdbscan")
-    cluster.add_argument("--k", type=int, default=8, help="k-means: number of clusters (default 8)")
-    cluster.add_argument("--min-cluster-size", type=int, default=5, help="HDBSCAN: smallest cluster (default 5)")
-    cluster.add_argument("--seed", type=int, default=0, help="seed for k-means and PCA (default 0)")
-    cluster.add_argument(
-        "--reduce-dim",
-        type=int,
-        default=REDUCE_TO,
-        help=f"HDBSCAN: first reduce wider vectors to this many dims with PCA (default {REDUCE_TO}; 0: never)",
-    )
-    cluster.set_defaults(handler=run_cluster)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -132,29 +106,3 @@ def _as_text(result: Comparison, texts: dict[str, str]) -> str:
             mark_a, mark_b = ("=" if ida in query["top_b"] else " "), ("=" if idb in query["top_a"] else " ")
             lines.append(f"{rank:>3} {mark_a}{cut(texts.get(ida, ida)):<{column}} {mark_b}{cut(texts.get(idb, idb))}")
     return "\n".join(lines)
-
-
-def run_cluster(args: argparse.Namespace) -> int:
-    if args.out.suffix.lower() != ".parquet":
-        raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use .parquet.")
-    if args.reduce_dim < 0:
-        raise InputError(f"--reduce-dim must be 0 or more, not {args.reduce_dim}.")
-    table = read_parquet(args.input)
-    if not len(table.items):
-        raise InputError(f"{args.input}: no rows to cluster.")
-    labels = cluster_vectors(
-        table.vectors, args.method, args.k, args.min_cluster_size, args.seed, args.reduce_dim or None,
-        progress=ProgressBar(f"clustering ({args.method})"),
-    )  # fmt: skip
-    names = name_clusters([item.text for item in table.items], labels)
-    derived = dict(table.derived)
-    derived["cluster"] = labels
-    derived["cluster_name"] = np.array([names.get(int(label), "") for label in labels], dtype=object)
-    try:
-        write_parquet(args.out, table.items, table.vectors, table.spec, derived)
-    except OSError as error:
-        raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
-    found = sorted(set(labels.tolist()) - {-1})
-    log.info("%d clusters, %d noise items: %s", len(found), int((labels == -1).sum()),
-             "; ".join(f"{c}: {names[c]}" for c in found[:20]))  # fmt: skip
-    return 0

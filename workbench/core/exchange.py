@@ -1,7 +1,8 @@
 """The Parquet exchange format: one row per item, the contract shared by the CLI, the app and other tools.
 
 Columns: `id` (string), `text`, `kind`, `vector` (list<float32>, L2-normalised), the provenance (`provider`,
-`model`, `dim`, `task`), optional derived columns (`x`, `y` from `project`; `cluster`, `cluster_name` from
+`model`, `dim`, `task`), optional derived columns (`x`, `y` from `project`; `cluster`, `cluster_name`, with
+`--levels 2` `cluster_parent`, `cluster_parent_name`, with `--assign-noise` `cluster_assigned`, from
 `cluster`), and every metadata column of the input unchanged. Reading a file gives back the items, vectors,
 provenance and derived columns, so `project` and `cluster` can add columns and keep everything else.
 
@@ -28,7 +29,7 @@ from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item, metadata_keys
 
 CORE_COLUMNS = ("id", "text", "kind", "vector", "provider", "model", "dim", "task")
-DERIVED_COLUMNS = ("x", "y", "cluster", "cluster_name")
+DERIVED_COLUMNS = ("x", "y", "cluster", "cluster_name", "cluster_parent", "cluster_parent_name", "cluster_assigned")
 RESERVED_COLUMNS = frozenset(CORE_COLUMNS + DERIVED_COLUMNS)
 LONG_TEXTS_KEY = b"workbench.long_texts"  # schema metadata: the long-text policy of the run, as JSON
 

@@ -305,7 +305,7 @@ def _from_records(records: list[dict[str, Any]], vectors: np.ndarray, source: st
             values = [r.get(name) for r in records]
             if numeric and name in ("x", "y"):
                 derived[name] = np.asarray([float(v) if v not in (None, "") else np.nan for v in values])
-            elif numeric and name == "cluster":
+            elif numeric and name in ("cluster", "cluster_parent"):
                 derived[name] = np.asarray([int(v) if v not in (None, "") else -1 for v in values])
             else:
                 derived[name] = np.asarray(values)

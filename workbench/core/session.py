@@ -2,10 +2,12 @@
 
 A workspace file is a zip (the `.workbench` suffix) holding:
 - `manifest.json`: format name and version, the app version, when it was saved, the embedding spec, the
-  projection note, cluster names, the selection, view settings, and the size and SHA-256 of every other member;
+  projection note, cluster and sub-cluster names, each sub-cluster's cluster, the Gemini prompts behind names, the
+  selection, view settings, and the size and SHA-256 of every other member;
 - `items.parquet`: one row per item (`id`, `text`, `kind`, `metadata` as JSON text, `in_corpus`,
   `embedded_row`), so the corpus and the embedded items share rows;
 - `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters;
+  `subclusters.npy`, `cluster_assigned.npy` with clusters of two levels, noise given to the nearest cluster.
 - `qrels.parquet` when there are relevance labels (`query_id`, `doc_id`, `score`; core.relevance).
 
 Why a zip of Parquet + .npy + JSON: each piece is a format other tools open, numpy reads arrays without pickle
@@ -78,6 +80,11 @@ class Workspace:
     projection_note: str = ""
     clusters: np.ndarray | None = None  # one label per embedding row, -1 noise
     cluster_names: dict[int, str] = field(default_factory=dict)
+    subclusters: np.ndarray | None = None  # each row's sub-cluster (the second level), -1 where clusters is
+    subcluster_names: dict[int, str] = field(default_factory=dict)
+    subcluster_parent: dict[int, int] = field(default_factory=dict)
+    cluster_assigned: np.ndarray | None = None  # rows that were noise, given to their nearest cluster
+    cluster_prompts: dict[int, str] = field(default_factory=dict)  # the Gemini prompt behind each cluster's name
     selection: list[str] = field(default_factory=list)
     view: dict[str, Any] = field(default_factory=dict)
     saved_at: str = ""
@@ -102,7 +109,9 @@ def _check_workspace(workspace: Workspace) -> None:
     rows = len(workspace.embedding.items) if workspace.embedding is not None else 0
     if workspace.embedding is not None and len(workspace.embedding.vectors) != rows:
         raise ValueError("embedding vectors and items are not aligned")
-    for name, array, width in (("projection", workspace.projection, 2), ("clusters", workspace.clusters, None)):
+    for name, array, width in (("projection", workspace.projection, 2), ("clusters", workspace.clusters, None),
+                               ("subclusters", workspace.subclusters, None),
+                               ("cluster_assigned", workspace.cluster_assigned, None)):  # fmt: skip
         if array is None:
             continue
         if workspace.embedding is None or len(array) != rows or (width and np.shape(array)[1:] != (width,)):
@@ -142,6 +151,10 @@ def save_workspace(
         members["projection.npy"] = npy_bytes(np.asarray(workspace.projection, dtype=np.float32))
     if workspace.clusters is not None:
         members["clusters.npy"] = npy_bytes(np.asarray(workspace.clusters, dtype=np.int64))
+        if workspace.subclusters is not None:
+            members["subclusters.npy"] = npy_bytes(np.asarray(workspace.subclusters, dtype=np.int64))
+        if workspace.cluster_assigned is not None:
+            members["cluster_assigned.npy"] = npy_bytes(np.asarray(workspace.cluster_assigned, dtype=bool))
     if workspace.labels is not None:
         members["qrels.parquet"] = labels_bytes(workspace.labels)
     progress(2, 4)
@@ -156,6 +169,9 @@ def save_workspace(
         "embedding": embedding_info,
         "projection_note": workspace.projection_note,
         "cluster_names": {str(k): v for k, v in workspace.cluster_names.items()},
+        "subcluster_names": {str(k): v for k, v in workspace.subcluster_names.items()},
+        "subcluster_parent": {str(k): int(v) for k, v in workspace.subcluster_parent.items()},
+        "cluster_prompts": {str(k): v for k, v in workspace.cluster_prompts.items()},
         "selection": list(workspace.selection),
         "view": without_secrets(workspace.view),
         "labels_source": workspace.labels.source if workspace.labels is not None else None,
@@ -194,6 +210,9 @@ def load_workspace(
             raise_if_cancelled(cancelled)
             projection = array_from(member(archive, manifest, "projection.npy", path), "projection.npy", path)
             clusters = array_from(member(archive, manifest, "clusters.npy", path), "clusters.npy", path)
+            subclusters = array_from(member(archive, manifest, "subclusters.npy", path), "subclusters.npy", path)
+            assigned = array_from(member(archive, manifest, "cluster_assigned.npy", path), "cluster_assigned.npy",
+                                  path)  # fmt: skip
             source = manifest.get("labels_source")
             labels = labels_from(
                 member(archive, manifest, "qrels.parquet", path), source if isinstance(source, str) else "", path
@@ -234,8 +253,14 @@ def load_workspace(
         raise damaged(path, "the 2-D layout does not match the vectors")
     if clusters is not None and (embedding is None or clusters.shape != (rows,)):
         raise damaged(path, "the clusters do not match the vectors")
+    for array, what, dtype in ((subclusters, "sub-clusters", np.integer), (assigned, "noise assignments", np.bool_)):
+        if array is not None and (clusters is None or array.shape != (rows,) or not np.issubdtype(array.dtype, dtype)):
+            raise damaged(path, f"the {what} do not match the clusters")
     try:
         cluster_names = {int(k): str(v) for k, v in (manifest.get("cluster_names") or {}).items()}
+        subcluster_names = {int(k): str(v) for k, v in (manifest.get("subcluster_names") or {}).items()}
+        subcluster_parent = {int(k): int(v) for k, v in (manifest.get("subcluster_parent") or {}).items()}
+        cluster_prompts = {int(k): str(v) for k, v in (manifest.get("cluster_prompts") or {}).items()}
     except (TypeError, ValueError, AttributeError) as error:
         raise damaged(path, "the cluster names cannot be read") from error
     progress(4, 4)
@@ -247,6 +272,11 @@ def load_workspace(
         projection_note=str(manifest.get("projection_note") or ""),
         clusters=clusters,
         cluster_names=cluster_names,
+        subclusters=subclusters,
+        subcluster_names=subcluster_names,
+        subcluster_parent=subcluster_parent,
+        cluster_assigned=assigned,
+        cluster_prompts=cluster_prompts,
         selection=[str(i) for i in manifest.get("selection") or []],
         view=manifest.get("view") if isinstance(manifest.get("view"), dict) else {},
         saved_at=str(manifest.get("saved_at") or ""),

@@ -21,6 +21,7 @@ from workbench.core.long_texts import LONG_TEXT_POLICIES
 LAYOUT_METHODS = ("umap", "pca")
 HEATMAP_MODES = ("docs", "queries", "selection")
 CLUSTER_METHODS = ("hdbscan", "kmeans")
+CLUSTER_NAME_SOURCES = ("words", "gemini")
 POINT_CHOICES = ("chunks", "parents")  # the map shows each chunk, or one point per parent document (core.parents)
 HEATMAP_FIELDS = frozenset({"heatmap_mode", "heatmap_order"})
 
@@ -49,7 +50,10 @@ class ViewSettings:
     heatmap_threshold: float | None = None
     cluster_method: str = "hdbscan"
     cluster_count: int = 8
-    cluster_min_size: int = 5
+    cluster_min_size: int = 0  # the smallest cluster; 0: automatic (core.clusters.automatic_smallest)
+    cluster_assign_noise: bool = False  # give each noise item to its nearest cluster (marked as assigned)
+    cluster_names_source: str = "words"  # "words": distinctive words offline; "gemini": a Gemini text model's names
+    cluster_names_on_map: bool = True  # cluster names drawn on the map at each cluster's centre
     compare_provider: str = "local"
     compare_model: str = ""  # "": the provider's default model
     compare_dim: int = 0  # 0: the model's native size
@@ -102,6 +106,7 @@ _CHOICES = {
     "compare_layout_method": LAYOUT_METHODS,
     "heatmap_mode": HEATMAP_MODES,
     "cluster_method": CLUSTER_METHODS,
+    "cluster_names_source": CLUSTER_NAME_SOURCES,
     "compare_provider": ("local", "gemini"),
     "long_texts": LONG_TEXT_POLICIES,
     "points": POINT_CHOICES,

@@ -160,7 +160,15 @@ def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 
 
 # -- the manifest's schema -------------------------------------------------------------------------------------
-MEMBERS = ("items.parquet", "vectors.npy", "projection.npy", "clusters.npy", "qrels.parquet")
+MEMBERS = (
+    "items.parquet",
+    "vectors.npy",
+    "projection.npy",
+    "clusters.npy",
+    "qrels.parquet",
+    "subclusters.npy",
+    "cluster_assigned.npy",
+)
 MAX_DEPTH = 32  # view settings are a few levels deep; a manifest nested deeper was not written by us
 MAX_ROWS = 100_000_000
 MAX_DIM = 65_536
@@ -228,13 +236,17 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     for name in ("app_version", "saved_at", "summary", "projection_note"):
         if manifest.get(name) is not None and not isinstance(manifest[name], str):
             return f"{name} is not text"
-    names = manifest.get("cluster_names")
-    if names is not None:
+    for table, what, kind in (("cluster_names", "cluster name", str), ("subcluster_names", "sub-cluster name", str),
+                              ("cluster_prompts", "cluster prompt", str), ("subcluster_parent", "sub-cluster's cluster",
+                              int)):  # fmt: skip
+        names = manifest.get(table)
+        if names is None:
+            continue
         if not isinstance(names, dict):
-            return "the cluster names are not a table"
+            return f"the {what}s are not a table"
         for key, value in names.items():
-            if not (key.lstrip("-").isdigit() and isinstance(value, str)):
-                return f"the cluster name {key!r} is not a cluster number with a name"
+            if not (key.lstrip("-").isdigit() and isinstance(value, kind) and not isinstance(value, bool)):
+                return f"the {what} {key!r} is not a cluster number with a {'name' if kind is str else 'number'}"
     selection = manifest.get("selection")
     if selection is not None and not (isinstance(selection, list) and all(isinstance(i, str) for i in selection)):
         return "the selection is not a list of ids"
@@ -280,7 +292,8 @@ def member_cap(manifest: dict[str, Any], name: str) -> int | None:
     """The most bytes a member can hold given the manifest's row count and dim (None: no such bound)."""
     embedding = manifest.get("embedding") or {}
     rows, dim = embedding.get("rows", 0), embedding.get("dim", 0)
-    caps = {"vectors.npy": rows * dim * 4, "projection.npy": rows * 2 * 4, "clusters.npy": rows * 8}
+    caps = {"vectors.npy": rows * dim * 4, "projection.npy": rows * 2 * 4, "clusters.npy": rows * 8,
+            "subclusters.npy": rows * 8, "cluster_assigned.npy": rows}  # fmt: skip
     return caps[name] + _NPY_HEADER if name in caps else None
 
 

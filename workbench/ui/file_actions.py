@@ -127,6 +127,11 @@ class FileActions(QObject):
             projection_note=state.projection_note,
             clusters=state.clusters,
             cluster_names=dict(state.cluster_names),
+            subclusters=state.subclusters,
+            subcluster_names=dict(state.subcluster_names),
+            subcluster_parent=dict(state.subcluster_parent),
+            cluster_assigned=state.cluster_assigned,
+            cluster_prompts=dict(state.cluster_prompts),
             selection=list(state.selection),
             view=view,
             labels=state.lab.labels,
@@ -145,7 +150,9 @@ class FileActions(QObject):
             state.set_items("query", [i for i in workspace.items if i.kind == "query"])
             state.set_embedding(workspace.embedding, workspace.projection, workspace.projection_note)
             if workspace.clusters is not None:
-                state.set_clusters(workspace.clusters, workspace.cluster_names)
+                state.set_clusters(workspace.clusters, workspace.cluster_names, workspace.subclusters,
+                                   workspace.subcluster_names, workspace.subcluster_parent, workspace.cluster_assigned,
+                                   workspace.cluster_prompts)  # fmt: skip
             state.set_selection(workspace.selection)
             state.set_lab(labels=workspace.labels, settings=LabSettings.from_dict(view.get("search_lab")), search=None,
                           evaluation=None, focus=None)  # fmt: skip

@@ -16,7 +16,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.clusters import NOISE, cluster_documents, name_clusters
+from workbench.core.child_process import call_in_child
+from workbench.core.cluster_names import cluster_prompts, gemini_generate, gemini_names, name_clusters
+from workbench.core.clusters import MIN_REDUCE_POINTS, NOISE, Clustering, cluster_documents
 from workbench.core.compare import Comparison, compare
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult, embed_items
@@ -45,6 +47,22 @@ class ComparisonOutcome:
     result_b: EmbeddingResult
     xy_b: np.ndarray
     comparison: Comparison
+
+
+@dataclass
+class ClusterOutcome:
+    """Clusters and their sub-clusters with names, and the Gemini prompts behind the names (empty for word names)."""
+
+    clustering: Clustering
+    names: dict[int, str]
+    sub_names: dict[int, str]
+    prompts: dict[int, str]
+
+
+def _env_gemini_key() -> str | None:
+    import os
+
+    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
 
 
 def heatmap_axes(state: AppState, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -337,35 +355,59 @@ class Pipeline(QObject):
 
     # -- clusters ----------------------------------------------------------------------------------------------
     def cluster(self) -> None:
-        """Cluster the current vectors with the chosen method and name each cluster by its distinctive words."""
-        embedding, view = self.state.embedding, self.state.view
+        """Cluster the current documents with the chosen method (UMAP + HDBSCAN in a child process, so numba never
+        holds this process's GIL), split each into sub-clusters, and name both: by distinctive words, or by Gemini."""
+        embedding, view, state = self.state.embedding, self.state.view, self.state
         if embedding is None:
             self._say("clusters", "warning", "Embed the corpus first.")
             return
         self._say("clusters", "")
         vectors, texts, kinds = embedding.vectors, embedding.texts, embedding.kinds
-        method, count, size = view.cluster_method, view.cluster_count, view.cluster_min_size
+        options = {"method": view.cluster_method, "k": view.cluster_count, "min_cluster_size": view.cluster_min_size,
+                   "levels": 2, "assign_noise": view.cluster_assign_noise, "seed": view.layout_seed}  # fmt: skip
+        generate = None
+        if view.cluster_names_source == "gemini":
+            try:  # a missing key is said at once, before any work
+                generate = gemini_generate(state.api_key or _env_gemini_key(), state.base_url)
+            except Exception as error:  # noqa: BLE001 - the sentence is for the user
+                self._say("clusters", "error", str(error))
+                return
 
-        def find(progress, cancelled):
-            labels = cluster_documents(vectors, kinds, method, count, size, progress=progress, cancelled=cancelled)
-            documents = kinds != "query"  # names from the documents' words: queries only visit their clusters
-            names = name_clusters([t for t, d in zip(texts, documents, strict=True) if d], labels[documents])
-            return labels, names
+        def find(progress, cancelled) -> ClusterOutcome:
+            documents = kinds != "query"
+            in_child = view.cluster_method == "hdbscan" and documents.sum() >= MIN_REDUCE_POINTS
+            run = (lambda *a, **k: call_in_child(cluster_documents, *a, label="Clustering", **k)) if in_child else \
+                cluster_documents  # fmt: skip
+            found = run(vectors, kinds, progress=progress, cancelled=cancelled, **options)
+            words = [t for t, d in zip(texts, documents, strict=True) if d]  # queries only visit their clusters
+            names = name_clusters(words, found.labels[documents])
+            sub_names = name_clusters(words, found.sublabels[documents])
+            prompts: dict[int, str] = {}
+            if generate is not None:
+                prompts = cluster_prompts(words, vectors[documents], found.labels[documents], names)
+                names = {**names, **gemini_names(prompts, generate, progress=progress, cancelled=cancelled)}
+            return ClusterOutcome(found, names, sub_names, prompts)
 
         self.runner.start(CLUSTER_TASK, "Clustering", find, lambda found: self._clustered(found, embedding),
                           lambda message: self._say("clusters", "error", message))  # fmt: skip
 
-    def _clustered(self, found, embedding: EmbeddingResult) -> None:
+    def _clustered(self, outcome: ClusterOutcome, embedding: EmbeddingResult) -> None:
         if embedding is not self.state.embedding:  # new vectors since: these labels belong to the old rows
             return
-        labels, names = found
-        self.state.set_clusters(labels, names)
+        found = outcome.clustering
+        self.state.set_clusters(found.labels, outcome.names, found.sublabels, outcome.sub_names, found.parent_of,
+                                found.assigned, outcome.prompts)  # fmt: skip
         self.state.set_view(colour_by="cluster")  # who asked for clusters wants to see them
         documents = self.state.embedding.kinds != "query"
+        labels = found.labels
         clusters = len(set(labels[documents].tolist()) - {NOISE})
         noise = int((labels[documents] == NOISE).sum())
-        self._say("clusters", "info", f"{clusters} clusters of the documents, {noise} documents as noise; "
-                                      "each query takes its nearest document's cluster.")  # fmt: skip
+        assigned = int(found.assigned[documents].sum())
+        subclusters = len(found.parent_of or {})
+        shown = f"{assigned} documents were noise and went to their nearest cluster" if assigned else \
+            f"{noise} documents as noise"  # fmt: skip
+        self._say("clusters", "info", f"{clusters} clusters of the documents ({subclusters} sub-clusters), {shown}; "
+                                      f"each query takes its nearest document's cluster. {found.note}.")  # fmt: skip
 
     # -- compare -----------------------------------------------------------------------------------------------
     def compare(self, spec_b: EmbeddingSpec) -> None:

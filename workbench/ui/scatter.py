@@ -173,7 +173,10 @@ class ScatterView(QWidget):
 
         `row_of` maps an id to its row when the caller already has that index (AppState does), so the view does
         not build a second one. Returns at once; a big set arrives over a few event-loop turns (`drawn` then).
+        The view fits the points when their positions changed; a recolouring (clusters found or renamed) keeps
+        the person's zoom.
         """
+        moved = not np.array_equal(self.xy, np.asarray(xy, dtype=np.float32).reshape(-1, 2))
         self.xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
         self.ids = ids if isinstance(ids, list) else list(ids)  # not copied: callers hand over fresh or cached lists
         self.texts = texts if isinstance(texts, list) else list(texts)
@@ -216,7 +219,8 @@ class ScatterView(QWidget):
         self.density.reset(self.xy)
         self.highlighted = None
         self.mark("")
-        self.fit_view()  # first: a big map draws what this view shows
+        if moved:  # a recolouring (clusters found or renamed) keeps the person's zoom
+            self.fit_view()  # first: a big map draws what this view shows
         self.density.draw("base", self._layer_rows(self.base, None))
         self._set_base_opacity(1.0)
         for name, layer in (("matches", self.matches), ("rings", self.rings)):

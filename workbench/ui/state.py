@@ -92,6 +92,11 @@ class AppState(QObject):
         self.selection: list[str] = []
         self.clusters: np.ndarray | None = None
         self.cluster_names: dict[int, str] = {}
+        self.subclusters: np.ndarray | None = None  # each row's sub-cluster (the second level), when made
+        self.subcluster_names: dict[int, str] = {}
+        self.subcluster_parent: dict[int, int] = {}  # sub-cluster -> the cluster it lies in
+        self.cluster_assigned: np.ndarray | None = None  # rows that were noise, given to their nearest cluster
+        self.cluster_prompts: dict[int, str] = {}  # cluster -> the prompt its Gemini name came from
         self.heatmap: HeatmapData | None = None
         self.comparison: Any = None  # ui.pipeline.ComparisonOutcome, for the embedding it was made from
         self.view = ViewSettings()
@@ -230,6 +235,8 @@ class AppState(QObject):
         self.neighbours = QueryNeighbours.none()
         self.clusters = None
         self.cluster_names = {}
+        self.subclusters, self.subcluster_names, self.subcluster_parent = None, {}, {}
+        self.cluster_assigned, self.cluster_prompts = None, {}
         self.heatmap = None
         self.comparison = None
         self.vectors_changed.emit()
@@ -254,17 +261,37 @@ class AppState(QObject):
         self.neighbours = neighbours
         self.neighbours_changed.emit()
 
-    def set_clusters(self, labels: np.ndarray | None, names: dict[int, str] | None = None) -> None:
-        if labels is not None and (self.embedding is None or len(labels) != len(self.embedding.items)):
+    def set_clusters(
+        self,
+        labels: np.ndarray | None,
+        names: dict[int, str] | None = None,
+        subclusters: np.ndarray | None = None,
+        subcluster_names: dict[int, str] | None = None,
+        subcluster_parent: dict[int, int] | None = None,
+        assigned: np.ndarray | None = None,
+        prompts: dict[int, str] | None = None,
+    ) -> None:
+        """Cluster labels and names; with two levels each row's sub-cluster, their names and clusters; the rows given
+        to their nearest cluster from noise; the Gemini prompt behind each cluster's name, when Gemini named them."""
+        rows = None if self.embedding is None else len(self.embedding.items)
+        if labels is not None and len(labels) != rows:
             raise ValueError("clusters must have one label per embedded item")
+        if subclusters is not None and (labels is None or len(subclusters) != rows):
+            raise ValueError("sub-clusters must have one label per embedded item")
         self.clusters = None if labels is None else np.asarray(labels, dtype=np.int64)
         self.cluster_names = dict(names or {})
+        self.subclusters = None if subclusters is None else np.asarray(subclusters, dtype=np.int64)
+        self.subcluster_names, self.subcluster_parent = dict(subcluster_names or {}), dict(subcluster_parent or {})
+        self.cluster_assigned = None if assigned is None or labels is None else np.asarray(assigned, dtype=bool)
+        self.cluster_prompts = dict(prompts or {})
         self._encodings.clear()
         self.clusters_changed.emit()
 
     def rename_cluster(self, cluster: int, name: str) -> None:
         if self.clusters is not None:
-            self.set_clusters(self.clusters, {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"})
+            names = {**self.cluster_names, cluster: name.strip() or f"cluster {cluster}"}
+            self.set_clusters(self.clusters, names, self.subclusters, self.subcluster_names, self.subcluster_parent,
+                              self.cluster_assigned, self.cluster_prompts)  # fmt: skip
 
     def set_token_counts(self, counts: Any) -> None:
         """Token counts (core.tokens.TokenCounts) of the current corpus for the current spec, or None."""

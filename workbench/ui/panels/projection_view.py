@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from workbench.core.exports import export_items
 from workbench.core.knn import top_k_neighbours
 from workbench.core.projection import MAX_QUERY_NEIGHBOURS
+from workbench.ui.cluster_names_layer import ClusterNamesLayer
 from workbench.ui.lab_overlay import LabOverlay
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
@@ -131,6 +132,7 @@ class ProjectionView(QWidget):
                             self.match_count, modes, self.fit, self.export)  # fmt: skip
 
         self.scatter = ScatterView()
+        self.cluster_names = ClusterNamesLayer(state, self.scatter)  # names at cluster centres, by zoom level
         self.lab_overlay = LabOverlay(self.scatter, state)  # the search lab's query, hits and judged documents
         self.detail = QTextBrowser()
         self.detail.setPlaceholderText("Click a point to see its full text, metadata and nearest neighbours.")
