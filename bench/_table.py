@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 
@@ -24,6 +25,16 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.ours / self.baseline if self.baseline else float("nan")
+
+
+def best_seconds(fn: Callable[[], object], repeat: int) -> float:
+    """Best of `repeat` wall-clock runs of `fn`, in seconds (the least disturbed run is the fairest comparison)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def emit(title: str, rows: Sequence[Row], note: str = "") -> None:

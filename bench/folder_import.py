@@ -13,26 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import Row, emit
+from _table import Row, best_seconds, emit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workbench.core.folder_import import read_folder
-
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    """Best of `repeat` wall-clock runs, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def make_folder(root: Path, per_type: int) -> dict[str, list[Path]]:
@@ -90,8 +78,8 @@ def main() -> None:
             paths = make_folder(root, per_type)
             read_folder(root)  # imports bs4 and pypdf once, outside the timings
             bare_extraction(paths)
-            ours = timed(lambda root=root: read_folder(root), 3)
-            base = timed(lambda paths=paths: bare_extraction(paths), 3)
+            ours = best_seconds(lambda root=root: read_folder(root), 3)
+            base = best_seconds(lambda paths=paths: bare_extraction(paths), 3)
             rows.append(Row("read_folder (.md .html .pdf)", f"{3 * per_type} files", ours, "bare read/bs4/pypdf", base))
     emit("Folder import (2-page PDFs, 60-word notes and pages)", rows)
 

@@ -17,8 +17,6 @@ import io
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow.parquet as pq
-from _table import Row, record
+from _table import Row, best_seconds, record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,16 +35,6 @@ from workbench.core.exports import export_vectors
 from workbench.core.importers import read_items
 from workbench.core.items import Item
 from workbench.core.session import Workspace, load_workspace, save_workspace
-
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    """Best of `repeat` wall-clock runs, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def write_inputs(folder: Path, n: int) -> dict[str, Path]:
@@ -89,24 +77,24 @@ def main() -> None:
             (
                 "import .csv",
                 csv_baseline[0],
-                timed(lambda: read_items(paths["csv"]), repeat),
-                timed(csv_baseline[1], repeat),
+                best_seconds(lambda: read_items(paths["csv"]), repeat),
+                best_seconds(csv_baseline[1], repeat),
             )
         )
         rows.append(
             (
                 "import .jsonl",
                 "json.loads per line",
-                timed(lambda: read_items(paths["jsonl"]), repeat),
-                timed(lambda: [json.loads(x) for x in paths["jsonl"].read_text("utf-8").splitlines()], repeat),
+                best_seconds(lambda: read_items(paths["jsonl"]), repeat),
+                best_seconds(lambda: [json.loads(x) for x in paths["jsonl"].read_text("utf-8").splitlines()], repeat),
             )
         )
         rows.append(
             (
                 "import .parquet",
                 "read_table().to_pylist()",
-                timed(lambda: read_items(paths["parquet"]), repeat),
-                timed(lambda: pq.read_table(paths["parquet"]).to_pylist(), repeat),
+                best_seconds(lambda: read_items(paths["parquet"]), repeat),
+                best_seconds(lambda: pq.read_table(paths["parquet"]).to_pylist(), repeat),
             )
         )
 
@@ -118,24 +106,24 @@ def main() -> None:
             (
                 "export .parquet",
                 "pq.write_table",
-                timed(lambda: export_vectors(out.with_suffix(".parquet"), items, vectors, spec), repeat),
-                timed(lambda: pq.write_table(to_arrow(items, vectors, spec), folder / "b.parquet"), repeat),
+                best_seconds(lambda: export_vectors(out.with_suffix(".parquet"), items, vectors, spec), repeat),
+                best_seconds(lambda: pq.write_table(to_arrow(items, vectors, spec), folder / "b.parquet"), repeat),
             )
         )
         rows.append(
             (
                 "export .csv",
                 "np.savetxt (vectors only)",
-                timed(lambda: export_vectors(out.with_suffix(".csv"), items, vectors, spec), repeat),
-                timed(lambda: np.savetxt(folder / "b.csv", vectors, fmt="%.9g", delimiter=","), repeat),
+                best_seconds(lambda: export_vectors(out.with_suffix(".csv"), items, vectors, spec), repeat),
+                best_seconds(lambda: np.savetxt(folder / "b.csv", vectors, fmt="%.9g", delimiter=","), repeat),
             )
         )
         rows.append(
             (
                 "export .npy + .jsonl",
                 "np.save (vectors only)",
-                timed(lambda: export_vectors(out.with_suffix(".npy"), items, vectors, spec), repeat),
-                timed(lambda: np.save(folder / "b.npy", vectors), repeat),
+                best_seconds(lambda: export_vectors(out.with_suffix(".npy"), items, vectors, spec), repeat),
+                best_seconds(lambda: np.save(folder / "b.npy", vectors), repeat),
             )
         )
         result = EmbeddingResult(items, vectors, spec, args.dim, n, 0)
@@ -152,16 +140,16 @@ def main() -> None:
             (
                 "workspace save",
                 "np.save (vectors only)",
-                timed(lambda: save_workspace(path, workspace), repeat),
-                timed(lambda: np.save(folder / "w.npy", vectors), repeat),
+                best_seconds(lambda: save_workspace(path, workspace), repeat),
+                best_seconds(lambda: np.save(folder / "w.npy", vectors), repeat),
             )
         )
         rows.append(
             (
                 "workspace open",
                 "np.load (vectors only)",
-                timed(lambda: load_workspace(path), repeat),
-                timed(lambda: np.load(folder / "w.npy"), repeat),
+                best_seconds(lambda: load_workspace(path), repeat),
+                best_seconds(lambda: np.load(folder / "w.npy"), repeat),
             )
         )
     print(f"{n} rows, {args.dim}-d vectors, best of {repeat}")

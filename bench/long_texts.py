@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import Row, emit
+from _table import Row, best_seconds, emit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -47,26 +45,17 @@ def document(rng: random.Random, words: int) -> str:
     return "\n\n".join(paragraphs)
 
 
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def measure(items: list[Item], embedder: LocalEmbedder, tokenizer, window: int) -> list[Row]:
     n, texts = len(items), [i.text for i in items]
     rows = []
-    ours = best_of(3, lambda: count_tokens(items, embedder))
-    bare = best_of(3, lambda: tokenizer.encode_batch(texts, add_special_tokens=True))
+    ours = best_seconds(lambda: count_tokens(items, embedder), 3)
+    bare = best_seconds(lambda: tokenizer.encode_batch(texts, add_special_tokens=True), 3)
     rows.append(Row("count tokens (local)", f"{n} docs", ours, "Tokenizer.encode_batch", bare))
     counts = count_tokens(items, embedder)
     long_texts = [items[r].text for r in counts.over_rows]
     splitter = TextSplitter.from_huggingface_tokenizer(tokenizer, window - 2, overlap=32)
-    ours = best_of(3, lambda: prepare_items(items, embedder, "chunk", counts))
-    bare = best_of(3, lambda: [splitter.chunk_indices(t) for t in long_texts])
+    ours = best_seconds(lambda: prepare_items(items, embedder, "chunk", counts), 3)
+    bare = best_seconds(lambda: [splitter.chunk_indices(t) for t in long_texts], 3)
     rows.append(Row("chunk (given the counts)", f"{n} docs", ours, "TextSplitter.chunk_indices", bare))
     return rows
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +18,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import Row, emit
+from _table import Row, best_seconds, emit
 
 from workbench.core.embedders.base import l2_normalise
 from workbench.core.similarity import block_means, contiguous_groups, cosine_matrix
-
-
-def best_of(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
@@ -45,15 +35,15 @@ def main() -> int:
     for n, dim in sizes:
         vectors = l2_normalise(np.random.default_rng(0).normal(size=(n, dim)))
         repeat = 3 if n <= 5_000 else 1
-        ours = best_of(repeat, lambda v=vectors: cosine_matrix(v))
-        bare = best_of(repeat, lambda v=vectors: v @ v.T)
+        ours = best_seconds(lambda v=vectors: cosine_matrix(v), repeat)
+        bare = best_seconds(lambda v=vectors: v @ v.T, repeat)
         gflops = 2 * n * n * dim / bare / 1e9
         rows.append(Row(f"cosine matrix ({gflops:.0f} GFLOP/s bare)", f"{n}x{dim}", ours, "numpy a @ a.T", bare))
     big = l2_normalise(np.random.default_rng(1).normal(size=(30_000, 384)))
     groups = contiguous_groups(len(big), 60)
-    ours = best_of(1, lambda: block_means(big, groups))
+    ours = best_seconds(lambda: block_means(big, groups), 1)
     sample = big[:5_000]
-    bare = best_of(1, lambda: sample @ sample.T) * (30_000 / 5_000) ** 2  # extrapolated: the full one is 3.6 GB
+    bare = best_seconds(lambda: sample @ sample.T, 1) * (30_000 / 5_000) ** 2  # extrapolated: the full one is 3.6 GB
     rows.append(Row("block means (no n×n matrix)", "30000x384", ours, "full matmul, extrapolated", bare))
     emit("Similarity matrices", rows)
     return 0

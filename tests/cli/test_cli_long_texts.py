@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from tests.cli.entry_point import workbench
 from tests.core.test_long_texts import long_document
 from tests.fakes.fake_gemini import FakeGemini
 from workbench.core.exchange import read_parquet
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def workbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def corpus(tmp_path: Path) -> Path:

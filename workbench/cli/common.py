@@ -16,10 +16,11 @@ from dataclasses import replace
 from typing import TextIO
 
 from workbench.core.devices import DEVICE_CHOICES
-from workbench.core.embedders import DEFAULT_MODELS, default_spec
-from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders import DEFAULT_MODELS, default_spec, make_embedder
+from workbench.core.embedders.base import Embedder, EmbeddingSpec
+from workbench.core.embedders.gemini import checked_timeout_s
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
-from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, register_url_secrets, scrub
+from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, scrub
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -56,8 +57,6 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> EmbeddingSpec:
     """The spec the model options ask for; --task, when given, applies to both kinds."""
-    register_url_secrets(getattr(args, "base_url", None))
-    register_url_secrets(os.environ.get("GOOGLE_GEMINI_BASE_URL"))
     if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim must be a positive number, not {args.dim}.")
     timeout_from_args(args)  # checked before any work
@@ -72,10 +71,19 @@ def device_from_args(args: argparse.Namespace) -> str:
 
 def timeout_from_args(args: argparse.Namespace) -> float | None:
     """--timeout, checked (None: the provider's default)."""
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None and not 0 < timeout <= 3600:
-        raise InputError(f"--timeout must be a number of seconds between 0 and 3600, not {timeout:g}.")
-    return timeout
+    return checked_timeout_s(getattr(args, "timeout", None), "--timeout")
+
+
+def embedder_from_args(args: argparse.Namespace, spec: EmbeddingSpec) -> Embedder:
+    """The embedder for `spec` with the model options' key, endpoint, timeout and device (one place for every
+    sub-command that embeds, so a new option reaches them all)."""
+    return make_embedder(
+        spec,
+        api_key=api_key_from_env(),
+        base_url=args.base_url,
+        timeout_s=timeout_from_args(args),
+        device=device_from_args(args),
+    )
 
 
 def api_key_from_env() -> str | None:

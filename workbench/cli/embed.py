@@ -15,17 +15,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from workbench.cli.common import (
-    ProgressBar,
-    add_model_options,
-    api_key_from_env,
-    device_from_args,
-    spec_from_args,
-    timeout_from_args,
-)
+from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, spec_from_args
 from workbench.core.cache import EmbeddingCache
-from workbench.core.embedders import make_embedder
-from workbench.core.embedding import embed_items
+from workbench.core.embedding import embed_items, text_char_limit
 from workbench.core.errors import InputError
 from workbench.core.exports import export_vectors, refuse_overwriting_inputs
 from workbench.core.folder_import import read_folder
@@ -137,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--no-wait goes with --batch (Gemini's Batch mode).")
     if args.batch and spec.provider != "gemini":
         raise InputError("--batch is Gemini's Batch mode: use it with --provider gemini.")
-    if args.max_text_chars is not None and args.max_text_chars < 1:
-        raise InputError(f"--max-text-chars must be a positive number, not {args.max_text_chars}.")
+    text_char_limit(args.max_text_chars, "--max-text-chars")  # checked before anything is read
     metadata = None
     if args.metadata_columns is not None:
         metadata = [c.strip() for c in args.metadata_columns.split(",") if c.strip()]
@@ -169,13 +160,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         items, report = read_items(args.input, options, progress=ProgressBar("reading"))
         log.info("%s: %s", args.input, report.summary())
-    embedder = make_embedder(
-        spec,
-        api_key=api_key_from_env(),
-        base_url=args.base_url,
-        timeout_s=timeout_from_args(args),
-        device=device_from_args(args),
-    )
+    embedder = embedder_from_args(args, spec)
     if args.chunk_overlap < 0:
         raise InputError(f"--chunk-overlap must be 0 or more tokens, not {args.chunk_overlap}.")
     read = capped_items(items, args.max_text_chars)  # what the model may read of each text

@@ -17,14 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.cli.common import (
-    ProgressBar,
-    add_model_options,
-    api_key_from_env,
-    device_from_args,
-    spec_from_args,
-    timeout_from_args,
-)
+from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, spec_from_args
 
 MODE_CHOICES = "exact, dense, bm25, hybrid, or all (a comma-separated list works too)"
 
@@ -108,7 +101,6 @@ def _target(args: argparse.Namespace):
 
 def run_eval(args: argparse.Namespace) -> int:
     from workbench.core.cache import EmbeddingCache
-    from workbench.core.embedders import make_embedder
     from workbench.core.errors import InputError
     from workbench.core.evaluation import evaluate, search_depth
     from workbench.core.search_lab import embed_labelled, run_modes
@@ -123,13 +115,7 @@ def run_eval(args: argparse.Namespace) -> int:
     labelled = _labelled(args)
     for note in labelled.notes:
         print(f"workbench eval: note: {note}", file=sys.stderr)
-    embedder = make_embedder(
-        spec,
-        api_key=api_key_from_env(),
-        base_url=args.base_url,
-        timeout_s=timeout_from_args(args),
-        device=device_from_args(args),
-    )
+    embedder = embedder_from_args(args, spec)
     cache = EmbeddingCache()
     try:
         document_vectors, query_vectors = embed_labelled(labelled, embedder, cache, ProgressBar("embedding"))

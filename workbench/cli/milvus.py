@@ -17,14 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import (
-    ProgressBar,
-    add_model_options,
-    api_key_from_env,
-    device_from_args,
-    spec_from_args,
-    timeout_from_args,
-)
+from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, spec_from_args
 
 log = logging.getLogger("workbench.cli.milvus")
 INDEX_CHOICES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # = core.milvus.INDEX_TYPES, without importing pymilvus
@@ -138,7 +131,6 @@ def run_push(args: argparse.Namespace) -> int:
 
 def run_search(args: argparse.Namespace) -> int:
     from workbench.core.cache import EmbeddingCache
-    from workbench.core.embedders import make_embedder
     from workbench.core.errors import InputError
     from workbench.core.milvus import embed_query, other_model_message
     from workbench.core.milvus.operations import prepare_search, search_side_by_side
@@ -156,13 +148,7 @@ def run_search(args: argparse.Namespace) -> int:
     if mode.uses_vectors:
         if warning := other_model_message(args.collection, stored, spec):
             print(f"workbench search: warning: {warning}", file=sys.stderr)
-        embedder = make_embedder(
-            spec,
-            api_key=api_key_from_env(),
-            base_url=args.base_url,
-            timeout_s=timeout_from_args(args),
-            device=device_from_args(args),
-        )
+        embedder = embedder_from_args(args, spec)
         cache = EmbeddingCache()
         try:
             vector = embed_query(args.query, embedder, cache)

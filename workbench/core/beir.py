@@ -17,21 +17,20 @@ given the prefix `query:` (labels follow), because the app keys every item by on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import InputError
-from workbench.core.importers import ImportOptions, read_items
+from workbench.core.importers import ImportOptions, jsonl_records, read_items
 from workbench.core.items import Item, ItemKind
-from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
+from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from workbench.core.relevance import LabelCheck, RelevanceLabels, check_labels, read_qrels
+from workbench.core.text_files import InvalidEncoding, TextStream
 
 BEIR_FILES = ("corpus.jsonl", "queries.jsonl", "qrels")
 QUERY_PREFIX = "query:"
-_PROGRESS_EVERY = 5_000
 
 
 @dataclass
@@ -56,25 +55,13 @@ class LabelledSet:
 
 # -- BEIR jsonl ---------------------------------------------------------------------------------------------------
 def _jsonl(path: Path, progress: ProgressFn, cancelled: CancelledFn) -> Iterator[tuple[int, dict[str, Any]]]:
-    total = max(path.stat().st_size, 1)
+    stream = TextStream(path, "strict")
     try:
-        with path.open("r", encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, 1):
-                if number % _PROGRESS_EVERY == 0:
-                    raise_if_cancelled(cancelled)
-                    progress(handle.buffer.tell() if hasattr(handle, "buffer") else 0, total)
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InputError(f"{path}: line {number}: not valid JSON ({error.msg}).") from error
-                if not isinstance(record, dict):
-                    raise InputError(f"{path}: line {number}: expected a JSON object, found {type(record).__name__}.")
-                yield number, record
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}).") from error
-    progress(total, total)
+        yield from jsonl_records(path, stream, progress, cancelled)
+    except InvalidEncoding as error:  # without its hint: eval has no --encoding-errors
+        raise InputError(f"{path}: line {error.line}, byte {error.byte}: not valid UTF-8.") from error
+    finally:
+        stream.close()
 
 
 def _is_beir_jsonl(path: Path) -> bool:

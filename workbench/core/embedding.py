@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from workbench.core.cache import EmbeddingCache
-from workbench.core.embedders.base import Embedder, EmbeddingSpec
+from workbench.core.embedders.base import Embedder, EmbeddingSpec, first_nonfinite_row, first_zero_row
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import ITEM_KINDS, Item, ItemKind, metadata_keys
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -41,6 +41,15 @@ def max_text_chars_from_env() -> int:
     except ValueError:
         return DEFAULT_MAX_TEXT_CHARS
     return value if value > 0 else DEFAULT_MAX_TEXT_CHARS
+
+
+def text_char_limit(max_text_chars: int | None, what: str = "The longest text a model is handed") -> int:
+    """The longest text a model is handed: `max_text_chars` once checked, or (None) WORKBENCH_MAX_TEXT_CHARS. One
+    rule for each path that cuts texts (embedding, long-text preparation, Gemini Batch) and the CLI's
+    --max-text-chars, which names itself as `what`."""
+    if max_text_chars is not None and max_text_chars < 1:
+        raise InputError(f"{what} must be at least 1 character, not {max_text_chars}.")
+    return max_text_chars or max_text_chars_from_env()
 
 
 @dataclass
@@ -107,12 +116,9 @@ def _check_batch(vectors: Sequence[np.ndarray], texts: Sequence[str], dim: int |
     array = np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in vectors]), dtype=np.float32)
     if dim is not None and array.shape[1] != dim:
         raise ServiceError(f"{who} returned {array.shape[1]}-d vectors where {dim}-d were expected.")
-    if not np.isfinite(array).all():
-        bad = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+    if (bad := first_nonfinite_row(array)) is not None:
         raise ServiceError(f"{who} returned a vector with NaN or infinite values (for text {bad + 1} of its batch).")
-    zero = ~array.any(axis=1)
-    if zero.any():  # it would be cached and written, and every similarity to it is 0 or NaN
-        bad = int(np.flatnonzero(zero)[0])
+    if (bad := first_zero_row(array)) is not None:  # it would be cached and written; every similarity is 0 or NaN
         raise ServiceError(f"{who} returned an all-zero vector (for text {bad + 1} of its batch); nothing was stored.")
     return array
 
@@ -141,9 +147,7 @@ def embed_items(
     batches are cached. Errors from the provider propagate after the same keeping.
     """
     items = list(items)
-    if max_text_chars is not None and max_text_chars < 1:
-        raise InputError(f"The longest text a model is handed must be at least 1 character, not {max_text_chars}.")
-    limit = max_text_chars or max_text_chars_from_env()
+    limit = text_char_limit(max_text_chars)
     spec = embedder.spec
     who = f"{spec.provider} model {spec.model}"
     unique: dict[ItemKind, list[str]] = {kind: [] for kind in ITEM_KINDS}

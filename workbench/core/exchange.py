@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.core.atomic import atomic_path
-from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders.base import EmbeddingSpec, first_nonfinite_row, first_zero_row
 from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item, metadata_keys
 
@@ -108,13 +108,9 @@ def refuse_bad_vectors(vectors: np.ndarray, source: str) -> None:
     from it would be wrong without a word)."""
     if vectors.ndim != 2 or not len(vectors):
         return
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
+    if (row := first_nonfinite_row(vectors)) is not None:
         raise InputError(f"{source}: row {row + 1}, field 'vector': NaN or infinite values; embed that item again.")
-    zero = ~vectors.any(axis=1)
-    if vectors.shape[1] and zero.any():
-        row = int(np.flatnonzero(zero)[0])
+    if vectors.shape[1] and (row := first_zero_row(vectors)) is not None:
         raise InputError(
             f"{source}: row {row + 1}, field 'vector': all zeros, not an embedding; embed that item again."
         )

@@ -36,7 +36,7 @@ import numpy as np
 from workbench.core.cache import BatchJobRecord, EmbeddingCache
 from workbench.core.embedders.base import l2_normalise
 from workbench.core.embedders.gemini import GeminiEmbedder
-from workbench.core.embedding import EmbeddingResult, max_text_chars_from_env
+from workbench.core.embedding import EmbeddingResult, text_char_limit
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.gemini_batch_jobs import (
     ENDED_WITHOUT_RESULTS,
@@ -148,9 +148,7 @@ def embed_items_in_batches(
     items = list(items)
     if not isinstance(embedder, GeminiEmbedder):
         raise InputError("Batch mode is Gemini's: choose the Gemini provider for it.")
-    if max_text_chars is not None and max_text_chars < 1:
-        raise InputError(f"The longest text a model is handed must be at least 1 character, not {max_text_chars}.")
-    limit = max_text_chars or max_text_chars_from_env()
+    limit = text_char_limit(max_text_chars)
     poll_s = poll_s if poll_s is not None else poll_interval_s()
     spec, dim = embedder.spec, embedder.dim
     unique = {kind: list(dict.fromkeys(i.text for i in items if i.kind == kind)) for kind in ITEM_KINDS}

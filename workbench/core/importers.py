@@ -81,9 +81,11 @@ def _read_txt(
 
 
 # -- .jsonl ---------------------------------------------------------------------------------------------------
-def _jsonl_records(
-    path: Path, options: ImportOptions, progress: ProgressFn, cancelled: CancelledFn, stream: TextStream
+def jsonl_records(
+    path: Path, stream: TextStream, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON Lines file (the app's and BEIR's readers share it);
+    a line that is not a JSON object is an InputError naming the file and line."""
     # Universal newlines split records: JSON escapes every control character, so a raw "\r" or "\n" can only end
     # a line, while U+2028 and friends (which str.splitlines would split on) may sit raw inside strings.
     number = 0
@@ -115,7 +117,7 @@ def _read_jsonl(
 ) -> tuple[list[Item], ParseReport]:
     stream = TextStream(path, options.encoding_errors)
     try:
-        return records_to_items(_jsonl_records(path, options, progress, cancelled, stream), path, options)
+        return records_to_items(jsonl_records(path, stream, progress, cancelled), path, options)
     finally:
         stream.close()
 
@@ -258,7 +260,7 @@ def preview_table(
     elif suffix == ".jsonl":
         stream = TextStream(path, options.encoding_errors)
         try:
-            records = _jsonl_records(path, options, no_progress, never_cancelled, stream)
+            records = jsonl_records(path, stream)
             survey.complete = all(take(record) for _, record in records)
         finally:
             stream.close()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, Literal
 
-from workbench.core.embedding import max_text_chars_from_env
+from workbench.core.embedding import text_char_limit
 from workbench.core.errors import Cancelled, InputError
 from workbench.core.items import Item
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -101,9 +101,7 @@ def capped_items(items: Sequence[Item], max_text_chars: int | None = None) -> li
     """`items` with texts longer than `max_text_chars` (None: WORKBENCH_MAX_TEXT_CHARS) cut to it, ids and metadata
     kept, said in a warning: counting or splitting a 50 MB line would take gigabytes and minutes, as encoding it
     would (`core.embedding`). Chunk offsets of a cut text still index the whole one (it is a prefix)."""
-    if max_text_chars is not None and max_text_chars < 1:
-        raise InputError(f"The longest text a model is handed must be at least 1 character, not {max_text_chars}.")
-    limit = max_text_chars or max_text_chars_from_env()
+    limit = text_char_limit(max_text_chars)
     cut = sum(1 for item in items if len(item.text) > limit)
     if not cut:
         return list(items)

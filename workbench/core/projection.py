@@ -58,6 +58,7 @@ from typing import Literal
 import numpy as np
 
 from workbench.core.child_process import call_in_child
+from workbench.core.embedders.base import first_nonfinite_row
 from workbench.core.errors import InputError
 from workbench.core.knn import top_k_neighbours
 from workbench.core.paths import cache_dir
@@ -111,8 +112,7 @@ def _check(vectors: np.ndarray) -> np.ndarray:
     array = np.asarray(vectors, dtype=np.float32)
     if array.ndim != 2:
         raise InputError(f"Expected a 2-D array of vectors, got shape {array.shape}.")
-    if len(array) and not np.isfinite(array).all():
-        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+    if (row := first_nonfinite_row(array)) is not None:
         raise InputError(f"Vector {row + 1} has NaN or infinite values; it cannot be projected.")
     return array
 

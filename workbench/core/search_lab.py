@@ -21,7 +21,6 @@ import numpy as np
 
 from workbench.core.beir import LabelledSet
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
-from workbench.core.errors import InputError
 from workbench.core.milvus.target import MilvusTarget
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from workbench.core.search_modes import ModeRun, SearchMode, exact_rankings
@@ -91,10 +90,8 @@ def milvus_runs(
             report = db.push(
                 name, labelled.documents, document_vectors, spec, metric, index, progress, cancelled, fulltext=True
             )
-            if any(m.uses_text for m in modes) and not db.describe(name).fulltext:
-                from workbench.core.milvus.fulltext import no_fulltext_message
-
-                raise InputError(no_fulltext_message(name))
+            if any(m.uses_text for m in modes):
+                db.require_fulltext(name)
         queries = labelled.evaluated_queries
         ranked = rank_queries(
             target,

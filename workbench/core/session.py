@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from workbench import __version__
 from workbench.core.atomic import atomic_path
-from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders.base import EmbeddingSpec, first_nonfinite_row, first_zero_row
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.errors import InputError
 from workbench.core.items import Item
@@ -234,7 +234,8 @@ def load_workspace(
             raise damaged(path, "the vectors do not match the embedded items")
         if vectors.shape[1] != info["dim"]:
             raise damaged(path, f"the vectors are {vectors.shape[1]}-d where the manifest says {info['dim']}-d")
-        if not (np.issubdtype(vectors.dtype, np.floating) and np.isfinite(vectors).all() and vectors.any(axis=1).all()):
+        floating = np.issubdtype(vectors.dtype, np.floating)
+        if not floating or first_nonfinite_row(vectors) is not None or first_zero_row(vectors) is not None:
             raise damaged(path, "the vectors hold NaN, infinite or all-zero rows")
         if len({item.id for item in embedded.values()}) != rows:
             raise damaged(path, "two embedded items share an id")

@@ -50,6 +50,20 @@ class Embedder(Protocol):
     def encode_queries(self, queries: list[str]) -> list[np.ndarray]: ...
 
 
+def first_nonfinite_row(vectors: np.ndarray) -> int | None:
+    """Index of the first row of a 2-D array holding NaN or an infinity, or None: every number computed from such
+    a row would be NaN without a word, so each reader and writer of vectors refuses it (naming the row)."""
+    finite = np.isfinite(vectors).all(axis=1)
+    return None if finite.all() else int(np.flatnonzero(~finite)[0])
+
+
+def first_zero_row(vectors: np.ndarray) -> int | None:
+    """Index of the first all-zero row of a 2-D array, or None: a zero vector has no direction, so every cosine to
+    it is 0 or NaN; it is no embedding."""
+    zero = ~vectors.any(axis=1)
+    return int(np.flatnonzero(zero)[0]) if zero.any() else None
+
+
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, as float32. Zero rows stay zero instead of becoming NaN."""
     array = np.asarray(vectors, dtype=np.float32)

@@ -57,6 +57,7 @@ TASK_TYPES = (
 MAX_BATCH = 100  # the API rejects more items per batchEmbedContents call
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT_S = 10.0
+MAX_TIMEOUT_S = 3600.0  # an hour: longer than any one embedding request should wait
 BUDGET_TIMEOUTS = 3  # a request that keeps timing out or failing to connect is given up after 3 × timeout_s
 _POLL_S = 0.05  # how often a wait checks cancelled()
 
@@ -81,6 +82,14 @@ def _env_number(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
+
+
+def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout") -> float | None:
+    """`timeout_s` when it is a usable request timeout (None: the default); the one rule, also for the CLI's
+    --timeout, which names itself as `what` and is checked before any work."""
+    if timeout_s is not None and not 0 < timeout_s <= MAX_TIMEOUT_S:
+        raise InputError(f"{what} must be a number of seconds between 0 and {MAX_TIMEOUT_S:g}, not {timeout_s:g}.")
+    return timeout_s
 
 
 def default_timeout_s() -> float:
@@ -133,8 +142,7 @@ class GeminiEmbedder:
                 raise InputError(f"Unknown Gemini task type '{task}': use one of {', '.join(TASK_TYPES)}.")
         if dim is not None and not 1 <= dim <= 3072:
             raise InputError(f"Gemini output dimensionality must be between 1 and 3072 (128–3072 advised), not {dim}.")
-        if timeout_s is not None and not 0 < timeout_s <= 3600:
-            raise InputError(f"The Gemini timeout must be between 0 and 3600 seconds, not {timeout_s:g}.")
+        checked_timeout_s(timeout_s)
         self.spec = EmbeddingSpec("gemini", model_name, dim, document_task, query_task)
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
@@ -271,15 +279,8 @@ class GeminiEmbedder:
                     raise self._explain(error, texts, offset) from None
                 retry_after = _retry_after(error)
                 last: Exception = error
-            except Exception as error:
-                if isinstance(error, ServiceError | InputError | Cancelled):
-                    raise
-                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
-                    # HTML from a captive proxy, broken JSON, a shape the SDK cannot read: asking again won't help.
-                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
-                if not _is_transport_error(error):
-                    raise
-                last = error
+            except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
+                last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
                 wait = self.retry.delay(attempt, retry_after)
                 if not isinstance(last, errors.APIError) and time.monotonic() - started + wait >= budget:
@@ -300,6 +301,18 @@ class GeminiEmbedder:
                 f"allow more time with --timeout (WORKBENCH_GEMINI_TIMEOUT_S in the app)."
             )
         raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()} ({type(last).__name__}); check the network.")
+
+    def _worth_retrying(self, error: Exception) -> Exception:
+        """`error` (not an API error) when another attempt may help: a dropped or refused connection, a timeout.
+        Raises what asking again cannot fix: our own errors as they are, an answer the SDK cannot read (HTML from a
+        captive proxy, broken JSON, a shape it does not know) as a ServiceError, anything else unchanged."""
+        if isinstance(error, ServiceError | InputError | Cancelled):
+            raise error
+        if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
+            raise ServiceError(self._not_the_api(type(error).__name__)) from None
+        if not _is_transport_error(error):
+            raise error
+        return error
 
     def _not_the_api(self, detail: str) -> str:
         return (
@@ -349,14 +362,8 @@ class GeminiEmbedder:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, contents, 0) from None
                 retry_after, last = _retry_after(error), error
-            except (ServiceError, InputError, Cancelled):
-                raise
-            except Exception as error:
-                if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
-                    raise ServiceError(self._not_the_api(type(error).__name__)) from None
-                if not _is_transport_error(error):
-                    raise
-                last = error
+            except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
+                last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
                 self._pause(self.retry.delay(attempt, retry_after), cancelled)
         raise ServiceError(f"Gemini could not count tokens ({_short(last)}) after {self.retry.attempts} attempts.")

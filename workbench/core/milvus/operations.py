@@ -91,11 +91,8 @@ def prepare_search(
     """
     with open_milvus(target) as db:
         db.check_filter(name, expression, params)
-        if mode is not None and mode.uses_text and not db.describe(name).fulltext:
-            from workbench.core.errors import InputError
-            from workbench.core.milvus.fulltext import no_fulltext_message
-
-            raise InputError(no_fulltext_message(name))
+        if mode is not None and mode.uses_text:
+            db.require_fulltext(name)
         return db.stored_spec(name)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.embedders.base import EmbeddingSpec
+from workbench.core.embedders.base import EmbeddingSpec, first_nonfinite_row
 from workbench.core.errors import InputError
 from workbench.core.items import Item
 
@@ -53,9 +53,8 @@ def check_vectors(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or len(vectors) != len(items):
         raise InputError(f"Expected one vector per item ({len(items)}), got an array of shape {vectors.shape}.")
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        item = items[int(np.flatnonzero(~finite)[0])]
+    if (row := first_nonfinite_row(vectors)) is not None:
+        item = items[row]
         raise InputError(f"Item '{item.id}' ({item.text[:40]!r}) has NaN or infinite values in its vector.")
     seen: set[str] = set()
     for item in items:

@@ -291,6 +291,13 @@ class MilvusStore:
             detail = self.target.scrub(str(getattr(cause, "message", "") or cause)).strip().splitlines()[0]
             raise InputError(f"Milvus rejected the filter {expression!r}: {detail}") from error
 
+    def require_fulltext(self, name: str) -> None:
+        """Raise, saying how to add it, when an existing collection has no BM25 field (before BM25 or hybrid
+        work is paid for); a missing collection is left to the read that follows."""
+        layout = self._layout(name)
+        if layout is not None and layout.sparse_field is None:
+            raise InputError(no_fulltext_message(name))
+
     def check_filter(self, name: str, expression: str, params: Mapping[str, Any] | None = None) -> None:
         """Let Milvus parse a filter on one row before a query is embedded (a remote embedding costs money)."""
         self._reading(name)

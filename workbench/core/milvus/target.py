@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.paths import default_milvus_uri
+from workbench.core.secrets import scrub as scrub_secrets
 
 log = logging.getLogger("workbench.core.milvus")
 
@@ -51,15 +52,9 @@ class MilvusTarget:
 
     @property
     def display(self) -> str:
-        """The URI as shown to people: credentials in a server URI are masked."""
-        if not self.is_server:
-            return self.resolved_uri
-        parts = urlsplit(self.uri)
-        host = parts.hostname or ""
-        netloc = f"***@{host}" if parts.username or parts.password else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
+        """The URI as shown to people: `user:password@` in a server URI becomes `***@` (secrets.scrub, the one
+        URL masker), so it is plain that credentials are in use without showing them."""
+        return scrub_secrets(self.uri) if self.is_server else self.resolved_uri
 
     def scrub(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
