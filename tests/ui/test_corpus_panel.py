@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from workbench.core.corpus import items_from_pasted_text
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
 from workbench.core.importers import ImportOptions
@@ -380,3 +382,31 @@ def test_file_menu_import_folder_fills_the_documents_panel(window, qtbot, tmp_pa
     assert [(i.id, i.text) for i in window.state.corpus.documents] == [("a.md", "# Alpha\nfirst note"),
                                                                        ("b.html", "second note")]  # fmt: skip
     assert window.documents_panel.messages.text().startswith("Imported 2 documents from")
+
+
+def test_typing_cannot_split_or_rename_imported_files(panel, qtbot, tmp_path: Path) -> None:
+    """A folder's documents are named by path and may hold blank lines: re-reading the editor's text would split
+    them and give them hash ids, so the editor is read-only for them (Clear to paste anew) and nothing is lost."""
+    (tmp_path / "a.md").write_text("# Title\n\nSome markdown about cats.", "utf-8")
+    (tmp_path / "b.txt").write_text("One line.", "utf-8")
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.import_folder(tmp_path)
+    imported = [(i.id, i.text) for i in panel.state.corpus.documents]
+    assert imported == [("a.md", "# Title\n\nSome markdown about cats."), ("b.txt", "One line.")]
+    assert panel.editor.isReadOnly()
+    qtbot.keyClicks(panel.editor, "A new note I typed.")
+    panel.parse_now()
+    qtbot.wait(200)
+    assert [(i.id, i.text) for i in panel.state.corpus.documents] == imported
+    panel.clear_items()
+    assert not panel.editor.isReadOnly()
+
+
+def test_pasted_like_items_with_metadata_stay_editable(panel, qtbot) -> None:
+    """The sample corpus' items are what pasting their lines gives (hash ids, one line each): editing them is
+    allowed, and the strip says it replaces their metadata."""
+    items = items_from_pasted_text("alpha\nbeta", "document", "lines")[0]
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.state.set_items("document", [replace(i, metadata={"topic": "t"}) for i in items])
+    assert not panel.editor.isReadOnly()
+    assert panel.messages.text().startswith("Loaded with metadata")

@@ -169,15 +169,29 @@ class CorpusPanel(QWidget):
         else:
             self.editor.setPlainText(separator.join(i.text for i in items))
         self.editor.blockSignals(False)
-        self.editor.setReadOnly(size > _PREVIEW_CHARS)
+        kept_only_here = size <= _PREVIEW_CHARS and not self._text_gives_back(
+            items, separator.join(i.text for i in items)
+        )
+        self.editor.setReadOnly(size > _PREVIEW_CHARS or kept_only_here)
         self._show_report(ParseReport(kept=len(items)))
         self.messages.clear()
         if size > _PREVIEW_CHARS:
             self.messages.show_info(
                 f"{len(items)} {self.noun} ({size / 1e6:.1f} M characters): showing a preview; Clear to paste anew."
             )
+        elif kept_only_here:
+            self.messages.show_info(
+                "Imported ids and whole texts (with their blank lines) are kept: read-only here; Clear to paste anew."
+            )
         elif any(i.metadata for i in items):
             self.messages.show_info("Loaded with metadata; editing the text here replaces these items.")
+
+    def _text_gives_back(self, items: list[Item], text: str) -> bool:
+        """Whether re-reading the editor's text would give these items back, ids and texts (metadata aside): not so
+        for files named by path, or a document with blank lines in it, which an edit would split and rename."""
+        mode: SplitMode = self.mode.currentData()
+        again, _ = items_from_pasted_text(text, self.kind, mode)
+        return [(i.id, i.text) for i in again] == [(i.id, i.text) for i in items]
 
     # -- files -------------------------------------------------------------------------------------------------
     def choose_file(self) -> None:
