@@ -157,6 +157,9 @@ class LabPipeline(QObject):
         if not settings.modes:
             self.say("evaluate", "warning", "Choose at least one search mode.")
             return
+        if state.vectors_stale:  # the vectors are of other documents or another model: their scores would mislead
+            self.say("evaluate", "warning", f"Embed again first: {stale_cause(state)}")
+            return
         comparison = state.comparison
         result_b = comparison.result_b if comparison is not None and comparison.embedding is embedding else None
         self.say("evaluate", "")
@@ -174,6 +177,13 @@ class LabPipeline(QObject):
         self.runner.start(EVALUATE_TASK, "Evaluating the search modes", run, done,
                           on_error=lambda message: self.say("evaluate", "error", message),
                           on_cancelled=lambda message: self.say("evaluate", "warning", message))  # fmt: skip
+
+
+def stale_cause(state: AppState) -> str:
+    """Why the embedding on hand no longer answers for the corpus or model chosen now (see AppState.vectors_stale)."""
+    if state.corpus_stale:
+        return "the documents or queries changed since the last Embed, and Evaluate searches with its vectors."
+    return "the model settings changed since the last Embed, and Evaluate searches with its vectors."
 
 
 NO_COLLECTION = "There is no collection"  # the start of core.milvus.store's InputError for a missing collection
