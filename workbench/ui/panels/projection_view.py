@@ -56,7 +56,10 @@ def colour_choices(state: AppState) -> list[tuple[str, str]]:
     choices = [("kind", "kind")]
     if state.clusters is not None:
         choices.append(("cluster", "cluster"))
-    for key in state.embedding.metadata_keys if state.embedding else []:
+    keys = list(state.embedding.metadata_keys) if state.embedding else []
+    if state.chunk_embedding is not None and "parent_id" not in keys:  # one point per document: each its own colour
+        keys.append("parent_id")
+    for key in keys:
         if key in CHUNK_POSITION_COLUMNS:  # a colour per offset says nothing
             continue
         choices.append(("parent document" if key == "parent_id" else f"metadata: {key}", f"meta:{key}"))
