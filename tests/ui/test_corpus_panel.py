@@ -356,9 +356,34 @@ def test_import_folder_reads_files_off_the_gui_thread_and_shows_what_was_skipped
     assert panel.messages.level == "warning"
     shown = panel.messages.text()
     assert shown.startswith("Imported 2 documents from notes; 2 files skipped; 1 PDF need OCR")
-    assert shown.endswith("Hover here for which and why.")
-    why = panel.messages.toolTip()
+    assert shown.endswith("need OCR.") and "Hover" not in shown
+    assert panel.details_button.isVisible()  # the reasons are one click away, not only in a tooltip
+    panel.details_button.click()
+    why = panel.report_dialog.listing.toPlainText()
     assert "empty.txt: empty file" in why and "scan.pdf: PDF without a text layer" in why
+    assert panel.report_dialog.isVisible() and panel.report_dialog.reimport is None  # no file had invalid bytes
+    panel.report_dialog.reject()
+
+
+def test_folder_import_details_list_each_skipped_file_and_reimport_replacing_invalid_bytes(
+    panel, qtbot, tmp_path: Path
+) -> None:
+    (tmp_path / "good.txt").write_text("fine text", "utf-8")
+    (tmp_path / "latin.txt").write_bytes(b"caf\xe9 au lait")
+    (tmp_path / "empty.md").write_bytes(b"")
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.import_folder(tmp_path)
+    assert [i.id for i in panel.state.corpus.documents] == ["good.txt"]
+    panel.details_button.click()
+    lines = panel.report_dialog.listing.toPlainText().splitlines()
+    assert lines == ["empty.md: empty file", "latin.txt: not valid UTF-8 (line 1, byte 3); convert it to UTF-8"]
+    assert panel.report_dialog.reimport.text() == "Re-import, replacing invalid bytes (1 file)"
+    with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
+        panel.report_dialog.reimport.click()
+    assert not panel.report_dialog.isVisible()
+    documents = {i.id: i.text for i in panel.state.corpus.documents}
+    assert documents == {"good.txt": "fine text", "latin.txt": "caf\ufffd au lait"}  # good.txt not twice
+    assert "1 file skipped" in panel.messages.text()  # the empty file still is, and says so
 
 
 def test_a_folder_without_text_is_an_error_and_changes_nothing(panel, qtbot, tmp_path: Path) -> None:

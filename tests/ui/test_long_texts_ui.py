@@ -83,6 +83,10 @@ def test_chunked_embed_shows_chunks_or_one_point_per_parent_coloured_by_parent(w
         view.points.setCurrentIndex(view.points.findData("parents"))
     assert [i.id for i in state.embedding.items] == ["doc0", "doc1", "doc2", "note"]
     assert state.embedding.items[0] is documents[0] and not state.vectors_stale
+    # the colouring survives: each document keeps its own colour, and its metadata colourings stay offered
+    assert state.view.colour_by == "meta:parent_id" and view.colour_by.currentData() == "meta:parent_id"
+    assert sorted(state.encoding().names) == ["doc0", "doc1", "doc2", "note"]
+    assert view.colour_by.findData("meta:topic") >= 0 and view.colour_by.findData("meta:char_start") == -1
     # Compare while one point per document is shown: B reads the documents through its own chunks, shown the same way
     from workbench.core.embedders.base import EmbeddingSpec
 

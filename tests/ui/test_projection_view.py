@@ -195,3 +195,35 @@ def test_the_colour_choice_survives_a_new_layout(view) -> None:
     _wait(lambda: not view.scatter.is_drawing, 10)
     assert [label.text for _, label in view.scatter.legend.items][:2] == ["even", "odd"]  # what the map draws
     view.state.set_clusters(None)
+
+
+def test_too_few_points_for_umap_say_pca_is_shown_and_points_is_off_until_chunks(qtbot) -> None:
+    """The Layout box says UMAP: with too few points the footer says the map is PCA and why, not "PCA layout."."""
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.core.projection import UMAP_MIN_POINTS
+    from workbench.ui.panels.projection_view import ProjectionView
+    from workbench.ui.pipeline import Pipeline
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    widget = ProjectionView(state, runner, Pipeline(state, runner, EmbeddingCache()))
+    qtbot.addWidget(widget)
+    assert state.view.layout_method == "umap" and widget.method.currentData() == "umap"
+    assert not widget.points.isEnabled() and "no text was split into chunks" in widget.points.toolTip()
+
+    items = [Item.create(f"document {i}") for i in range(5)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(5, 8)))
+    state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec("local", "m", 8), 8, 5, 0).warm())
+    qtbot.waitUntil(lambda: state.projection is not None, timeout=10_000)
+    runner.wait_for_done(10_000)
+    assert state.projection_note == f"5 points: PCA shown (UMAP needs {UMAP_MIN_POINTS})."
+    assert widget.note.text() == state.projection_note and not widget.points.isEnabled()
+
+    chunks = [Item.create(f"piece {i}", metadata={"parent_id": f"doc{i // 2}", "chunk_index": i % 2}) for i in range(4)]
+    state.set_embedding(EmbeddingResult(chunks, vectors[:4], EmbeddingSpec("local", "m", 8), 8, 4, 0).warm())
+    assert widget.points.isEnabled() and "one point per document" in widget.points.toolTip()
+    runner.cancel_all()
+    runner.wait_for_done(10_000)

@@ -20,6 +20,7 @@ import numpy as np
 
 from workbench.core.clusters import NOISE
 from workbench.core.items import Item
+from workbench.core.parents import parent_id_of
 
 # Tableau 10, then ten picked one by one for the largest CIELAB distance to all before them and to the greys.
 PALETTE = (
@@ -145,6 +146,8 @@ def category_labels(
         return keys, shown
     if colour_by.startswith("meta:"):
         column = colour_by[5:]
+        if column == "parent_id":  # a document shown as one point is its own parent: the colour stays its own
+            return np.array([parent_id_of(item) for item in items], dtype=object), {}
         keys = np.array([str(item.metadata.get(column, MISSING_VALUE)) for item in items], dtype=object)
         return keys, {}
     keys = np.where(np.asarray(kinds) == "query", "queries", "documents")

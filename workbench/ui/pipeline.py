@@ -26,7 +26,7 @@ from workbench.core.exchange import ExchangeTable
 from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.long_texts import capped_items, prepare_items
 from workbench.core.parents import has_chunks, points_per_parent
-from workbench.core.projection import Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.projection import UMAP_MIN_POINTS, Projection, pca_2d, project_2d_in_subprocess, query_neighbours
 from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.batch_runs import BatchRuns
@@ -286,8 +286,12 @@ class Pipeline(QObject):
             return
         self.state.adopt_encoding(encoding)
         view = self.state.view
-        umap = view.layout_method == "umap" and len(xy) >= 15
-        self.state.set_projection(xy, "PCA layout" + (" — UMAP is running…" if umap else "."))
+        umap = view.layout_method == "umap" and len(xy) >= UMAP_MIN_POINTS
+        if view.layout_method == "umap" and not umap:  # the Layout box says UMAP: say why the map is not
+            note = f"{len(xy)} points: PCA shown (UMAP needs {UMAP_MIN_POINTS})."
+        else:
+            note = "PCA layout" + (" — UMAP is running…" if umap else ".")
+        self.state.set_projection(xy, note)
         if not umap:
             return
         vectors = embedding.vectors

@@ -171,6 +171,8 @@ class AppState(QObject):
         showed them fall back, so what the controls show, what the views draw and what a workspace saves stay one
         thing. (A workspace brings vectors and choices that belong together and does not come through here.)"""
         columns = set(self.embedding.metadata_keys) if self.embedding is not None else set()
+        if self.chunk_embedding is not None:  # one point per document still has a parent document: itself
+            columns.add("parent_id")
         changes: dict[str, Any] = {}
         colour_by = self._colour_before_clusters if self.view.colour_by == "cluster" else self.view.colour_by
         if colour_by.startswith("meta:") and colour_by[5:] not in columns:

@@ -42,6 +42,7 @@ from workbench.core.importers import (
     read_items,
 )
 from workbench.core.items import Item, ItemKind
+from workbench.ui.folder_report_dialog import FolderReportDialog
 from workbench.ui.panels.import_dialog import ImportDialog
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
@@ -79,12 +80,18 @@ class CorpusPanel(QWidget):
         self.replace_button = QPushButton("Import with invalid bytes replaced")
         self.replace_button.clicked.connect(self._import_replacing)
         self.replace_button.hide()
+        self.details_button = QPushButton("Details…")  # on the strip: each skipped file of a folder import and why
+        self.details_button.clicked.connect(self.show_folder_report)
+        self.details_button.hide()
+        self.messages.layout().insertWidget(1, self.details_button)
+        self._folder_report: tuple[Path, FolderReport] | None = None
+        self.report_dialog: FolderReportDialog | None = None
         bar = flow_row(self.mode, self.import_button, self.folder_button, self.clear_button, self.count)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.editor, 1)
-        layout.addWidget(self.messages)
+        layout.addWidget(self.messages)  # under the Import buttons it speaks for: a short dock still shows it
         layout.addWidget(self.replace_button)
+        layout.addWidget(self.editor, 1)
         self._debounce = QTimer(self, singleShot=True, interval=_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.parse_now)
         self.editor.textChanged.connect(self._on_edited)
@@ -284,18 +291,19 @@ class CorpusPanel(QWidget):
         folder = Path(folder)
         self.messages.clear()
         self.replace_button.hide()
+        self.details_button.hide()
         kind = self.kind
         self.count.setText(f"Importing {folder.name}…")
         self.runner.start(
             self.import_key,
             f"Importing the folder {folder.name}",
             lambda progress, cancelled: read_folder(folder, kind, encoding_errors, progress, cancelled),
-            self._folder_imported,
+            lambda result: self._folder_imported(result, folder),
             self._import_failed,
             on_cancelled=lambda message: self._import_failed(f"Import of {folder.name} cancelled; nothing changed."),
         )
 
-    def _folder_imported(self, result: tuple[list[Item], FolderReport]) -> None:
+    def _folder_imported(self, result: tuple[list[Item], FolderReport], folder: Path | None = None) -> None:
         items, report = result
         existing = list(self.state.corpus.of_kind(self.kind))
         added = self.state.set_items(self.kind, existing + items)
@@ -303,13 +311,21 @@ class CorpusPanel(QWidget):
             ParseReport(kept=len(self.state.corpus.of_kind(self.kind)), collapsed_duplicates=added.collapsed_duplicates)
         )
         text = f"Imported {report.summary()}"
-        if report.skipped:  # a dock is short: the strip says how many, its tooltip lists each file and why
-            self.messages.show_warning(f"{text}. Hover here for which and why.")
-            self.messages.setToolTip("\n".join(report.details(limit=40)))
+        if report.skipped:  # a dock is short: the strip says how many, Details… lists each file and why
+            self.messages.show_warning(text + ".")
+            self._folder_report = (folder, report) if folder is not None else None
+            self.details_button.setVisible(folder is not None)
         else:
             self.messages.show_info(text + ".")
-            self.messages.setToolTip("")
         self.state.status_message.emit(text + ".")
+
+    def show_folder_report(self) -> None:
+        """The last folder import's skipped files and reasons, with a re-import replacing invalid bytes."""
+        if self._folder_report is None:
+            return
+        folder, report = self._folder_report
+        self.report_dialog = FolderReportDialog(report, lambda: self.import_folder(folder, "replace"), self)
+        self.report_dialog.open()
 
     def _import_failed(self, message: str) -> None:
         self._show_report(ParseReport(kept=len(self.state.corpus.of_kind(self.kind))))

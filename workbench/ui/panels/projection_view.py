@@ -56,7 +56,10 @@ def colour_choices(state: AppState) -> list[tuple[str, str]]:
     choices = [("kind", "kind")]
     if state.clusters is not None:
         choices.append(("cluster", "cluster"))
-    for key in state.embedding.metadata_keys if state.embedding else []:
+    keys = list(state.embedding.metadata_keys) if state.embedding else []
+    if state.chunk_embedding is not None and "parent_id" not in keys:  # one point per document: each its own colour
+        keys.append("parent_id")
+    for key in keys:
         if key in CHUNK_POSITION_COLUMNS:  # a colour per offset says nothing
             continue
         choices.append(("parent document" if key == "parent_id" else f"metadata: {key}", f"meta:{key}"))
@@ -94,7 +97,6 @@ class ProjectionView(QWidget):
         self.points = QComboBox()  # after a chunked Embed: each chunk, or one point per parent document
         self.points.addItem("each chunk", "chunks")
         self.points.addItem("one per document", "parents")
-        self.points.setToolTip("Show every chunk, or one point per document: the mean of its chunks' vectors")
         self.query_k = _spin(0, MAX_QUERY_NEIGHBOURS, "lines from each query to its k nearest documents (cosine)")
         self.search = QLineEdit(placeholderText="Search texts…", clearButtonEnabled=True)
         self.search.setMinimumWidth(150)
@@ -162,8 +164,8 @@ class ProjectionView(QWidget):
         layout.addWidget(self.messages)
         layout.addWidget(self.stack, 1)
         bottom = QHBoxLayout()  # the note and the hovered text share the line; each is cut, never the window
-        bottom.addWidget(self.note, 2)
-        bottom.addWidget(self.hover_line, 3)
+        bottom.addWidget(self.note, 1)
+        bottom.addWidget(self.hover_line, 1)
         self.hover_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(bottom)
 
@@ -191,6 +193,7 @@ class ProjectionView(QWidget):
         self.scatter.selection_made.connect(self._on_selection_made)
         self.scatter.hovered.connect(self._on_hovered)
         self._fill_colour_choices()
+        self._enable_points()
 
     # -- view settings -----------------------------------------------------------------------------------------
     def _show_view_settings(self, changed: frozenset[str]) -> None:
@@ -223,10 +226,21 @@ class ProjectionView(QWidget):
     def _colour_chosen(self) -> None:
         self.state.set_view(colour_by=self.colour_by.currentData() or "kind")
 
+    def _enable_points(self) -> None:
+        """Only a chunked Embed has parents to show; until then the box is off and its tooltip says why."""
+        chunked = self.state.chunk_embedding is not None
+        self.points.setEnabled(chunked)
+        self.points.setToolTip(
+            "Show every chunk, or one point per document: the mean of its chunks' vectors"
+            if chunked
+            else "Off: no text was split into chunks. After an Embed that chunks long texts, choose each chunk or "
+            "one point per document."
+        )
+
     # -- drawing -----------------------------------------------------------------------------------------------
     def _show_vectors(self) -> None:
         self._fill_colour_choices()
-        self.points.setEnabled(self.state.chunk_embedding is not None)  # only a chunked Embed has parents to show
+        self._enable_points()
         if self.state.embedding is None or len(self.state.embedding.items) == 0:
             self.stack.setCurrentWidget(self.placeholder)
             self.scatter.set_points(np.zeros((0, 2)), [], [], None)
