@@ -27,3 +27,23 @@ def test_a_single_html_file_is_embedded_as_one_document(tmp_path: Path) -> None:
     rows = pq.read_table(out).to_pylist()
     assert len(rows) == 1 and rows[0]["id"] == "c.html" and rows[0]["file_type"] == "html"
     assert rows[0]["text"] == "Bread\nYeast rises."
+
+
+def test_missing_inputs_say_no_such_file_or_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    evaluated = workbench("eval", "--corpus", str(missing))
+    assert evaluated.returncode == 2
+    assert evaluated.stderr.strip() == f"workbench eval: {missing}: no such file or folder."
+    out = tmp_path / "e.parquet"
+    embedded = workbench("embed", str(missing), "--out", str(out))
+    assert embedded.returncode == 2
+    assert embedded.stderr.strip() == f"workbench embed: {missing}: no such file or folder."
+    assert not out.exists()
+
+
+def test_an_unsupported_input_names_folders_among_the_choices(tmp_path: Path) -> None:
+    sheet = tmp_path / "x.xlsx"
+    sheet.write_bytes(b"PK")
+    done = workbench("embed", str(sheet), "--out", str(tmp_path / "e.parquet"))
+    assert done.returncode == 2
+    assert "unsupported file type '.xlsx'; use a folder" in done.stderr and ".html" in done.stderr

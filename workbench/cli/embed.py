@@ -119,6 +119,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.input.exists():
+        raise InputError(f"{args.input}: no such file or folder.")
+    if not args.input.is_dir() and args.input.suffix.lower() not in READERS:
+        raise InputError(
+            f"{args.input}: unsupported file type '{args.input.suffix}'; use a folder (of .md .txt .html .pdf "
+            f"files) or a file: {', '.join(sorted(READERS))}."
+        )
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use {', '.join(OUTPUT_SUFFIXES)}.")
     if args.out.is_dir() or (args.out.parent.exists() and not args.out.parent.is_dir()):

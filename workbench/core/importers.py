@@ -204,10 +204,12 @@ TABULAR_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 
 
 def _check_path(path: Path) -> None:
+    if not path.exists():  # first: a missing path has no type to complain about
+        raise InputError(f"{path}: no such file.")
     if path.suffix.lower() not in READERS:
         raise InputError(f"{path}: unsupported file type '{path.suffix}'; use one of {', '.join(sorted(READERS))}.")
     if not path.is_file():
-        raise InputError(f"{path}: no such file.")
+        raise InputError(f"{path}: not a file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty.")
 
