@@ -47,3 +47,11 @@ def test_an_unsupported_input_names_folders_among_the_choices(tmp_path: Path) ->
     done = workbench("embed", str(sheet), "--out", str(tmp_path / "e.parquet"))
     assert done.returncode == 2
     assert "unsupported file type '.xlsx'; use a folder" in done.stderr and ".html" in done.stderr
+
+
+def test_no_gemini_key_tells_a_cli_user_the_environment_variable(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("one\ntwo\n", encoding="utf-8")
+    env = {"GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""}
+    done = workbench("embed", str(notes), "--out", str(tmp_path / "n.parquet"), "--provider", "gemini", env=env)
+    assert done.returncode == 2 and "set GEMINI_API_KEY (app and CLI)" in done.stderr

@@ -141,7 +141,7 @@ def prepare_items(
         raise InputError(
             f"{len(over):,} text(s) exceed the {counts.window:,}-token window of {spec.model}; the first is item "
             f"'{first.id}' ({int(counts.per_item[over[0]]):,} tokens). Nothing was sent to the model: choose "
-            f"--long-texts chunk or truncate, or shorten the texts."
+            f"chunk or truncate (Long texts in the Model & key panel, --long-texts in the CLI), or shorten the texts."
         )
     cutter = _Cutter(embedder, counts.window or 0, overlap_tokens)
     over_set = set(over.tolist())
