@@ -31,3 +31,16 @@ def test_a_missing_gemini_key_names_the_panel_and_the_environment_variable(key: 
         GeminiEmbedder(api_key=key)
     message = str(missing.value)
     assert "Model & key panel (app)" in message and "GEMINI_API_KEY (app and CLI)" in message
+
+
+def test_a_chunk_overlap_over_half_the_window_is_refused_not_cut_quietly() -> None:
+    with FakeGemini() as server:
+        retry = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.01)
+        embedder = GeminiEmbedder(
+            "gemini-embedding-001", "AIzaFAKE-key-0123", 768, base_url=server.base_url, retry=retry
+        )
+        items = [Item.create("short", item_id="a")]
+        with pytest.raises(InputError, match="more than half the 2,048-token window"):
+            prepare_items(items, embedder, "chunk", overlap_tokens=1025)
+        assert prepare_items(items, embedder, "chunk", overlap_tokens=1024).items[0].text == "short"
+        assert prepare_items(items, embedder, "truncate", overlap_tokens=5000).items[0].text == "short"

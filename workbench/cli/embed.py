@@ -15,7 +15,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, spec_from_args
+from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, say_done, spec_from_args
 from workbench.core.cache import EmbeddingCache
 from workbench.core.embedding import embed_items, text_char_limit
 from workbench.core.errors import InputError
@@ -210,5 +210,5 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as error:  # the vectors are cached: a re-run with a writable --out costs nothing
         raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
-    log.info("wrote %s", ", ".join(str(p) for p in written))
+    say_done(f"wrote {len(result.items):,} items to {', '.join(str(p) for p in written)}")
     return 0

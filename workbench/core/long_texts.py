@@ -131,6 +131,12 @@ def prepare_items(
     counts = counts or count_tokens(items, embedder, progress, cancelled)
     if len(counts.per_item) != len(items):
         raise ValueError("token counts belong to other items")
+    if policy == "chunk" and counts.window and overlap_tokens > counts.window // 2:
+        # refused, not cut quietly: the splitter needs each chunk to add new text, so half the window is the most
+        raise InputError(
+            f"The chunk overlap of {overlap_tokens:,} tokens is more than half the {counts.window:,}-token window "
+            f"of {embedder.spec.model}: give at most {counts.window // 2:,}."  # type: ignore[attr-defined]
+        )
     prepared = PreparedItems(items, items, policy, counts, overlap_tokens)
     over = counts.over_rows
     if not len(over):
