@@ -151,6 +151,31 @@ def test_new_labels_or_vectors_clear_an_evaluation_that_no_longer_holds(qtbot, l
     assert "1 queries with relevant documents, 1 judgements from other.tsv" in lab.evaluation_view.labels_line.text()
 
 
+def test_after_the_corpus_changes_evaluate_refuses_and_the_old_result_and_labels_say_so(qtbot, lab) -> None:
+    """BEIR in, Embed, Evaluate, then another corpus (new ids): the old table is marked stale, the labels line
+    counts what no longer matches, and Evaluate asks for a new Embed instead of judging the old vectors."""
+    state, view = lab.state, lab.evaluation_view
+    evaluate(qtbot, lab)
+    shown = state.lab.evaluation
+    assert shown is not None and not view.stale.isVisible()
+    assert not view.labels_mismatch.isVisible()
+    state.set_items("document", [Item(f"s{i}", f"sample {i}", "document") for i in range(5)])
+    assert view.stale.isVisible() and "documents or queries changed" in view.stale.text()
+    assert view.labels_mismatch.isVisible() and "4 judgements from planted.tsv" in view.labels_line.text()
+    assert view.labels_mismatch.text().startswith("These labels do not match the corpus now: 4 of 4 judged documents")
+    assert "labelled queries" not in view.labels_mismatch.text()  # q1 and q2 are still there
+    state.set_items("query", [Item("sq", "sample query", "query")])
+    assert "now: 2 of 2 labelled queries and 4 of 4 judged documents are not in it." in view.labels_mismatch.text()
+    qtbot.mouseClick(view.evaluate_button, Qt.MouseButton.LeftButton)
+    assert view.messages.level == "warning" and view.messages.text().startswith("Embed again first: the documents")
+    assert not lab.runner.is_running("lab-evaluate") and state.lab.evaluation is shown  # kept, marked stale
+    state.set_items("document", [i for i in planted(np.array([1.0, 0, 0, 0])).items if i.kind == "document"])
+    state.set_items("query", [i for i in planted(np.array([1.0, 0, 0, 0])).items if i.kind == "query"])
+    assert not view.stale.isVisible() and not view.labels_mismatch.isVisible()  # back: current again
+    evaluate(qtbot, lab)
+    assert view.messages.level != "warning" and state.lab.evaluation == shown  # same corpus and vectors: same numbers
+
+
 def test_import_a_beir_folder_then_bad_folders_and_qrels_say_what_is_wrong(qtbot, window, tmp_path: Path) -> None:
     files, state = window.lab_files, window.state
     folder = write_demo(tmp_path / "demo")

@@ -187,6 +187,44 @@ def test_a_collection_without_full_text_says_so_and_still_shows_dense(qtbot, emb
     assert set(found.failures) == {"bm25", "hybrid"}
     message = window.search_lab.messages
     assert message.level == "error" and "without full text" in message.text() and "re-push" in message.text()
+    assert message.text().startswith("BM25 and hybrid: ")  # both named, once
+    table = window.search_lab.side_by_side
+    assert [table.horizontalHeaderItem(c).text().split()[0] for c in range(3)] == ["dense", "BM25", "hybrid"]
+    assert table.item(0, 1).text().startswith("Not run:") and not window.search_lab.push_button.isVisible()
+
+
+def test_without_a_push_every_mode_shows_its_column_or_says_why_in_place(qtbot, embedded) -> None:
+    """A new user searches before pushing: exact dense still answers, and dense, BM25 and hybrid each keep a
+    column that says they need the documents in Milvus, with the way there offered (no failure hides another)."""
+    window, target = embedded
+    state, panel = window.state, window.search_lab
+    state.set_milvus(target, "workbench")  # nothing pushed: there is no such collection
+    assert state.lab.settings.modes == ("dense", "bm25", "hybrid", "exact")
+    search(qtbot, window, "a kitten and wool")
+    found = state.lab.search
+    assert found.modes() == ["exact"] and found.hits["exact"][0].id == "doc1"
+    assert set(found.failures) == {"dense", "bm25", "hybrid"}
+    table = panel.side_by_side
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:3] == ["dense ✕", "BM25 ✕", "hybrid ✕"] and headers[3].startswith("exact")
+    for column in range(3):
+        assert table.item(0, column).text().startswith("Not run: There is no collection 'workbench'")
+        assert table.rowSpan(0, column) == table.rowCount() == len(found.hits["exact"])
+    assert table.item_id(0, 3) == "doc1" and table.item_id(0, 0) is None
+    text = panel.messages.text()
+    assert panel.messages.level == "error"
+    assert text.startswith("Dense, BM25 and hybrid need the documents in Milvus: There is no collection 'workbench'")
+    assert "Push them in the Milvus panel" in text
+    milvus = window.docks["Milvus"]
+    window.docks["Search lab"].raise_()
+    assert panel.push_button.isVisible() and milvus.widget().visibleRegion().isEmpty()  # tabbed behind the lab
+    qtbot.mouseClick(panel.push_button, Qt.MouseButton.LeftButton)
+    assert not milvus.widget().visibleRegion().isEmpty()  # on screen now, where Push is
+    with open_milvus(target) as db:  # pushed: every column is a ranking again, and the offer goes
+        db.push("workbench", list(state.embedding.items), state.embedding.vectors, state.embedding.spec)
+    search(qtbot, window, "a kitten and wool")
+    assert state.lab.search.modes() == ["dense", "bm25", "hybrid", "exact"] and not state.lab.search.failures
+    assert not panel.push_button.isVisible() and table.columnCount() == 4 and table.rowSpan(0, 0) == 1
 
 
 def test_a_search_that_cannot_run_says_why_and_starts_nothing(qtbot, window) -> None:

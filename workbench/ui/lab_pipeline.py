@@ -10,6 +10,7 @@ holds. What a view should say goes out as `notice(topic, level, text)`, as the m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from workbench.core.progress import CancelledFn, ProgressFn
 from workbench.core.relevance import RelevanceLabels
 from workbench.core.search_lab import exact_run, milvus_runs
 from workbench.core.search_modes import ModeRun, SearchMode, exact_rankings
-from workbench.ui.lab_state import COMPARE_B, MODE_NAMES, LabEvaluation, LabSearch, LabSettings
+from workbench.ui.lab_state import COMPARE_B, MODE_NAMES, MODES, LabEvaluation, LabSearch, LabSettings
 from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
@@ -135,9 +136,8 @@ class LabPipeline(QObject):
             if embedding is not state.embedding:
                 return  # other vectors since: these scores belong to the old ones
             state.set_lab(search=search, focus=None)
-            for mode, why in search.failures.items():
-                self.say("search", "error", f"{MODE_NAMES[mode]}: {why}")
-                break
+            if search.failures:
+                self.say("search", "error", failures_sentence(search.failures))
 
         self.runner.start(SEARCH_TASK, f"Searching “{request.text[:40]}”", run, done,
                           on_error=lambda message: self.say("search", "error", message),
@@ -157,6 +157,9 @@ class LabPipeline(QObject):
         if not settings.modes:
             self.say("evaluate", "warning", "Choose at least one search mode.")
             return
+        if state.vectors_stale:  # the vectors are of other documents or another model: their scores would mislead
+            self.say("evaluate", "warning", f"Embed again first: {stale_cause(state)}")
+            return
         comparison = state.comparison
         result_b = comparison.result_b if comparison is not None and comparison.embedding is embedding else None
         self.say("evaluate", "")
@@ -174,6 +177,34 @@ class LabPipeline(QObject):
         self.runner.start(EVALUATE_TASK, "Evaluating the search modes", run, done,
                           on_error=lambda message: self.say("evaluate", "error", message),
                           on_cancelled=lambda message: self.say("evaluate", "warning", message))  # fmt: skip
+
+
+def stale_cause(state: AppState) -> str:
+    """Why the embedding on hand no longer answers for the corpus or model chosen now (see AppState.vectors_stale)."""
+    if state.corpus_stale:
+        return "the documents or queries changed since the last Embed, and Evaluate searches with its vectors."
+    return "the model settings changed since the last Embed, and Evaluate searches with its vectors."
+
+
+NO_COLLECTION = "There is no collection"  # the start of core.milvus.store's InputError for a missing collection
+
+
+def failures_sentence(failures: Mapping[str, str]) -> str:
+    """Every mode that could not run, grouped by why: "Dense, BM25 and hybrid: <why>" (one failure never hides
+    another). A missing collection says what to do about it: the Milvus modes need the documents pushed."""
+    by_reason: dict[str, list[str]] = {}
+    for mode in sorted(failures, key=lambda m: MODES.index(m) if m in MODES else len(MODES)):  # the columns' order
+        by_reason.setdefault(failures[mode], []).append(MODE_NAMES[mode])
+    sentences = []
+    for why, names in by_reason.items():
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        who = who[:1].upper() + who[1:]
+        if why.startswith(NO_COLLECTION):
+            sentences.append(f"{who} need{'s' if len(names) == 1 else ''} the documents in Milvus: {why} Push them "
+                             "in the Milvus panel (or untick these modes; exact dense needs no Milvus).")  # fmt: skip
+        else:
+            sentences.append(f"{who}: {why}")
+    return " ".join(sentences)
 
 
 # -- the work itself: plain functions a worker thread runs --------------------------------------------------------

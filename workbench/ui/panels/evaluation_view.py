@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.items import Item
+from workbench.core.relevance import RelevanceLabels, check_labels
 from workbench.ui.lab_overlay import MODE_STYLES
 from workbench.ui.lab_pipeline import EVALUATE_TASK, LabPipeline
 from workbench.ui.lab_state import MODE_NAMES, LabEvaluation, relevant_ids
@@ -36,7 +39,7 @@ from workbench.ui.panels.milvus_tables import compact_table
 from workbench.ui.result_table import SORT_ROLE
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import ElidedLabel, MessageStrip, synced
+from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, synced
 
 MEASURE_TIPS = {
     "nDCG@10": "normalised discounted cumulative gain of the top 10 (graded labels; 1 = the ideal order)",
@@ -70,11 +73,34 @@ def _number(value: float | None) -> _Cell:
     return cell
 
 
+def label_mismatch(labels: RelevanceLabels, items: Sequence[Item]) -> str:
+    """What the labels name that the corpus no longer holds, in counts ("" when every id is there).
+
+    Checked again whenever the corpus changes: labels imported for one corpus say nothing about another, and a
+    line that still named them as if they applied would hide it (they stay, for when that corpus comes back).
+    """
+    documents = (i.id for i in items if i.kind == "document")
+    check = check_labels(labels, documents, (i.id for i in items if i.kind == "query"))
+    parts = []
+    if check.unknown_queries:
+        parts.append(f"{len(check.unknown_queries)} of {len(labels.queries())} labelled queries")
+    if check.unknown_documents:
+        parts.append(f"{len(check.unknown_documents)} of {len(labels.documents())} judged documents")
+    if not parts:
+        return ""
+    return (f"These labels do not match the corpus now: {' and '.join(parts)} are not in it. Load the corpus they "
+            "were made for, or import labels for this one.")  # fmt: skip
+
+
 class EvaluationView(QWidget):
     def __init__(self, state: AppState, runner: TaskRunner, pipeline: LabPipeline, parent: QWidget | None = None):
         super().__init__(parent)
         self.state, self.runner, self.pipeline = state, runner, pipeline
         self.labels_line = ElidedLabel()
+        self.labels_mismatch = QLabel()  # wraps: the counts must be read, not elided
+        self.labels_mismatch.setWordWrap(True)
+        self.labels_mismatch.setStyleSheet("color:#a33;")
+        self.labels_mismatch.hide()
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "evaluate")
         self.evaluate_button = QPushButton("Evaluate")
@@ -120,6 +146,9 @@ class EvaluationView(QWidget):
         splitter.setCollapsible(1, False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.labels_line)
+        layout.addWidget(self.labels_mismatch)
+        self.stale = StaleNote(state, self)  # a result of the previous embedding says so in place
+        layout.addWidget(self.stale)
         layout.addLayout(buttons)
         layout.addWidget(self.messages)
         layout.addWidget(splitter, 1)
@@ -153,11 +182,15 @@ class EvaluationView(QWidget):
         labels = self.state.lab.labels
         if labels is None:
             self.labels_line.setText("No relevance labels yet: File ▸ Import BEIR folder… or Import qrels…")
+            self.labels_mismatch.hide()
             return
         queries = len(labels.labelled_queries())
         source = f" from {labels.source}" if labels.source else ""
-        self.labels_line.setText(f"Labels: {queries} queries with relevant documents, {len(labels)} judgements"
-                                 f"{source}")  # fmt: skip
+        line = f"Labels: {queries} queries with relevant documents, {len(labels)} judgements{source}"
+        self.labels_line.setText(line)
+        mismatch = label_mismatch(labels, self.state.corpus.items)
+        self.labels_mismatch.setText(mismatch)
+        self.labels_mismatch.setVisible(bool(mismatch))
 
     def _show_evaluation(self) -> None:
         evaluation = self.state.lab.evaluation

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.milvus.results import Hit
 from workbench.ui.lab_overlay import MODE_STYLES
-from workbench.ui.lab_pipeline import SEARCH_TASK, LabPipeline
+from workbench.ui.lab_pipeline import NO_COLLECTION, SEARCH_TASK, LabPipeline
 from workbench.ui.lab_state import MODE_NAMES, MODE_TIPS, MODES, LabSearch, relevant_ids
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
 from workbench.ui.state import AppState
@@ -49,6 +49,7 @@ from workbench.ui.widgets import ElidedLabel, MessageStrip, flow_row, synced
 SHORT_NAMES = {"dense": "dense", "bm25": "BM25", "hybrid": "hybrid", "exact": "exact"}  # narrow rank columns
 SOME_MISSED = "#fff4d6"  # another mode did not return this item
 ONLY_HERE = "#ffd8a8"  # no other mode returned it
+FAILED_COLUMN_PX = 84  # a mode that could not run: its reason, wrapped down the column
 DASH_NAMES = {Qt.PenStyle.SolidLine: "solid", Qt.PenStyle.DashLine: "dashed", Qt.PenStyle.DashDotLine: "dash-dot",
               Qt.PenStyle.DotLine: "dotted"}  # fmt: skip
 DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DashDotLine: "─·─",
@@ -96,13 +97,21 @@ class SideBySideTable(QTableWidget):
         """The hits of each mode down its column; `relevant` (the labels' documents for this query) get a ✓."""
         self.search, self.relevant = search, relevant
         self.clear()
+        self.clearSpans()
         modes = search.modes() if search else []
-        self.setColumnCount(len(modes))
-        self.setRowCount(max((len(search.hits[m]) for m in modes), default=0) if search else 0)
+        # every chosen mode has a column: its hits, or in place of them why it could not run
+        columns = [m for m in MODES if m in search.hits or m in search.failures] if search else []
+        self.setColumnCount(len(columns))
+        rows = max((len(search.hits[m]) for m in modes), default=0) if search else 0
+        self.setRowCount(max(rows, 1) if search and search.failures else rows)
         if search is None:
             return
         missing = missing_modes(search)
-        for column, mode in enumerate(modes):
+        for column, mode in enumerate(columns):
+            if mode not in search.hits:
+                self._show_failure(column, mode, search.failures[mode])
+                continue
+            self.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
             style = MODE_STYLES[mode]
             header = QTableWidgetItem(f"{MODE_NAMES[mode]} {DASH_GLYPHS[style.dash]}")
             header.setForeground(QBrush(QColor(style.colour)))
@@ -111,6 +120,23 @@ class SideBySideTable(QTableWidget):
             for row, hit in enumerate(search.hits[mode]):
                 self.setItem(row, column, self._cell(hit, missing[hit.id], modes))
         self.setVerticalHeaderLabels([str(r + 1) for r in range(self.rowCount())])
+
+    def _show_failure(self, column: int, mode: str, why: str) -> None:
+        """A mode that could not run: its column says why, down its whole height, instead of vanishing."""
+        header = QTableWidgetItem(f"{MODE_NAMES[mode]} ✕")  # greyed; the cell below says why
+        header.setForeground(QBrush(QColor("#888")))
+        header.setToolTip(why)
+        self.setHorizontalHeaderItem(column, header)
+        cell = QTableWidgetItem(f"Not run: {why}")
+        cell.setForeground(QBrush(QColor("#a33")))
+        cell.setTextAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        cell.setToolTip(why)
+        self.setItem(0, column, cell)
+        if self.rowCount() > 1:
+            self.setSpan(0, column, self.rowCount(), 1)
+        header_view = self.horizontalHeader()  # narrow: the modes that did run keep the room for their hits
+        header_view.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        self.setColumnWidth(column, FAILED_COLUMN_PX)
 
     def _cell(self, hit: Hit, missing: list[str], modes: list[str]) -> QTableWidgetItem:
         flat = " ".join(hit.text.split())
@@ -185,6 +211,9 @@ class SearchLabPanel(QWidget):
         self.state, self.runner, self.pipeline = state, runner, pipeline
         self.messages = MessageStrip()
         self.messages.follow(pipeline.notice, "search")
+        self.push_button = QPushButton("Open the Milvus panel")  # offered when the Milvus modes lack a collection
+        self.push_button.setToolTip("Push the embedded documents there; dense, BM25 and hybrid search them")
+        self.push_button.hide()
         self.where = ElidedLabel()
         self.where.setStyleSheet("color:#555;")
 
@@ -253,7 +282,10 @@ class SearchLabPanel(QWidget):
         layout.addWidget(self.where)
         layout.addLayout(query_row)
         layout.addLayout(modes)
-        layout.addWidget(self.messages)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.messages, 1)
+        message_row.addWidget(self.push_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(message_row)
         layout.addWidget(self.views, 1)
         layout.addLayout(bottom)
 
@@ -264,6 +296,7 @@ class SearchLabPanel(QWidget):
         self.weight.valueChanged.connect(lambda value: self._set(dense_weight=round(value / 100, 2)))
         self.top_k.valueChanged.connect(lambda value: self._set(k=value))
         self.search_button.clicked.connect(self.search)
+        self.push_button.clicked.connect(self._open_milvus_panel)
         self.query.lineEdit().returnPressed.connect(self.search)
         self.query.activated.connect(lambda _index: self.search())
         self.cancel_button.clicked.connect(lambda: runner.cancel(SEARCH_TASK))
@@ -341,8 +374,16 @@ class SearchLabPanel(QWidget):
         if "search" in changed or "labels" in changed:
             self._show_search()
 
+    def _open_milvus_panel(self) -> None:
+        dock = getattr(self.window(), "docks", {}).get("Milvus")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
     def _show_search(self) -> None:
         search = self.state.lab.search
+        self.push_button.setVisible(bool(search) and any(why.startswith(NO_COLLECTION)
+                                                         for why in search.failures.values()))  # fmt: skip
         embedding = self.state.embedding
         relevant = relevant_ids(self.state.lab.labels, search.query_id) if search and search.query_id else set()
         self.side_by_side.show_search(search, relevant)
