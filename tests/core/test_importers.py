@@ -212,9 +212,11 @@ def test_jsonl_errors_name_the_line(tmp_path: Path) -> None:
 
 def test_unsupported_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"x\.xlsx: unsupported file type '\.xlsx'"):
-        read_items(tmp_path / "x.xlsx")
+        read_items(write(tmp_path / "x.xlsx", "PK"))
     with pytest.raises(InputError, match=r"nope\.csv: no such file"):
         read_items(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match=r"nope: no such file\.$"):  # missing: not "unsupported file type ''"
+        read_items(tmp_path / "nope")
 
 
 # -- large files: progress and cancel -------------------------------------------------------------------------

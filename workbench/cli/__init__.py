@@ -54,5 +54,5 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    configure_logging(getattr(args, "verbose", False))
+    configure_logging(getattr(args, "verbose", False), args.command)
     return run_guarded(args.handler, args)

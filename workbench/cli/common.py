@@ -93,15 +93,39 @@ def api_key_from_env() -> str | None:
     return key
 
 
-def configure_logging(verbose: bool) -> None:
-    """-v: our INFO lines on stderr. Third-party loggers stay at WARNING so they cannot echo request headers."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in (*HTTP_LOGGERS, "urllib3", "pymilvus", "sentence_transformers"):
+class CliFormatter(logging.Formatter):
+    """Our own lines read like the CLI's other messages ('workbench embed: 4 documents from notes; …'), whatever
+    level decided they are shown; a library's lines keep their level and logger name, so their origin stays clear."""
+
+    def __init__(self, command: str | None = None) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.prefix = f"workbench {command}: " if command else "workbench: "
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == "workbench" or record.name.startswith("workbench."):
+            return self.prefix + record.getMessage()
+        return super().format(record)
+
+
+def configure_logging(verbose: bool, command: str | None = None) -> None:
+    """-v: our INFO lines on stderr. Third-party loggers stay at WARNING so they cannot echo request headers, and
+    at ERROR without -v: pypdf's 'invalid pdf header' for a file the folder report already lists is noise there."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    for noisy in (*HTTP_LOGGERS, "urllib3", "pymilvus", "sentence_transformers", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
     for handler in logging.getLogger().handlers:
+        handler.setFormatter(CliFormatter(command))
         handler.addFilter(ScrubSecrets())
+
+
+def say_done(message: str, stream: TextIO | None = None) -> None:
+    """The one line a finished command leaves on a terminal ('wrote …'); piped, nothing extra (the contract), and
+    -v logs it as before."""
+    stream = stream or sys.stderr
+    if stream.isatty():
+        print(message, file=stream)
+    else:
+        log.info("%s", message)
 
 
 class ProgressBar:

@@ -15,7 +15,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, spec_from_args
+from workbench.cli.common import ProgressBar, add_model_options, embedder_from_args, say_done, spec_from_args
 from workbench.core.cache import EmbeddingCache
 from workbench.core.embedding import embed_items, text_char_limit
 from workbench.core.errors import InputError
@@ -119,6 +119,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.input.exists():
+        raise InputError(f"{args.input}: no such file or folder.")
+    if not args.input.is_dir() and args.input.suffix.lower() not in READERS:
+        raise InputError(
+            f"{args.input}: unsupported file type '{args.input.suffix}'; use a folder (of .md .txt .html .pdf "
+            f"files) or a file: {', '.join(sorted(READERS))}."
+        )
     if args.out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"{args.out}: unsupported output type '{args.out.suffix}'; use {', '.join(OUTPUT_SUFFIXES)}.")
     if args.out.is_dir() or (args.out.parent.exists() and not args.out.parent.is_dir()):
@@ -203,5 +210,5 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as error:  # the vectors are cached: a re-run with a writable --out costs nothing
         raise InputError(f"{args.out}: cannot be written ({error.strerror or error}).") from error
-    log.info("wrote %s", ", ".join(str(p) for p in written))
+    say_done(f"wrote {len(result.items):,} items to {', '.join(str(p) for p in written)}")
     return 0

@@ -68,6 +68,8 @@ def _labelled(args: argparse.Namespace):
     from workbench.core.beir import read_beir_folder, read_labelled_files
     from workbench.core.errors import InputError
 
+    if not args.corpus.exists():
+        raise InputError(f"{args.corpus}: no such file or folder.")
     if args.corpus.is_dir():
         if args.queries is None and args.qrels is None:
             return read_beir_folder(args.corpus, args.split, progress=ProgressBar("reading"))

@@ -193,7 +193,9 @@ def gemini_generate(api_key: str | None, base_url: str | None = None, model: str
                     timeout_s: float = 30.0) -> Generate:  # fmt: skip
     """A prompt -> answer function over google-genai's `generate_content` (errors a person can act on)."""
     if not api_key or not api_key.strip():
-        raise InputError("No Gemini API key: Gemini names need one (GEMINI_API_KEY, or the Model & key panel).")
+        raise InputError(
+            "No Gemini API key: Gemini names need one (GEMINI_API_KEY, or in the app the Model & key panel)."
+        )
     from google import genai
     from google.genai import errors, types
 

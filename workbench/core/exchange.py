@@ -131,7 +131,12 @@ def read_parquet(path: str | Path) -> ExchangeTable:
     except FileNotFoundError as error:
         raise InputError(f"{path}: no such file.") from error
     except (pa.ArrowInvalid, OSError) as error:
-        raise InputError(f"{path}: not a readable Parquet file ({error}).") from error
+        # Arrow's own words ("Parquet magic bytes not found in footer") only help when the file was meant to be one
+        why = f" ({error})" if path.suffix.lower() == ".parquet" else ""
+        raise InputError(
+            f"{path}: not a Parquet file{why}; this reads the .parquet exchange file that `workbench embed` writes "
+            f"(columns id, text, kind, vector)."
+        ) from error
     return from_arrow(table, str(path))
 
 

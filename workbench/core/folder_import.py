@@ -171,6 +171,24 @@ def file_text(path: Path, encoding_errors: str = "strict", cancelled: CancelledF
     return text
 
 
+def read_document_file(
+    path: str | Path,
+    kind: ItemKind = "document",
+    encoding_errors: str = "strict",
+    cancelled: CancelledFn = never_cancelled,
+) -> Item:
+    """One .md / .html / .pdf file (any of FOLDER_SUFFIXES) as one item, read and described as a folder import
+    would (its folder as the root: id = file name); a file without text is an InputError giving the reason."""
+    path = Path(path)
+    try:
+        text = file_text(path, encoding_errors, cancelled)
+    except SkipFile as reason:
+        raise InputError(f"{path}: {reason}.") from reason
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from error
+    return Item.create(text, kind, _metadata(path.parent, path), item_id=path.name)
+
+
 # -- the folder -----------------------------------------------------------------------------------------------
 def _is_hidden(name: str) -> bool:
     return name.startswith(".")

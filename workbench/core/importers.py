@@ -1,4 +1,4 @@
-"""Read items from files as people have them: .txt, .csv / .tsv, .jsonl and .parquet.
+"""Read items from files as people have them: .txt, .csv / .tsv, .jsonl, .parquet, and .md / .html / .pdf.
 
 Every problem is an InputError that names the file, the row and the field, so the CLI can exit 2 with it and the
 UI can show it without losing what is already loaded. More formats register in `READERS`.
@@ -7,7 +7,8 @@ Tabular files (csv, tsv, jsonl, parquet) go through one path: a reader yields `(
 `records.records_to_items` turns them into items (text column, id column, metadata columns). Readers stream: a
 file is never held twice in memory, progress is reported as bytes or rows read, and cancel is honoured between
 chunks. This module holds the entry points and the .txt, .jsonl and .parquet readers; `delimited` reads .csv and
-.tsv, `records` chooses columns, `text_files` decodes UTF-8.
+.tsv, `records` chooses columns, `text_files` decodes UTF-8. A single .md, .html or .pdf file is one document,
+read by `folder_import` exactly as a folder import reads it (same extraction, same metadata), so they never disagree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 from workbench.core.corpus import ParseReport, items_from_pasted_text
 from workbench.core.delimited import open_csv, read_csv, sniff_delimiter
 from workbench.core.errors import InputError
+from workbench.core.folder_import import FOLDER_SUFFIXES, read_document_file
 from workbench.core.items import Item
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
 from workbench.core.records import (
@@ -179,23 +181,35 @@ def _read_parquet(
     return records_to_items(records(), path, options, "row", columns)
 
 
+# -- .md, .html, .pdf: one document, as a folder import reads it ---------------------------------------------
+def _read_document(
+    path: Path, options: ImportOptions, progress: ProgressFn, cancelled: CancelledFn
+) -> tuple[list[Item], ParseReport]:
+    item = read_document_file(path, options.kind, options.encoding_errors, cancelled)
+    progress(1, 1)
+    return [item], ParseReport(kept=1)
+
+
 # -- the entry points -----------------------------------------------------------------------------------------
 Reader = Callable[[Path, ImportOptions, ProgressFn, CancelledFn], tuple[list[Item], ParseReport]]
 READERS: dict[str, Reader] = {
-    ".txt": _read_txt,
+    ".txt": _read_txt,  # one item per line (or paragraph): a single .txt is a list of texts, not a document
     ".csv": read_csv,
     ".tsv": read_csv,
     ".jsonl": _read_jsonl,
     ".parquet": _read_parquet,
+    **{suffix: _read_document for suffix in FOLDER_SUFFIXES if suffix != ".txt"},
 }
 TABULAR_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 
 
 def _check_path(path: Path) -> None:
+    if not path.exists():  # first: a missing path has no type to complain about
+        raise InputError(f"{path}: no such file.")
     if path.suffix.lower() not in READERS:
         raise InputError(f"{path}: unsupported file type '{path.suffix}'; use one of {', '.join(sorted(READERS))}.")
     if not path.is_file():
-        raise InputError(f"{path}: no such file.")
+        raise InputError(f"{path}: not a file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty.")
 

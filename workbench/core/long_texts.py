@@ -131,6 +131,12 @@ def prepare_items(
     counts = counts or count_tokens(items, embedder, progress, cancelled)
     if len(counts.per_item) != len(items):
         raise ValueError("token counts belong to other items")
+    if policy == "chunk" and counts.window and overlap_tokens > counts.window // 2:
+        # refused, not cut quietly: the splitter needs each chunk to add new text, so half the window is the most
+        raise InputError(
+            f"The chunk overlap of {overlap_tokens:,} tokens is more than half the {counts.window:,}-token window "
+            f"of {embedder.spec.model}: give at most {counts.window // 2:,}."  # type: ignore[attr-defined]
+        )
     prepared = PreparedItems(items, items, policy, counts, overlap_tokens)
     over = counts.over_rows
     if not len(over):
@@ -141,7 +147,7 @@ def prepare_items(
         raise InputError(
             f"{len(over):,} text(s) exceed the {counts.window:,}-token window of {spec.model}; the first is item "
             f"'{first.id}' ({int(counts.per_item[over[0]]):,} tokens). Nothing was sent to the model: choose "
-            f"--long-texts chunk or truncate, or shorten the texts."
+            f"chunk or truncate (Long texts in the Model & key panel, --long-texts in the CLI), or shorten the texts."
         )
     cutter = _Cutter(embedder, counts.window or 0, overlap_tokens)
     over_set = set(over.tolist())

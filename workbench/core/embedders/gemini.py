@@ -130,7 +130,9 @@ class GeminiEmbedder:
         timeout_s: float | None = None,
     ) -> None:
         if not api_key or not api_key.strip():
-            raise InputError("No Gemini API key: paste one in the Model & key panel or set GEMINI_API_KEY.")
+            raise InputError(
+                "No Gemini API key: paste one in the Model & key panel (app) or set GEMINI_API_KEY (app and CLI)."
+            )
         api_key = api_key.strip()
         if not api_key.isascii() or not all(c.isprintable() and not c.isspace() for c in api_key):
             raise InputError(
