@@ -9,10 +9,11 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, SignalInstance
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolButton, QWidget
 from superqt import QFlowLayout
 
 from workbench.ui.state import AppState
+from workbench.ui.tasks import TaskRunner
 
 _STYLES = {
     "error": "background:#fde2e1; color:#8a1c17; border:1px solid #f2b8b5;",
@@ -190,3 +191,42 @@ class OnScreenRefresher(QObject):
         if self.stale:
             self.stale = False
             self._refresh()
+
+
+class TaskProgress:
+    """A progress bar and a Cancel button that follow one task of the TaskRunner, and the button that starts it.
+
+    The Search lab and the Evaluation view each run one task of their own: while it runs the bar shows (busy until
+    the first progress arrives), Cancel shows, and the start button is off. Both keep their place when hidden, so
+    the row does not jump.
+    """
+
+    def __init__(self, runner: TaskRunner, key: str, start_button: QPushButton) -> None:
+        self.runner, self.key, self.start_button = runner, key, start_button
+        self.bar = QProgressBar()
+        self.bar.setMaximumHeight(14)
+        self.cancel_button = QPushButton("Cancel")
+        for appearing in (self.bar, self.cancel_button):
+            policy = appearing.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            appearing.setSizePolicy(policy)
+        self.cancel_button.clicked.connect(lambda: runner.cancel(key))
+        runner.task_started.connect(self._changed)
+        runner.task_finished.connect(self._changed)
+        runner.task_progress.connect(self._progressed)
+        self._changed(key)
+
+    def _changed(self, key: str, *_: object) -> None:
+        if key != self.key:
+            return
+        running = self.runner.is_running(key)
+        self.bar.setVisible(running)
+        self.cancel_button.setVisible(running)
+        self.start_button.setEnabled(not running)
+        if running:
+            self.bar.setRange(0, 0)
+
+    def _progressed(self, key: str, done: int, total: int) -> None:
+        if key == self.key:
+            self.bar.setRange(0, max(total, 1))
+            self.bar.setValue(done)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -39,7 +38,7 @@ from workbench.ui.panels.milvus_tables import compact_table
 from workbench.ui.result_table import SORT_ROLE
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, synced
+from workbench.ui.widgets import ElidedLabel, MessageStrip, StaleNote, TaskProgress, synced
 
 MEASURE_TIPS = {
     "nDCG@10": "normalised discounted cumulative gain of the top 10 (graded labels; 1 = the ideal order)",
@@ -106,13 +105,8 @@ class EvaluationView(QWidget):
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Search every labelled query in each mode chosen in the Search lab (top "
                                          "100) and score the rankings against the labels with ir-measures")  # fmt: skip
-        self.progress = QProgressBar()
-        self.progress.setMaximumHeight(14)
-        self.cancel_button = QPushButton("Cancel")
-        for appearing in (self.progress, self.cancel_button):
-            policy = appearing.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            appearing.setSizePolicy(policy)
+        self.task_progress = TaskProgress(runner, EVALUATE_TASK, self.evaluate_button)
+        self.progress, self.cancel_button = self.task_progress.bar, self.task_progress.cancel_button
         self.summary_table = QTableWidget(0, 0)
         compact_table(self.summary_table, stretch=0)
         self.map_mode = QComboBox()
@@ -154,17 +148,12 @@ class EvaluationView(QWidget):
         layout.addWidget(splitter, 1)
 
         self.evaluate_button.clicked.connect(pipeline.evaluate)
-        self.cancel_button.clicked.connect(lambda: runner.cancel(EVALUATE_TASK))
         self.map_mode.currentIndexChanged.connect(self._map_mode_chosen)
         self.query_table.itemSelectionChanged.connect(self._query_chosen)
-        runner.task_started.connect(self._task_changed)
-        runner.task_finished.connect(self._task_changed)
-        runner.task_progress.connect(self._progressed)
         state.lab_changed.connect(self._lab_changed)
         state.corpus_changed.connect(self._show_labels)
         self._show_labels()
         self._show_evaluation()
-        self._task_changed(EVALUATE_TASK)
 
     # -- state -> view -------------------------------------------------------------------------------------------
     def _lab_changed(self, changed: frozenset[str]) -> None:
@@ -330,18 +319,3 @@ class EvaluationView(QWidget):
             if self.query_table.item(row, 0).data(ID_ROLE) == query_id:
                 return row
         return None
-
-    def _task_changed(self, key: str, *_: object) -> None:
-        if key != EVALUATE_TASK:
-            return
-        running = self.runner.is_running(EVALUATE_TASK)
-        self.progress.setVisible(running)
-        self.cancel_button.setVisible(running)
-        self.evaluate_button.setEnabled(not running)
-        if running:
-            self.progress.setRange(0, 0)
-
-    def _progressed(self, key: str, done: int, total: int) -> None:
-        if key == EVALUATE_TASK:
-            self.progress.setRange(0, max(total, 1))
-            self.progress.setValue(done)

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -44,7 +43,7 @@ from workbench.ui.lab_state import MODE_NAMES, MODE_TIPS, MODES, LabSearch, rele
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import ElidedLabel, MessageStrip, flow_row, synced
+from workbench.ui.widgets import ElidedLabel, MessageStrip, TaskProgress, flow_row, synced
 
 SHORT_NAMES = {"dense": "dense", "bm25": "BM25", "hybrid": "hybrid", "exact": "exact"}  # narrow rank columns
 SOME_MISSED = "#fff4d6"  # another mode did not return this item
@@ -250,14 +249,9 @@ class SearchLabPanel(QWidget):
         self.fusion.addWidget(weighted)
         self.top_k = QSpinBox(minimum=1, maximum=100)
         self.top_k.setPrefix("top ")
-        self.progress = QProgressBar()
-        self.progress.setMaximumHeight(14)
+        self.task_progress = TaskProgress(runner, SEARCH_TASK, self.search_button)
+        self.progress, self.cancel_button = self.task_progress.bar, self.task_progress.cancel_button
         self.progress.setMaximumWidth(120)
-        self.cancel_button = QPushButton("Cancel")
-        for appearing in (self.progress, self.cancel_button):
-            policy = appearing.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            appearing.setSizePolicy(policy)
 
         query_row = QHBoxLayout()
         query_row.addWidget(self.query, 1)
@@ -299,10 +293,6 @@ class SearchLabPanel(QWidget):
         self.push_button.clicked.connect(self._open_milvus_panel)
         self.query.lineEdit().returnPressed.connect(self.search)
         self.query.activated.connect(lambda _index: self.search())
-        self.cancel_button.clicked.connect(lambda: runner.cancel(SEARCH_TASK))
-        runner.task_started.connect(self._task_changed)
-        runner.task_finished.connect(self._task_changed)
-        runner.task_progress.connect(self._progressed)
         self.side_by_side.cellDoubleClicked.connect(self._select_in_views)
         state.lab_changed.connect(self._lab_changed)
         state.corpus_changed.connect(self._fill_queries)
@@ -311,7 +301,6 @@ class SearchLabPanel(QWidget):
         self._show_search()
         self._fill_queries()
         self._show_where()
-        self._task_changed(SEARCH_TASK)
 
     # -- choices -------------------------------------------------------------------------------------------------
     def _set(self, **changes) -> None:
@@ -352,21 +341,6 @@ class SearchLabPanel(QWidget):
     # -- searching -----------------------------------------------------------------------------------------------
     def search(self) -> None:
         self.pipeline.search(self.query.currentText())
-
-    def _task_changed(self, key: str, *_: object) -> None:
-        if key != SEARCH_TASK:
-            return
-        running = self.runner.is_running(SEARCH_TASK)
-        self.progress.setVisible(running)
-        self.cancel_button.setVisible(running)
-        self.search_button.setEnabled(not running)
-        if running:
-            self.progress.setRange(0, 0)  # busy until the first mode is done
-
-    def _progressed(self, key: str, done: int, total: int) -> None:
-        if key == SEARCH_TASK:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
 
     def _lab_changed(self, changed: frozenset[str]) -> None:
         if "settings" in changed:
