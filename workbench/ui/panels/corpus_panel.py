@@ -49,6 +49,7 @@ from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip, flow_row
 
 _DEBOUNCE_MS = 250
+_CHECK_ON_GUI_CHARS = 100_000  # re-reading this much text takes ~10 ms; more is checked in a task
 _PREVIEW_CHARS = 2_000_000  # beyond this the editor shows a preview: laying out megabytes of text freezes Qt
 _PREVIEW_ITEM_CHARS = 500
 FILE_FILTER = "Texts (" + " ".join(f"*{s}" for s in sorted(READERS)) + ");;All files (*)"
@@ -176,29 +177,37 @@ class CorpusPanel(QWidget):
         else:
             self.editor.setPlainText(separator.join(i.text for i in items))
         self.editor.blockSignals(False)
-        kept_only_here = size <= _PREVIEW_CHARS and not self._text_gives_back(
-            items, separator.join(i.text for i in items)
-        )
-        self.editor.setReadOnly(size > _PREVIEW_CHARS or kept_only_here)
+        self.editor.setReadOnly(bool(items))  # until it is checked that an edit cannot lose their ids (below)
         self._show_report(ParseReport(kept=len(items)))
         self.messages.clear()
         if size > _PREVIEW_CHARS:
             self.messages.show_info(
                 f"{len(items)} {self.noun} ({size / 1e6:.1f} M characters): showing a preview; Clear to paste anew."
             )
-        elif kept_only_here:
-            self.messages.show_info(
-                "Imported ids and whole texts (with their blank lines) are kept: read-only here; Clear to paste anew."
-            )
-        elif any(i.metadata for i in items):
-            self.messages.show_info("Loaded with metadata; editing the text here replaces these items.")
+            return
+        text, mode, kind, ids = self.editor.toPlainText(), self.mode.currentData(), self.kind, self._showing_items
 
-    def _text_gives_back(self, items: list[Item], text: str) -> bool:
-        """Whether re-reading the editor's text would give these items back, ids and texts (metadata aside): not so
-        for files named by path, or a document with blank lines in it, which an edit would split and rename."""
-        mode: SplitMode = self.mode.currentData()
-        again, _ = items_from_pasted_text(text, self.kind, mode)
-        return [(i.id, i.text) for i in again] == [(i.id, i.text) for i in items]
+        def gives_back(progress, cancelled) -> bool:  # up to 2 M characters re-read: ~0.2 s, not on the GUI thread
+            return text_gives_back(items, text, kind, mode)
+
+        def checked(editable: bool) -> None:
+            if self._showing_items != ids:
+                return  # other items came meanwhile; their own check decides
+            self.editor.setReadOnly(not editable)
+            if not self.messages.isHidden():
+                return  # a message about this import (a folder's report) stays
+            if not editable:
+                self.messages.show_info(
+                    "Imported ids and whole texts (with their blank lines) are kept: read-only here; Clear to paste "
+                    "anew."
+                )
+            elif any(i.metadata for i in items):
+                self.messages.show_info("Loaded with metadata; editing the text here replaces these items.")
+
+        if size <= _CHECK_ON_GUI_CHARS:
+            checked(gives_back(None, None))  # ~10 ms at most: no task, the editor is ready at once
+        else:
+            self.runner.start(f"check-{kind}", f"Checking {self.noun}", gives_back, checked, self.messages.show_error)
 
     # -- files -------------------------------------------------------------------------------------------------
     def choose_file(self) -> None:
@@ -373,3 +382,10 @@ class CorpusPanel(QWidget):
             self.dropEvent(event)  # type: ignore[arg-type]
             return True
         return super().eventFilter(watched, event)
+
+
+def text_gives_back(items: list[Item], text: str, kind: str, mode: SplitMode) -> bool:
+    """Whether re-reading the editor's text gives these items back, ids and texts (metadata aside): not so for
+    files named by path, or a document with blank lines in it, which an edit would split and rename."""
+    again, _ = items_from_pasted_text(text, kind, mode)
+    return [(i.id, i.text) for i in again] == [(i.id, i.text) for i in items]
