@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,12 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from workbench.core.corpus import items_from_pasted_text
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
 from workbench.core.embedding import EmbeddingResult
-from workbench.core.importers import ImportOptions
+from workbench.core.importers import ImportOptions, read_items
 from workbench.core.items import Item
 from workbench.core.session import autosave_path, load_workspace, read_manifest, save_workspace
+from workbench.ui.main_window import RESOURCES
 
 
 @pytest.fixture
@@ -430,11 +429,11 @@ def test_typing_cannot_split_or_rename_imported_files(panel, qtbot, tmp_path: Pa
     assert not panel.editor.isReadOnly()
 
 
-def test_pasted_like_items_with_metadata_stay_editable(panel, qtbot) -> None:
-    """The sample corpus' items are what pasting their lines gives (hash ids, one line each): editing them is
-    allowed, and the strip says it replaces their metadata."""
-    items = items_from_pasted_text("alpha\nbeta", "document", "lines")[0]
+def test_the_sample_corpus_stays_editable(panel, qtbot) -> None:
+    """The sample corpus' ids are made by the app from each item (no id column) and each text is one line: an edit
+    loses only the metadata, which the strip says, so a newcomer can still type in it."""
+    documents, _ = read_items(RESOURCES / "sample_documents.jsonl", ImportOptions(kind="document"))
     with qtbot.waitSignal(panel.state.corpus_changed, timeout=10_000):
-        panel.state.set_items("document", [replace(i, metadata={"topic": "t"}) for i in items])
+        panel.state.set_items("document", documents)
     assert not panel.editor.isReadOnly()  # small: checked at once, without a task
     assert panel.messages.text().startswith("Loaded with metadata")

@@ -41,7 +41,7 @@ from workbench.core.importers import (
     preview_table,
     read_items,
 )
-from workbench.core.items import Item, ItemKind
+from workbench.core.items import Item, ItemKind, content_id
 from workbench.ui.folder_report_dialog import FolderReportDialog
 from workbench.ui.panels.import_dialog import ImportDialog
 from workbench.ui.state import AppState
@@ -385,7 +385,11 @@ class CorpusPanel(QWidget):
 
 
 def text_gives_back(items: list[Item], text: str, kind: str, mode: SplitMode) -> bool:
-    """Whether re-reading the editor's text gives these items back, ids and texts (metadata aside): not so for
-    files named by path, or a document with blank lines in it, which an edit would split and rename."""
+    """Whether an edit would lose nothing that only the import had: re-reading the editor's text gives the same
+    texts, and every id is one the app made from the item (`content_id`), not one the source gave (a file's path,
+    an id column). A document with blank lines would be split, and a given id replaced by a hash, so those are
+    read-only; metadata is said to be replaced on edit, as before."""
     again, _ = items_from_pasted_text(text, kind, mode)
-    return [(i.id, i.text) for i in again] == [(i.id, i.text) for i in items]
+    return [i.text for i in again] == [i.text for i in items] and all(
+        i.id == content_id(i.text, i.kind, i.metadata) for i in items
+    )
