@@ -51,8 +51,10 @@ Whole path, fresh processes (`bench/projection.py --sizes 20000,100000`, planted
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -91,21 +93,23 @@ def _prepare_numba_cache() -> None:
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
     """The first two principal components, via the d × d covariance (cheap for any n), as float32 (n, 2).
 
+    Float32 throughout but the d × d eigen-problem: a float64 copy of 100 000 × 384 vectors and its float64
+    product took ~6 s on 2 cores, float32 a fraction of a second, and the layout (float32) cannot tell them apart.
     Signs are fixed (largest-magnitude loading positive) so the same input always gives the same picture.
     """
-    data = np.asarray(vectors, dtype=np.float64)
+    data = np.asarray(vectors, dtype=np.float32)
     n = len(data)
     if n == 0:
         return np.zeros((0, 2), np.float32)
-    centred = data - data.mean(axis=0)
-    covariance = centred.T @ centred
+    centred = data - data.mean(axis=0, dtype=np.float64).astype(np.float32)
+    covariance = (centred.T @ centred).astype(np.float64)
     values, vecs = np.linalg.eigh(covariance)
     top = vecs[:, np.argsort(values)[::-1][:2]]
     if top.shape[1] < 2:
         top = np.pad(top, ((0, 0), (0, 2 - top.shape[1])))
     signs = np.sign(top[np.abs(top).argmax(axis=0), np.arange(2)])
     signs[signs == 0] = 1
-    return (centred @ (top * signs)).astype(np.float32)
+    return centred @ (top * signs).astype(np.float32)
 
 
 def _check(vectors: np.ndarray) -> np.ndarray:
@@ -246,16 +250,75 @@ def _import_umap():
     _prepare_numba_cache()
     import umap
 
+    _keep_compilation_on_disk()
     return umap
 
 
+CACHED_PACKAGES = ("umap", "pynndescent")
+_NOT_CACHEABLE = ".*Cannot cache compiled function"  # numba's message starts with terminal colour codes
+
+
+def _keep_compilation_on_disk() -> None:
+    """Let numba keep umap-learn's and pynndescent's compiled functions on disk (NUMBA_CACHE_DIR), as it keeps
+    the ones their authors marked `cache=True`.
+
+    umap-learn marks none (smooth_knn_dist, compute_membership_strengths, the epoch loop: ~10 s of compilation
+    in every fresh process, at any n) and pynndescent only some (NN-descent: ~30 s). Numba's decorator turns
+    caching on by calling the dispatcher's `enable_caching()`; we call it on every module-level dispatcher of
+    those packages that has none, before anything compiles. Numba keys each entry on the source file, so an
+    upgraded umap-learn recompiles. A function numba cannot cache (pynndescent's `nn_descent`, which takes the
+    distance as an argument: ~15 s still paid per process) just compiles as before; its warning is silenced.
+    Measured in `bench/projection.py`.
+    """
+    import warnings
+
+    from numba.core.caching import NullCache
+    from numba.core.errors import NumbaWarning
+    from numba.core.registry import CPUDispatcher
+
+    warnings.filterwarnings("ignore", message=_NOT_CACHEABLE, category=NumbaWarning)
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in CACHED_PACKAGES:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
+                value.enable_caching()
+
+
 def warm_up_umap() -> None:
-    """Import umap and compile its fit once (numba caches it on disk): call it on a background thread at start."""
+    """Import umap and compile its fit once (numba caches it on disk): call it on a background thread at start.
+
+    Both neighbour paths: the exact one (what small maps use) at every start, NN-descent (large maps, above
+    `exact_knn_wins`) once per version of umap-learn, pynndescent and numba, since what it leaves on disk stays
+    there and what it cannot leave (~15 s) would be paid again at every start for nothing.
+    """
     with _warm_lock:
         rng = np.random.default_rng(0)
         vectors = rng.normal(size=(64, 8)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         project_2d(vectors, method="umap", seed=None, n_neighbors=5)  # the default path: every core
+        _warm_up_nn_descent_once()
+
+
+def _warm_up_nn_descent_once() -> None:
+    import numba
+    import pynndescent
+
+    umap = _import_umap()
+    from umap.umap_ import nearest_neighbors
+
+    marker = Path(os.environ["NUMBA_CACHE_DIR"]) / (
+        f"nn-descent-warm-umap{umap.__version__}-pynndescent{pynndescent.__version__}-numba{numba.__version__}"
+    )
+    if marker.exists():
+        return
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # the call umap.UMAP makes for 4 096+ points without precomputed neighbours (same types: same compilation)
+    nearest_neighbors(vectors, 15, "cosine", {}, False, None, low_memory=True, n_jobs=-1)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
 
 
 MAX_QUERY_NEIGHBOURS = 20
