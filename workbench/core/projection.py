@@ -1,10 +1,12 @@
 """2-D layouts of embeddings: an instant PCA, then UMAP (cosine) on every core, from exact neighbours where they win.
 
 Why not just `umap.UMAP().fit_transform`:
-- Cold start. umap-learn's import and its numba compilation cost tens of seconds in a fresh environment. We keep
-  numba's cache in the user cache dir (NUMBA_CACHE_DIR, set before numba is imported), warm it in the
-  background at app start (`warm_up_umap`), and hand UMAP exact neighbours from `core.knn` (`precomputed_knn`),
-  which skips nearest-neighbour descent and its ~30 s compile for inputs of 4 096+ points.
+- Cold start. umap-learn's import and its numba compilation cost tens of seconds in a fresh process, and every
+  layout runs in one (the GUI's child, a CLI run). We keep numba's cache in the user cache dir (NUMBA_CACHE_DIR,
+  set before numba is imported), let numba keep umap-learn's and pynndescent's compilation there too, not only
+  what their authors marked for it (`_keep_compilation_on_disk`), warm it in the background at app start
+  (`warm_up_umap`), and hand UMAP exact neighbours from `core.knn` (`precomputed_knn`) where they win, which
+  skips nearest-neighbour descent and the part of its compilation no cache keeps.
 - Tiny inputs. Below 15 points UMAP's defaults break (spectral init, n_neighbors > n); those get PCA and a
   note that says so. From 15 points up, n_neighbors is capped at n - 1.
 - Honesty. `Projection.method` says what actually ran and `note` says why, for the view to show.
@@ -17,18 +19,21 @@ Why not just `umap.UMAP().fit_transform`:
   The n_jobs umap-learn is handed says which (-1 or 1), so it never has to override ours with a warning.
 
 Exact neighbours only where they win (`exact_knn_wins`). Our blocked exact kNN costs ~n² and scales with the
-cores; umap-learn's NN-descent costs ~n on every core, plus a compilation numba cannot keep on disk (the
-distance function is passed as an argument), paid on its first call in every process. Every layout runs in a
-fresh process (the GUI's child, a CLI run), so that compilation is paid every time. Measured on the 2-core
-machine this was written on (`bench/knn_crossover.py`, k=15, 384-d, quiet machine; seconds):
+cores; umap-learn's NN-descent costs ~n on every core, plus a compilation paid on its first call in every
+process: numba keeps most of it on disk (`_keep_compilation_on_disk`) but not `nn_descent` itself ("uses dynamic
+globals", numba says). Every layout runs in a fresh process (the GUI's child, a CLI run), so that part is paid
+every time. Measured on the 2-core machine this was written on (`bench/knn_crossover.py`, k=15, 384-d, quiet
+machine; seconds):
 
     n                       2 000    5 000   10 000   20 000
     exact kNN (ours)         0.11     1.07     3.85     8.29   (before top-k used threads: ~4.2e-8 core-s/pair)
     NN-descent (warm)        0.18     0.53     1.65     2.43   (~2.4e-4 core-s/point)
-    NN-descent compilation, first call in a fresh process: ~26 s at any n
+    NN-descent compilation, first call in a fresh process: ~26 s at any n with nothing on disk, ~11 s with
+    the rest of it on disk (two runs: 11.7 s, 10.8 s)
 
-so exact wins up to n ≈ 38 000 on 2 cores, and the crossover grows with the cores (~√cores: ~100 000 on 16),
-since only the exact side divides by them. `exact_knn_wins` is that model with these constants.
+so exact wins up to n ≈ 26 000 on 2 cores (38 000 while all 26 s were paid), and the crossover grows with
+the cores (~68 000 on 16), since only the exact side divides by them. `exact_knn_wins` is that model with
+these constants.
 
 Large inputs (`LARGE_LAYOUT` points and more) start from our PCA layout instead of umap-learn's spectral one
 (the picture the view shows while UMAP runs, so the map settles instead of jumping; no eigen-decomposition of
@@ -43,9 +48,22 @@ rough, trustworthiness is not):
       spectral, 50 epochs                          11.0 s   0.7186   (-0.014)
     100 000 planted-cluster vectors: every variant 0.9778-0.9780 (too easy to tell them apart)
 
-Whole path, fresh processes (`bench/projection.py --sizes 20000,100000`, planted clusters, loaded machine):
-20 000 points 62.5 s against plain umap-learn's 78.6 s (0.79); 100 000 points 133.7 s against 211.7 s
-(0.63), trustworthiness equal to 4 decimals at both sizes.
+Looking for more speed at 100 000 points, the same 20 000 text vectors again (exact neighbours shared, fit
+only, a quieter machine): fewer epochs or fewer negative samples per edge cost too much, so neither changed.
+
+    umap-learn's own (spectral, 200 epochs)                10.2 s   0.7316
+    PCA start, 100 epochs (what 100 000+ points get)        4.9 s   0.7273   (-0.004)
+    PCA start, 75 epochs                                    3.6 s   0.7225   (-0.009)
+    PCA start, 60 epochs                                    3.1 s   0.7240   (-0.008)
+    PCA start, 100 epochs, negative_sample_rate 3 (not 5)   3.3 s   0.7158   (-0.016)
+    PCA start, 100 epochs, negative_sample_rate 2           3.2 s   0.7059   (-0.026)
+
+Whole path, fresh processes (`bench/projection.py --sizes 20000,100000 --repeat 3`, planted clusters, 2 cores
+shared with other work, load average 0.7-3, the fastest of three runs a side): 20 000 points 12.7 s against
+plain umap-learn's 43.3 s (0.29); 100 000 points 33.8 s against 67.3 s (0.50; run by run 0.46, 0.75, 0.47;
+CPU seconds 0.56), trustworthiness within 0.0002 of plain at both sizes. Before numba kept umap-learn's
+compilation and PCA ran in float32 (one run a side, load ~5): 62.5 s against 78.6 s (0.79) and 133.7 s
+against 211.7 s (0.63).
 """
 
 from __future__ import annotations
@@ -70,7 +88,7 @@ Method = Literal["umap", "pca"]
 UMAP_MIN_POINTS = 15
 EXACT_CORE_SECONDS_PER_PAIR = 4.2e-8  # see the module docstring for where these come from
 NN_DESCENT_CORE_SECONDS_PER_POINT = 2.4e-4
-NN_DESCENT_COMPILE_SECONDS = 26.0
+NN_DESCENT_COMPILE_SECONDS = 11.0  # what stays uncached (was 26 with nothing on disk)
 LARGE_LAYOUT = 50_000
 MIN_EPOCHS = 100
 _warm_lock = threading.Lock()
@@ -263,12 +281,12 @@ def _keep_compilation_on_disk() -> None:
     the ones their authors marked `cache=True`.
 
     umap-learn marks none (smooth_knn_dist, compute_membership_strengths, the epoch loop: ~10 s of compilation
-    in every fresh process, at any n) and pynndescent only some (NN-descent: ~30 s). Numba's decorator turns
+    in every fresh process, at any n) and pynndescent only some (NN-descent: ~26 s). Numba's decorator turns
     caching on by calling the dispatcher's `enable_caching()`; we call it on every module-level dispatcher of
     those packages that has none, before anything compiles. Numba keys each entry on the source file, so an
-    upgraded umap-learn recompiles. A function numba cannot cache (pynndescent's `nn_descent`, which takes the
-    distance as an argument: ~15 s still paid per process) just compiles as before; its warning is silenced.
-    Measured in `bench/projection.py`.
+    upgraded umap-learn recompiles. A function numba refuses to cache (pynndescent's `nn_descent`: "uses dynamic
+    globals"; ~11 s still paid per process) just compiles as before; that warning is silenced. Measured in
+    `bench/projection.py` and `bench/knn_crossover.py` (the module docstring has the numbers).
     """
     import warnings
 
@@ -290,7 +308,7 @@ def warm_up_umap() -> None:
 
     Both neighbour paths: the exact one (what small maps use) at every start, NN-descent (large maps, above
     `exact_knn_wins`) once per version of umap-learn, pynndescent and numba, since what it leaves on disk stays
-    there and what it cannot leave (~15 s) would be paid again at every start for nothing.
+    there and what it cannot leave (~11 s) would be paid again at every start for nothing.
     """
     with _warm_lock:
         rng = np.random.default_rng(0)
