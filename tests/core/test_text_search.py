@@ -118,3 +118,20 @@ def test_large_index_spans_chunks_and_cancels() -> None:
     assert np.array_equal(index.match(r"item 11\d* ", regex=True), match_rows_plain(texts, r"item 11\d* ", True))
     with pytest.raises(Cancelled):
         TextIndex(texts, cancelled=lambda: True)
+
+
+def test_a_needle_too_long_for_re2_still_matches_exactly() -> None:
+    """RE2 refuses a literal of a million characters; the Arrow substring kernel takes over."""
+    needle = "é" * 1_000_000
+    texts = ["x", "É" * 1_000_001, "é" * 999_999]
+    assert TextIndex(texts).match(needle, regex=False).tolist() == [1]
+
+
+def test_match_rows_need_no_sort_to_highlight() -> None:
+    """The map's highlight takes search rows as they come (already sorted, unique): they pass through unsorted."""
+    from workbench.core.point_index import sorted_unique
+
+    rows = TextIndex(TEXTS).match("a", regex=False)
+    assert np.shares_memory(sorted_unique(rows), rows)  # no sorted copy was made
+    assert sorted_unique(np.array([5, 1, 5, 3])).tolist() == [1, 3, 5]
+    assert sorted_unique(np.array([1, 1, 2])).tolist() == [1, 2]
