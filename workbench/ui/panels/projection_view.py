@@ -102,6 +102,8 @@ class ProjectionView(QWidget):
         self.search.setMinimumWidth(150)
         self.regex = QCheckBox("regex")
         self.match_count = QLabel()
+        # As wide as a million-item count, so the buttons after it stay put while "searching…" and counts alternate
+        self.match_count.setMinimumWidth(self.match_count.fontMetrics().horizontalAdvance("1000000 of 1000000 match"))
         self.modes = QButtonGroup(self)
         mode_buttons = []
         for index, (mode, label, tip) in enumerate(
