@@ -121,3 +121,27 @@ def test_a_new_embedding_is_searched_again(view, qtbot) -> None:
     view.state.set_embedding(bigger)
     qtbot.waitUntil(lambda: view.match_count.text().endswith(f"of {N + 500} match") and _settled(view), timeout=60_000)
     assert np.array_equal(view.match_rows, match_rows_plain(bigger.texts, "star", False))
+
+
+def test_few_but_long_texts_are_searched_on_a_worker_too(view, qtbot, monkeypatch) -> None:
+    monkeypatch.setattr(map_search, "SYNC_LIMIT", 100_000)  # 3 000 texts is few...
+    monkeypatch.setattr(map_search, "SYNC_CHARS", 10_000)  # ...but their characters are many
+    view.search.setText("star")
+    assert view.match_count.text() == map_search.SEARCHING
+    qtbot.waitUntil(lambda: _settled(view) and view.match_count.text().endswith("match"), timeout=20_000)
+    assert np.array_equal(view.match_rows, match_rows_plain(view.state.embedding.texts, "star", False))
+
+
+def test_the_folded_texts_are_made_once_per_map(view, qtbot, monkeypatch) -> None:
+    built: list[int] = []
+    real_init = TextIndex.__init__
+
+    def counting_init(index, texts, *args, **kwargs):
+        built.append(len(texts))
+        real_init(index, texts, *args, **kwargs)
+
+    monkeypatch.setattr(TextIndex, "__init__", counting_init)
+    for typed in ("star", "", "bread", "caf"):
+        view.search.setText(typed)
+        qtbot.waitUntil(lambda: _settled(view), timeout=20_000)
+    assert built == [N]

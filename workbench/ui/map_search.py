@@ -5,7 +5,8 @@ Arrow path costs tens of ms a search, and preparing the folded column ~0.4 s, so
 work goes through the app's TaskRunner: keystrokes are debounced (one task per pause in typing, not per key),
 at most one search runs at a time (the newest waiting request starts when it ends), and a result that lands
 for anything but the newest request (another pattern, the other mode, another embedding) is dropped. The
-prepared TextIndex is kept for the embedding it was made from (held weakly, so an old embedding can go).
+prepared TextIndex is kept for the embedding on the map (held weakly; dropped when another map is searched or
+shown), so only the first search of a map pays for folding its texts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from workbench.core.text_search import TextIndex, compile_search
 from workbench.ui.tasks import TaskRunner
 
 SEARCH_TASK = "map-search"
-SYNC_LIMIT = 50_000  # below this many texts a search (index included) takes a few ms: answered at once
+# Below both limits a search (its index included) takes a few ms to ~20 ms: answered at once, on the GUI thread.
+SYNC_LIMIT = 50_000  # texts
+SYNC_CHARS = 4_000_000  # characters in all: 50 000 texts of 80, or 2 000 pages of 2 000
 DEBOUNCE_MS = 150  # a pause in typing this long starts the search of a large corpus
 SEARCHING = "searching…"
 
@@ -56,12 +59,16 @@ class MapSearch(QObject):
         self.shown: SearchRequest | None = None  # the request whose rows were last emitted
         self.rows: np.ndarray | None = None
         self._index: tuple[weakref.ref[EmbeddingResult], TextIndex] | None = None
+        self._on_map: weakref.ref[EmbeddingResult] | None = None  # the embedding of the latest request
         self._running = False
         self._waiting = False  # the debounce fired while a search ran: start the newest when it ends
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._start_task)
 
     def request(self, embedding: EmbeddingResult | None, pattern: str, regex: bool) -> None:
+        self._on_map = None if embedding is None else weakref.ref(embedding)
+        if self._index is not None and self._index[0]() is not embedding:  # another map's texts: let them go
+            self._index = None
         if embedding is None or not pattern:
             self._forget()
             self.shown, self.rows = None, None
@@ -80,7 +87,7 @@ class MapSearch(QObject):
             self._debounce.stop()
             self._emit(self.rows)
             return
-        if len(embedding.items) < SYNC_LIMIT:
+        if len(embedding.items) < SYNC_LIMIT and sum(map(len, embedding.texts)) < SYNC_CHARS:
             self._debounce.stop()
             self._land(wanted, self._index_of(embedding) or TextIndex(embedding.texts), None)
             return
@@ -130,7 +137,8 @@ class MapSearch(QObject):
         self._running = False
         if result is not None:
             index, rows = result
-            if request.embedding() is not None:
+            on_map = self._on_map() if self._on_map is not None else None
+            if on_map is not None and request.embedding() is on_map:  # kept for the next search of this map
                 self._index = (request.embedding, index)
             self._land(request, index, rows)
         elif error and request.same(self.wanted):
