@@ -145,3 +145,27 @@ def test_the_folded_texts_are_made_once_per_map(view, qtbot, monkeypatch) -> Non
         view.search.setText(typed)
         qtbot.waitUntil(lambda: _settled(view), timeout=20_000)
     assert built == [N]
+
+
+def test_typing_back_to_the_running_search_starts_no_second_one(view, qtbot, monkeypatch) -> None:
+    entered, release = threading.Event(), threading.Event()
+    real_match = TextIndex.match
+
+    def slow_for_bread(index, pattern, regex, cancelled=lambda: False):
+        if pattern == "bread":
+            entered.set()
+            release.wait(10)
+        return real_match(index, pattern, regex, cancelled)
+
+    monkeypatch.setattr(TextIndex, "match", slow_for_bread)
+    started = _search_started(view)
+    view.search.setText("bread")
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    view.search.setText("breadx")
+    view.search.setText("bread")  # back to what is being searched
+    qtbot.wait(map_search.DEBOUNCE_MS * 2)  # the debounce fires while 'bread' still runs
+    release.set()
+    qtbot.waitUntil(lambda: _settled(view) and view.match_count.text().endswith("match"), timeout=20_000)
+    qtbot.wait(50)
+    assert started.count(map_search.SEARCH_TASK) == 1
+    assert np.array_equal(view.match_rows, match_rows_plain(view.state.embedding.texts, "bread", False))

@@ -89,7 +89,8 @@ class MapSearch(QObject):
             return
         if len(embedding.items) < SYNC_LIMIT and sum(map(len, embedding.texts)) < SYNC_CHARS:
             self._debounce.stop()
-            self._land(wanted, self._index_of(embedding) or TextIndex(embedding.texts), None)
+            index = self._index_of(embedding)
+            self._land(wanted, index if index is not None else TextIndex(embedding.texts), None)
             return
         if self.shown is not None and self.shown.embedding() is not embedding:  # rows of another map: not these
             self.shown, self.rows = None, None
@@ -112,7 +113,7 @@ class MapSearch(QObject):
     def _start_task(self) -> None:
         wanted = self.wanted
         embedding = wanted.embedding() if wanted is not None else None
-        if embedding is None:
+        if embedding is None or wanted.same(self.shown):  # nothing wanted, or the running search answered it
             return
         if self._running:
             self._waiting = True
@@ -120,7 +121,7 @@ class MapSearch(QObject):
         index, texts = self._index_of(embedding), embedding.texts
 
         def search(progress, cancelled) -> tuple[TextIndex, np.ndarray]:
-            built = index or TextIndex(texts, progress, cancelled)
+            built = index if index is not None else TextIndex(texts, progress, cancelled)
             return built, built.match(wanted.pattern, wanted.regex, cancelled)
 
         self._running = True
