@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.core.errors import Cancelled
+from workbench.core.point_index import sorted_unique
 from workbench.core.progress import CancelledFn, ProgressFn
 
 CHUNK = 10_000  # texts per Arrow chunk: a conversion holds the GIL (the GUI thread waits), so each is ~2 ms
@@ -81,13 +82,13 @@ class TextIndex:
         self.texts = texts
         chunks: list[pa.Array] = []
         unstored: list[int] = []  # rows Arrow cannot hold: matched by Python in both modes
-        python_for_regex: list[int] = []  # rows that are not plain ASCII, or empty: Python's re decides
+        needs_python: list[np.ndarray] = []  # per chunk: not plain ASCII, or empty; Python's re decides those
         for start in range(0, len(texts), CHUNK):
             if cancelled():
                 raise Cancelled("Search preparation cancelled.")
             block = texts[start : start + CHUNK]
             folded = [text.casefold() for text in block]
-            python_for_regex.extend(start + i for i, text in enumerate(block) if not text or not text.isascii())
+            needs_python.append(np.fromiter((not text or not text.isascii() for text in block), bool, len(block)))
             try:
                 chunks.append(pa.array(folded, type=pa.string()))
             except (pa.ArrowException, UnicodeEncodeError):
@@ -100,7 +101,11 @@ class TextIndex:
                 progress(min(start + CHUNK, len(texts)), len(texts))
         self.folded = pa.chunked_array(chunks, type=pa.string())
         self.unstored = np.array(unstored, dtype=np.int64)
-        self.python_for_regex = np.union1d(np.array(python_for_regex, dtype=np.int64), self.unstored)
+        # Every step here is per chunk or in C without the GIL held long: a 1 M-element np.array(list) or numpy's
+        # hash-based np.unique (union1d) would hold it for 50-150 ms, and the GUI thread would wait that long.
+        self.python_for_regex = np.flatnonzero(np.concatenate(needs_python)) if needs_python else self.unstored
+        if len(self.unstored):
+            self.python_for_regex = sorted_unique(np.concatenate([self.python_for_regex, self.unstored]))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -132,15 +137,17 @@ class TextIndex:
             except pa.ArrowInvalid:  # RE2 would not take it (too large a program): Python for every row
                 mask = None
         if mask is None:
-            python_rows: Sequence[int] = range(len(self))
+            python_rows = np.arange(len(self))
             mask = np.zeros(len(self), dtype=bool)
         else:
-            python_rows = self.python_for_regex.tolist()
-        search = compiled.search
-        for done, row in enumerate(python_rows):
-            if done % 50_000 == 0 and cancelled():
+            python_rows = self.python_for_regex
+        search, texts = compiled.search, self.texts
+        for start in range(0, len(python_rows), CHUNK):  # a chunk at a time: cancel is checked, the GIL let go
+            if cancelled():
                 raise Cancelled("Search cancelled.")
-            mask[row] = search(self.texts[row]) is not None
+            rows = python_rows[start : start + CHUNK]
+            mask[rows] = False  # RE2's answer for these rows does not count
+            mask[[row for row in rows.tolist() if search(texts[row])]] = True
         return np.flatnonzero(mask).astype(np.int64)
 
 
