@@ -2,31 +2,33 @@
 
 The map's search box must answer over a million texts within the GUI's 100 ms budget, with exactly the matches
 the plain Python loop gives (`match_rows_plain`, the reference the tests compare against). A Python loop costs
-0.1-0.4 s per keystroke at 1 M texts, and holds the GIL while it runs, so the work goes to Apache Arrow's string
-kernels (pyarrow, already a dependency), which release the GIL. Arrow alone would not be exact, so:
+0.1-0.6 s per keystroke at 1 M texts and holds the GIL while it runs, so the work goes to Apache Arrow's string
+kernels (pyarrow, already a dependency; they release the GIL), run by the UI on a worker (ui/map_search.py).
+Arrow alone would not be exact, so:
 
 - Substring. `TextIndex` folds every text once with Python's own `str.casefold` (full Unicode case folding:
-  'Straße' -> 'strasse') and keeps the folded texts as an Arrow column; a search is then one
-  search for the folded needle as a literal, case-SENSITIVE (`pyarrow.compute.match_substring_regex` with every
-  character escaped: RE2 finds a literal 2-3x faster than Arrow's `match_substring`, which stays the fallback).
-  Arrow's own `ignore_case=True` (RE2's simple case folding) is not used: it does not fold 'ß' to 'ss', so it
-  would miss matches. A literal of code points matched in UTF-8 is a substring of code points, so the answer is
-  Python's `needle.casefold() in text.casefold()`.
+  'Straße' -> 'strasse') and keeps the folded texts as an Arrow column; a search then looks for the folded
+  needle as a literal, case-SENSITIVE (`pyarrow.compute.match_substring_regex` with every character escaped:
+  RE2 finds a literal 2-3x faster than Arrow's `match_substring`, which stays the fallback). Arrow's own
+  `ignore_case=True` (RE2's simple case folding) is not used: it does not fold 'ß' to 'ss', so it would miss
+  matches. A literal of code points matched in UTF-8 is a substring of code points, so the answer is Python's
+  `needle.casefold() in text.casefold()`.
 - Regex. RE2 (Arrow's regex engine) has no backreferences, lookarounds or possessive repeats, and where both
   take a pattern they can still disagree (`\\s`, `\\w`, `$`, `x{,3}`, Unicode case folding). So the pattern is
   never handed to RE2 as written: Python's own parser (`re._parser`, private but stable within a Python minor
-  version; any surprise falls back) reads it, and `_to_re2` writes an RE2 pattern of the same structure in
+  version; any surprise falls back) reads it, and `to_re2` writes an RE2 pattern of the same structure in
   which every single-character matcher (literal, class, `.`, `\\d`...) is replaced by the explicit set of ASCII
   characters that Python's `re` itself says it matches under the pattern's flags. That RE2 pattern is run only
-  on the texts that are pure ASCII (and non-empty), where these sets, `\\b`, `^` and anchors mean the same in
-  both engines; every other text (accents, CJK, emoji) goes through Python's `re`, as does every text when the
-  pattern uses something without an RE2 equivalent (lookarounds, backreferences, a case-sensitive `(?-i:...)`
-  part, a repeat count over 1000). A mostly non-ASCII corpus is therefore as slow as before: exact first.
-  The regex runs on the folded column: for an ASCII text that is just lower-casing, and every character set
-  is closed under ASCII case when IGNORECASE is on (a case-sensitive part falls back, as said).
+  on the texts that are pure ASCII and non-empty (on '' Python 3.11's `\\B` differs), where these sets, `\\b`,
+  `^` and the anchors mean the same in both engines; every other text (accents, CJK, emoji) goes through
+  Python's `re`, as does every text when the pattern uses something without an RE2 equivalent (lookarounds,
+  backreferences, a case-sensitive `(?-i:...)` part, a repeat count over 1000). A regex over a mostly
+  non-ASCII corpus is therefore as slow as before, though off the GUI thread: exact first. The regex runs on
+  the folded column: for an ASCII text that is just lower-casing, and every character set is closed under
+  ASCII case when IGNORECASE is on (a case-sensitive part falls back, as said).
 
 Texts that Arrow cannot hold (lone surrogates, possible in a Python str) are left out of the column and matched
-by Python. All functions take the core's `cancelled()` callable so the UI can run them on a worker.
+by Python. TextIndex takes the core's `progress` and `cancelled()` callables, checked between chunks.
 """
 
 from __future__ import annotations
