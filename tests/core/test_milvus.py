@@ -321,3 +321,25 @@ def test_threads_opening_one_lite_database_at_once_share_it(target: MilvusTarget
     for _ in range(3):
         with ThreadPoolExecutor(6) as pool:
             assert list(pool.map(open_and_list, range(6))) == [0] * 6
+
+
+def test_a_missing_collection_is_its_own_error_and_other_refusals_are_not(target: MilvusTarget) -> None:
+    """Callers (the search lab's "push the documents first") know a missing collection by its type, which
+    survives the pickling that carries it out of the app's Milvus process; a different refusal is no such thing."""
+    import pickle
+
+    from workbench.core.milvus.rebuild import rebuild_with_fulltext
+    from workbench.core.milvus.target import MissingCollection
+
+    items, vectors = corpus(5)
+    with open_milvus(target) as db:
+        db.push("docs", items, vectors, SPEC)
+        with pytest.raises(MissingCollection, match=r"^There is no collection 'absent' at ") as missing:
+            db.search("absent", vectors[:1], k=3)
+        with pytest.raises(MissingCollection, match=r"^There is no collection 'absent' at "):
+            rebuild_with_fulltext(db, "absent")
+        with pytest.raises(InputError, match="holds 16-d vectors") as other:
+            db.search("docs", vectors[:1, :8], k=3)  # a query of another dim: refused, but the collection is there
+    assert not isinstance(other.value, MissingCollection)
+    crossed = pickle.loads(pickle.dumps(missing.value))
+    assert type(crossed) is MissingCollection and str(crossed) == str(missing.value)

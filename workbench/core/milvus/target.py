@@ -60,6 +60,15 @@ class MilvusTarget:
         return text.replace(self.token, "***") if self.token else text
 
 
+class MissingCollection(InputError):
+    """There is no collection of that name at the target (`has_collection` said so). Its own type, so a caller
+    that says what to do about it (the search lab: push the documents first) knows it by type, not by wording."""
+
+
+def missing_collection(name: str, target: MilvusTarget) -> MissingCollection:
+    return MissingCollection(f"There is no collection '{name}' at {target.display}.")
+
+
 def service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError:
     """The one sentence for a failed pymilvus call (for a failure a `with service_errors` block cannot wrap)."""
     message = getattr(error, "message", None) or str(error)
