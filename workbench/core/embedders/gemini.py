@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+from workbench.core.env import env_number, positive_env_number
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.progress import CancelledFn, never_cancelled
 from workbench.core.secrets import register_secret, register_url_secrets, shown_url
@@ -77,13 +78,6 @@ def prefixed_text(model: str, task: str, text: str) -> str:
     return f"task: {task.lower().replace('_', ' ')} | query: {text}"
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout") -> float | None:
     """`timeout_s` when it is a usable request timeout (None: the default); the one rule, also for the CLI's
     --timeout, which names itself as `what` and is checked before any work."""
@@ -94,16 +88,15 @@ def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout")
 
 def default_timeout_s() -> float:
     """WORKBENCH_GEMINI_TIMEOUT_S when it is a positive number, else DEFAULT_TIMEOUT_S."""
-    value = _env_number("WORKBENCH_GEMINI_TIMEOUT_S", DEFAULT_TIMEOUT_S)
-    return value if value > 0 else DEFAULT_TIMEOUT_S
+    return positive_env_number("WORKBENCH_GEMINI_TIMEOUT_S", DEFAULT_TIMEOUT_S)
 
 
 @dataclass
 class RetryPolicy:
     """Attempts and backoff; WORKBENCH_GEMINI_ATTEMPTS / WORKBENCH_GEMINI_BACKOFF_S override the defaults."""
 
-    attempts: int = field(default_factory=lambda: max(1, int(_env_number("WORKBENCH_GEMINI_ATTEMPTS", 5))))
-    base_delay: float = field(default_factory=lambda: _env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
+    attempts: int = field(default_factory=lambda: max(1, int(env_number("WORKBENCH_GEMINI_ATTEMPTS", 5.0))))
+    base_delay: float = field(default_factory=lambda: env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
     max_delay: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
