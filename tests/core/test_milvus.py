@@ -30,6 +30,7 @@ from workbench.core.milvus import (
     search_filter,
     value_like,
 )
+from workbench.core.milvus.target import MilvusUnreachable
 
 SPEC = EmbeddingSpec(provider="local", model="test-model", dim=16)
 TOPICS = ("space", "finance", "cats")
@@ -296,9 +297,28 @@ def test_an_unreachable_server_is_a_service_error_without_the_token() -> None:
         port = sock.getsockname()[1]
     target = MilvusTarget(f"http://user:pw@127.0.0.1:{port}", token="s3cret-token", timeout=3)
     assert "s3cret" not in repr(target) and target.display == f"http://***@127.0.0.1:{port}"
-    with pytest.raises(ServiceError, match="Cannot reach Milvus") as caught, open_milvus(target):
+    with pytest.raises(MilvusUnreachable, match="Cannot reach Milvus") as caught, open_milvus(target):
         pass
     assert "s3cret" not in str(caught.value) and "pw" not in str(caught.value)
+
+
+def test_a_filtered_read_that_cannot_reach_milvus_is_not_blamed_on_the_filter(target: MilvusTarget) -> None:
+    """Known by type (MilvusUnreachable, from pymilvus' connection code 2), not by our sentence's wording."""
+    from pymilvus.exceptions import MilvusException
+
+    def unreachable() -> None:
+        raise MilvusException(code=2, message="Fail connecting to server on 127.0.0.1:9")
+
+    def refused() -> None:
+        raise MilvusException(code=1100, message="cannot parse expression: topic ==")
+
+    items, vectors = corpus(5)
+    with open_milvus(target) as db:
+        db.push("docs", items, vectors, SPEC)
+        with pytest.raises(MilvusUnreachable, match="Cannot reach Milvus"):
+            db._run_filtered("query 'docs'", unreachable, "topic == 'cats'")
+        with pytest.raises(InputError, match="rejected the filter 'topic =='"):
+            db._run_filtered("query 'docs'", refused, "topic ==")
 
 
 def test_a_lite_path_must_end_in_db(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from workbench.core.milvus.rows import (
     build_rows,
     check_vectors,
 )
-from workbench.core.milvus.target import MilvusTarget, missing_collection, service_errors
+from workbench.core.milvus.target import MilvusTarget, MilvusUnreachable, missing_collection, service_errors
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Milvus Lite 3.2 (FAISS) and servers
@@ -286,7 +286,7 @@ class MilvusStore:
                 return call()
         except ServiceError as error:
             cause = error.__cause__
-            if not expression or cause is None or "Cannot reach" in str(error):
+            if not expression or cause is None or isinstance(error, MilvusUnreachable):
                 raise
             detail = self.target.scrub(str(getattr(cause, "message", "") or cause)).strip().splitlines()[0]
             raise InputError(f"Milvus rejected the filter {expression!r}: {detail}") from error
