@@ -16,6 +16,7 @@ abandoned request ends at its own timeout and its answer is dropped).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -272,7 +273,7 @@ class GeminiEmbedder:
             except errors.APIError as error:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, texts, offset) from None
-                retry_after = _retry_after(error)
+                retry_after = retry_after_seconds(error)
                 last: Exception = error
             except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
                 last = self._worth_retrying(error)
@@ -305,7 +306,7 @@ class GeminiEmbedder:
             raise error
         if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
             raise ServiceError(self._not_the_api(type(error).__name__)) from None
-        if not _is_transport_error(error):
+        if not is_transport_error(error):
             raise error
         return error
 
@@ -356,7 +357,7 @@ class GeminiEmbedder:
             except errors.APIError as error:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, contents, 0) from None
-                retry_after, last = _retry_after(error), error
+                retry_after, last = retry_after_seconds(error), error
             except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
                 last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
@@ -373,7 +374,7 @@ class GeminiEmbedder:
         except errors.APIError as error:
             raise self._explain(error, [""], 0) from None
         except Exception as error:
-            if _is_transport_error(error):
+            if is_transport_error(error):
                 raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()}; check the network.") from None
             raise
         return [
@@ -383,7 +384,8 @@ class GeminiEmbedder:
         ]
 
 
-def _retry_after(error) -> float | None:
+def retry_after_seconds(error) -> float | None:
+    """The seconds an error answer's Retry-After header asks us to wait, or None."""
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
@@ -393,30 +395,27 @@ def _retry_after(error) -> float | None:
         return None
 
 
-def _is_transport_error(error: Exception) -> bool:
-    """A dropped or refused connection or a timeout, from whichever httpx flavour the SDK uses."""
-    kinds: list[type] = [ConnectionError, TimeoutError]
+def http_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes `names` (TransportError, ConnectTimeout, …) of each httpx flavour installed: the SDK
+    uses httpx or httpx2, whichever it finds, so an error may come from either."""
+    kinds: list[type[BaseException]] = []
     for module_name in ("httpx", "httpx2"):
         try:
-            module = __import__(module_name)
+            module = importlib.import_module(module_name)
         except ImportError:
             continue
-        kinds.append(module.TransportError)
-    return isinstance(error, tuple(kinds))
+        kinds.extend(getattr(module, name) for name in names)
+    return tuple(kinds)
+
+
+def is_transport_error(error: Exception) -> bool:
+    """A dropped or refused connection or a timeout, ours or the HTTP library's."""
+    return isinstance(error, (ConnectionError, TimeoutError, *http_errors("TransportError")))
 
 
 def _is_timeout(error: Exception) -> bool:
     """A connect or read timeout, ours or the HTTP library's."""
-    if isinstance(error, TimeoutError):
-        return True
-    for module_name in ("httpx", "httpx2"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        if isinstance(error, module.TimeoutException):
-            return True
-    return False
+    return isinstance(error, (TimeoutError, *http_errors("TimeoutException")))
 
 
 def _short(error: Exception) -> str:
