@@ -27,6 +27,7 @@ from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.long_texts import capped_items, prepare_items
 from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import UMAP_MIN_POINTS, Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.secrets import gemini_key_from_env
 from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.batch_runs import BatchRuns
@@ -58,12 +59,6 @@ class ClusterOutcome:
     names: dict[int, str]
     sub_names: dict[int, str]
     prompts: dict[int, str]
-
-
-def _env_gemini_key() -> str | None:
-    import os
-
-    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
 
 
 def heatmap_axes(state: AppState, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -396,7 +391,7 @@ class Pipeline(QObject):
         generate = None
         if view.cluster_names_source == "gemini":
             try:  # a missing key is said at once, before any work
-                generate = gemini_generate(state.api_key or _env_gemini_key(), state.base_url)
+                generate = gemini_generate(state.api_key or gemini_key_from_env(), state.base_url)
             except Exception as error:  # noqa: BLE001 - the sentence is for the user
                 self._say("clusters", "error", str(error))
                 return
