@@ -135,3 +135,20 @@ def test_match_rows_need_no_sort_to_highlight() -> None:
     assert np.shares_memory(sorted_unique(rows), rows)  # no sorted copy was made
     assert sorted_unique(np.array([5, 1, 5, 3])).tolist() == [1, 3, 5]
     assert sorted_unique(np.array([1, 1, 2])).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [f"Item {i}: STAR, Bread & River\n" if i % 3 else f"item {i}: star" for i in range(2_000)],  # all ASCII
+        [f"Item {i}: Straße" if i % 3 else f"ITEM {i}: STRASSE" for i in range(2_000)],  # mostly accented
+        [f"Item {i}: Straße" if i % 5 == 0 else f"ITEM {i}: STAR" for i in range(2_000)],  # a few accented
+    ],
+    ids=["ascii", "mostly-accented", "few-accented"],
+)
+def test_every_way_of_folding_a_chunk_gives_the_plain_rows(texts: list[str]) -> None:
+    index = TextIndex(texts)
+    for needle in ("star", "STRASSE", "ß", "item 1", ": s", "\n"):
+        assert index.match(needle, regex=False).tolist() == match_rows_plain(texts, needle, False).tolist(), needle
+    for pattern in (r"^item \d*7: s", r"river$", r"stra(ss|ß)e"):
+        assert index.match(pattern, regex=True).tolist() == match_rows_plain(texts, pattern, True).tolist(), pattern

@@ -89,16 +89,13 @@ class TextIndex:
             if cancelled():
                 raise Cancelled("Search preparation cancelled.")
             block = texts[start : start + CHUNK]
-            folded = [text.casefold() for text in block]
-            needs_python.append(np.fromiter((not text or not text.isascii() for text in block), bool, len(block)))
             try:
-                chunks.append(pa.array(folded, type=pa.string()))
-            except (pa.ArrowException, UnicodeEncodeError):
-                bad = [i for i, text in enumerate(folded) if not _encodable(text)]
+                folded, needs = _fold_in_arrow(block)
+            except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: fold this chunk text by text
+                folded, needs, bad = _fold_in_python(block)
                 unstored.extend(start + i for i in bad)
-                for i in bad:
-                    folded[i] = ""
-                chunks.append(pa.array(folded, type=pa.string()))
+            chunks.append(folded)
+            needs_python.append(needs)
             if progress is not None:
                 progress(min(start + CHUNK, len(texts)), len(texts))
         self.folded = pa.chunked_array(chunks, type=pa.string())
@@ -151,6 +148,36 @@ class TextIndex:
             mask[rows] = False  # RE2's answer for these rows does not count
             mask[[row for row in rows.tolist() if search(texts[row])]] = True
         return np.flatnonzero(mask).astype(np.int64)
+
+
+def _fold_in_arrow(block: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """Python's casefold of each text, and which texts are not plain ASCII or empty (Python's re decides those).
+
+    For an ASCII text casefold is ASCII lower-casing, which Arrow does without the GIL; only the other texts go
+    through str.casefold. (Folding every text in Python held the GIL ~0.15 s per million, and on a busy machine
+    the GUI thread waited for it.)
+    """
+    raw = pa.array(block, type=pa.string())
+    plain = pc.string_is_ascii(raw).to_numpy(zero_copy_only=False)
+    needs = ~plain | (pc.binary_length(raw).to_numpy(zero_copy_only=False) == 0)
+    accented = np.flatnonzero(~plain)
+    if len(accented) > len(block) // 2:  # mostly accented: one pass of str.casefold is cheaper
+        return pa.array([text.casefold() for text in block], type=pa.string()), needs
+    folded = pc.ascii_lower(raw)
+    if len(accented):
+        by_python = pa.array([block[i].casefold() for i in accented.tolist()], type=pa.string())
+        folded = pc.replace_with_mask(folded, pa.array(~plain), by_python)
+    return folded, needs
+
+
+def _fold_in_python(block: Sequence[str]) -> tuple[pa.Array, np.ndarray, list[int]]:
+    """As _fold_in_arrow, for a block Arrow cannot hold: texts that cannot be UTF-8 are stored empty (`bad`)."""
+    folded = [text.casefold() for text in block]
+    bad = [i for i, text in enumerate(folded) if not _encodable(text)]
+    for i in bad:
+        folded[i] = ""
+    needs = np.fromiter((not text or not text.isascii() for text in block), bool, len(block))
+    return pa.array(folded, type=pa.string()), needs, bad
 
 
 def _mask(matched: pa.ChunkedArray) -> np.ndarray:
