@@ -169,6 +169,7 @@ MEMBERS = (
     "subclusters.npy",
     "cluster_assigned.npy",
 )
+ROWS_PER_BATCH = 65_536  # items read into Python at a time (items_from)
 MAX_DEPTH = 32  # view settings are a few levels deep; a manifest nested deeper was not written by us
 MAX_ROWS = 100_000_000
 MAX_DIM = 65_536
@@ -332,21 +333,28 @@ def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
         if inflated > max(len(data) * MAX_RATIO, 64 << 20):
             raise damaged(path, f"items.parquet inflates to {inflated:,} bytes from {len(data):,}")
         table = pq.read_table(pa.BufferReader(data))
-        columns = {name: table.column(name).to_pylist() for name in table.column_names}
         corpus: list[Item] = []
         embedded: dict[int, Item] = {}
-        for row in range(table.num_rows):
-            kind = columns["kind"][row]
-            if kind not in ITEM_KINDS:
-                raise damaged(path, f"items row {row + 1} has kind {kind!r}")
-            metadata = json.loads(columns["metadata"][row])
-            if not isinstance(metadata, dict) or _deeper_than(metadata, MAX_DEPTH):
-                raise damaged(path, f"items row {row + 1} has metadata that is not a table of values")
-            item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
-            if columns["in_corpus"][row]:
-                corpus.append(item)
-            if columns["embedded_row"][row] >= 0:
-                embedded[columns["embedded_row"][row]] = item
+        row = 0
+        # In batches: turning a column of a million strings into Python holds the GIL for a third of a second,
+        # and this runs on a worker beside the GUI thread
+        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
+            columns = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+            for at in range(batch.num_rows):
+                kind = columns["kind"][at]
+                if kind not in ITEM_KINDS:
+                    raise damaged(path, f"items row {row + 1} has kind {kind!r}")
+                text = columns["metadata"][at]
+                metadata = json.loads(text)
+                nests = text.count("{") + text.count("[") > MAX_DEPTH  # else it cannot nest deeper (fast, in C)
+                if not isinstance(metadata, dict) or (nests and _deeper_than(metadata, MAX_DEPTH)):
+                    raise damaged(path, f"items row {row + 1} has metadata that is not a table of values")
+                item = Item(id=columns["id"][at], text=columns["text"][at], kind=kind, metadata=metadata)
+                if columns["in_corpus"][at]:
+                    corpus.append(item)
+                if columns["embedded_row"][at] >= 0:
+                    embedded[columns["embedded_row"][at]] = item
+                row += 1
     except (pa.ArrowException, KeyError, ValueError, TypeError, RecursionError) as error:
         raise damaged(path, f"items.parquet cannot be read: {type(error).__name__}: {error}"[:300]) from error
     return corpus, embedded
