@@ -2,10 +2,11 @@
 
 Reading AppState into a `Workspace` (a cheap snapshot of references) happens on the GUI thread; every file read or write
 runs through the TaskRunner. Opening validates the whole file before AppState is touched, so a bad file is a message and
-what is loaded stays. Opening restores vectors, the 2-D layout and clusters as they were saved: nothing is re-embedded
-or re-projected. View settings are AppState's (`ViewSettings` and the remembered category colours), with the window's
-dock arrangement beside them; no widget is asked for anything. No secret is ever put into a workspace (core/session.py
-drops any settings key that looks like one; the API key lives only in AppState.api_key, which is never read here).
+what is loaded stays. Opening restores vectors, the 2-D layout, clusters and the last Compare run as they were saved:
+nothing is re-embedded or re-projected. View settings are AppState's (`ViewSettings` and the remembered category
+colours), with the window's dock arrangement beside them; no widget is asked for anything. No secret is ever put into a
+workspace (core/session.py drops any settings key that looks like one; the API key lives only in AppState.api_key, and
+B's key only in AppState's credentials for B, neither of which is read here).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from workbench.core.session import (
     write_autosave,
 )
 from workbench.core.view_settings import ViewSettings
+from workbench.core.workspace_comparison import SavedComparison
 from workbench.ui.lab_state import LabSettings
+from workbench.ui.pipeline import ComparisonOutcome
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -76,6 +79,7 @@ class FileActions(QObject):
             self.state.selection_changed,
             self.state.view_changed,
             self.state.lab_changed,
+            self.state.comparison_changed,
         ):
             signal.connect(self._changed)
         self.state.vectors_changed.connect(self._update_enabled)
@@ -135,6 +139,7 @@ class FileActions(QObject):
             selection=list(state.selection),
             view=view,
             labels=state.lab.labels,
+            comparison=saved_comparison(state),
         )
 
     def apply(self, workspace: Workspace) -> None:
@@ -153,6 +158,9 @@ class FileActions(QObject):
                 state.set_clusters(workspace.clusters, workspace.cluster_names, workspace.subclusters,
                                    workspace.subcluster_names, workspace.subcluster_parent, workspace.cluster_assigned,
                                    workspace.cluster_prompts)  # fmt: skip
+            if workspace.comparison is not None:  # B as it was compared with these vectors (A)
+                saved = workspace.comparison
+                state.set_comparison(ComparisonOutcome(state.embedding, saved.result_b, saved.xy_b, saved.comparison))
             state.set_selection(workspace.selection)
             state.set_lab(labels=workspace.labels, settings=LabSettings.from_dict(view.get("search_lab")), search=None,
                           evaluation=None, focus=None)  # fmt: skip
@@ -309,9 +317,19 @@ class FileActions(QObject):
         discard_autosave()
 
 
+def saved_comparison(state: AppState) -> SavedComparison | None:
+    """The Compare run to save: B and its numbers, when they were made from the vectors a workspace saves."""
+    outcome = state.comparison
+    if outcome is None or outcome.embedding is not state.embedding:
+        return None
+    return SavedComparison(outcome.result_b, outcome.xy_b, outcome.comparison)
+
+
 def _loaded_and_warmed(path: Path, progress, cancelled) -> Workspace:
     """The workspace, with the columns the views read computed here on the worker, not on the GUI thread."""
     workspace = load_workspace(path, progress, cancelled)
     if workspace.embedding is not None:
         workspace.embedding.warm()
+    if workspace.comparison is not None:
+        workspace.comparison.result_b.warm()
     return workspace
