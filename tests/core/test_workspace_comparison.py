@@ -46,7 +46,7 @@ def test_a_comparison_survives_save_and_open(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.xy_b, saved.xy_b)
     assert back.comparison.as_json() == saved.comparison.as_json()  # every number, the id counts, each query's tops
     assert back.comparison.query_tops and "knn_label_accuracy_b" in back.comparison.numbers
-    assert opened.summary().endswith("compared with all-MiniLM-L6-v2")
+    assert opened.summary().endswith("compared with B (all-MiniLM-L6-v2, 6-d)")
 
 
 def _rewritten(path: Path, target: Path, change) -> Path:

@@ -113,7 +113,8 @@ class Workspace:
         if self.clusters is not None:
             parts.append(f"{len(set(self.clusters.tolist()) - {-1})} clusters")
         if self.comparison is not None:
-            parts.append(f"compared with {self.comparison.result_b.spec.model}")
+            b = self.comparison.result_b
+            parts.append(f"compared with B ({b.spec.model}, {b.dim}-d)")
         return "; ".join(parts)
 
 
