@@ -342,3 +342,5 @@ def test_staggered_names_cut_in_the_middle_only_when_no_line_has_room() -> None:
     cut_one = staggered_names([(0.0, 100.0), (100.0, 160.0)], [("aaaa (9)", "aaaa"), ("bcdefghijk (9)", "bcdefghijk")],
                               width, cut, (0.0, 200.0), lines=1)  # fmt: skip
     assert cut_one == [(0, 0.0, "aaaa (9)"), (0, 0.0, "bcd…jk")]
+    zoomed = staggered_names([(-90.0, -10.0), (0.0, 100.0)], names[:2], width, cut, (0.0, 200.0))
+    assert zoomed == [None, (0, 0.0, "name1 (9)")]  # a band left of the view is not named

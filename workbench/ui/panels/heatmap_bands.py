@@ -68,6 +68,9 @@ def staggered_names(
         return centre if clear and low <= high and band[0] <= centre <= band[1] else None
 
     for band, candidates in zip(bands, names, strict=True):
+        if band[1] < span[0] or band[0] > span[1]:  # off screen (zoomed in): nothing to measure
+            placed.append(None)
+            continue
         found = None
         for text in dict.fromkeys(candidates):
             text_width = width(text)
