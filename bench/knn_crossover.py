@@ -48,8 +48,8 @@ FRESH = """
 import sys, time
 sys.path[:0] = {paths!r}
 from projection import data
-from workbench.core.projection import _prepare_numba_cache
-_prepare_numba_cache()
+from workbench.core.projection import import_umap
+import_umap()
 from umap.umap_ import nearest_neighbors
 vectors = data(5_000)
 times = []
@@ -79,9 +79,9 @@ def main() -> int:
         sizes = [int(s) for s in args.sizes.split(",")]
     else:
         sizes = [2_000, 5_000, 10_000] if args.quick else [2_000, 5_000, 10_000, 20_000, 50_000]
-    from workbench.core.projection import _prepare_numba_cache
+    from workbench.core.projection import import_umap
 
-    _prepare_numba_cache()
+    import_umap()  # numba's cache dir set before umap's nearest_neighbors is compiled
     warm = data(5_000)  # 4 096+ points take NN-descent's other (compiled) path
     exact(warm), nn_descent(warm)
     rows = [

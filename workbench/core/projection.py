@@ -53,6 +53,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -189,7 +190,7 @@ def project_2d(
         precomputed = (indices, distances, None)
     progress(1, stages)
     raise_if_cancelled(cancelled)
-    umap = _import_umap()
+    umap = import_umap()
     import warnings
 
     with warnings.catch_warnings():
@@ -242,7 +243,9 @@ def warm_up_umap_in_subprocess() -> None:
     multiprocessing.get_context("spawn").Process(target=warm_up_umap, name="umap-warm-up", daemon=True).start()
 
 
-def _import_umap():
+def import_umap() -> ModuleType:
+    """The `umap` module, imported only after numba's cache dir is set (the dir is read when numba starts): every
+    UMAP fit, the map's here and the clusters' reduction in core.clusters, imports it through this."""
     _prepare_numba_cache()
     import umap
 

@@ -147,6 +147,7 @@ class CompareView(QWidget):
         state.projection_changed.connect(self.on_screen.request)
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self.on_screen.request)
+        state.encoding_ready.connect(lambda colour_by: colour_by == state.view.colour_by and self.on_screen.request())
         state.comparison_changed.connect(self._show_comparison)
         state.vectors_changed.connect(self._fill_label_columns)
         state.corpus_changed.connect(self._fill_label_columns)
@@ -323,7 +324,10 @@ class CompareView(QWidget):
         embedding = self.state.embedding
         if embedding is None or len(xy) != len(embedding.items):
             return
-        scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
+        encoding = self.state.encoding_if_ready()
+        if encoding is None:
+            return  # a worker colours these points; encoding_ready draws them
+        scatter.set_points(xy, embedding.ids, embedding.texts, encoding, row_of=self.state.row_of)
         scatter.set_selected(self.state.selection)
 
     def _selected(self, ids: list[str], additive: bool) -> None:

@@ -12,8 +12,6 @@ without a scroll: the two task boxes share a row, and the Batch-mode row (Gemini
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.devices import DEVICE_CHOICES, DEVICE_LABELS
-from workbench.core.secrets import forget_key, recalled_key, remember_key
+from workbench.core.secrets import forget_key, gemini_key_from_env, recalled_key, remember_key
 from workbench.ui.panels.batch_controls import BatchControls
 from workbench.ui.panels.token_summary import TokenSummary
 from workbench.ui.pipeline import Pipeline
@@ -96,7 +94,9 @@ class ModelPanel(QWidget):
         layout.addWidget(self.messages)
         layout.addStretch(1)
 
-        self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
+        self.key.setPlaceholderText(
+            "from GEMINI_API_KEY / GOOGLE_API_KEY" if gemini_key_from_env() else "paste your Gemini key"
+        )
         self.setMinimumWidth(self.minimumSizeHint().width())  # as wide as with the Batch row, which may come back
         self._show_spec()
         self._enable_for(self.provider.currentData())
@@ -149,7 +149,7 @@ class ModelPanel(QWidget):
             self.device.setCurrentIndex(max(0, self.device.findData(self.state.view.embed_device)))
 
     def _apply_credentials(self) -> None:
-        self.state.set_credentials(self.key.text().strip() or _env_key(), self.base_url.text())
+        self.state.set_credentials(self.key.text().strip() or gemini_key_from_env(), self.base_url.text())
 
     def _key_entered(self) -> None:
         """A key was typed or pasted: remember it if asked, and list the models it can use."""
@@ -188,7 +188,3 @@ class ModelPanel(QWidget):
     def _models_listed(self, names: list[str]) -> None:
         self.chooser.add_models(names)
         self.messages.show_info(f"{len(names)} embedding models available: {', '.join(names)}.")
-
-
-def _env_key() -> str | None:
-    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None

@@ -194,6 +194,7 @@ class ProjectionView(QWidget):
         state.neighbours_changed.connect(self._draw_lines)
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self._redraw)
+        state.encoding_ready.connect(lambda colour_by: colour_by == state.view.colour_by and self._redraw())
         for signal in (state.projection_changed, state.vectors_changed, state.view_changed):
             signal.connect(self._show_method_note)
         self._show_method_note()
@@ -280,7 +281,11 @@ class ProjectionView(QWidget):
                 self.stack.setCurrentWidget(self.placeholder)
             return
         self._fill_colour_choices()
-        self.scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
+        encoding = self.state.encoding_if_ready()
+        if encoding is None:  # a worker colours the points (a million of them); encoding_ready draws them
+            self.note.setText(f"Colouring {len(embedding.items):,} points…".replace(",", " "))
+            return
+        self.scatter.set_points(xy, embedding.ids, embedding.texts, encoding, row_of=self.state.row_of)
         self.stack.setCurrentIndex(1)
         self.note.setText(self.state.projection_note)
         self._draw_lines()

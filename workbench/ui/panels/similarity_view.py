@@ -160,6 +160,7 @@ class SimilarityView(QWidget):
         state.clusters_changed.connect(self._fill_orders)
         state.clusters_changed.connect(self.on_screen.request)
         state.heatmap_changed.connect(self._show)
+        state.encoding_ready.connect(self._encoding_ready)
         state.view_changed.connect(self._show_view_settings)
         self.messages.follow(pipeline.notice, "heatmap")
         self.mode.currentIndexChanged.connect(lambda: state.set_view(heatmap_mode=self.mode.currentData()))
@@ -288,16 +289,22 @@ class SimilarityView(QWidget):
         if wanted[0] != drawn_overview or (not drawn_overview and not drawn.contains(visible)):
             self._draw_image()
 
+    def _encoding_ready(self, colour_by: str) -> None:
+        if self.data is not None and self.data.group_by == colour_by:
+            self._draw_bands()
+
     def _draw_bands(self) -> None:
         """The groups' strips and boundaries, each strip in its group's colour on the map."""
         data = self.data
         if data is None or not data.row_bands:
             self.bands.show(None, [], [])
             return
-        encoding = self.state.encoding(data.group_by)
+        encoding = self.state.encoding_if_ready(data.group_by)  # None while a worker makes it: grey until then
 
         def colours(bands: list[Band], items: list[Item]) -> list[str]:  # a band's colour: its first item's
             rows = [self.state.row_of(items[band.start].id) for band in bands]
+            if encoding is None:
+                return [NO_COLOUR] * len(rows)
             return [NO_COLOUR if r is None else encoding.colours[encoding.categories[r]] for r in rows]
 
         self.bands.show(data, colours(data.row_bands, data.row_items), colours(data.column_bands, data.column_items))
