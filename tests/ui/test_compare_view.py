@@ -198,3 +198,24 @@ def test_a_comparison_is_saved_in_the_workspace_and_shown_again_on_open(window, 
     assert not stale.isVisible()
     other.state.set_items("document", [i for i in items if i.kind == "document"][:-1])  # the corpus changes
     assert stale.isVisible() and after.outcome is not None  # kept, and said to be of the old corpus, as before
+
+
+def test_a_comparison_whose_rows_are_not_the_embeddings_is_left_out_and_the_rest_is_saved(window, qtbot, tmp_path):
+    from workbench.core.compare import Comparison
+    from workbench.core.session import load_workspace
+    from workbench.ui.file_actions import saved_comparison
+    from workbench.ui.pipeline import ComparisonOutcome
+
+    items = [Item.create(f"text {i}") for i in range(6)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(6, 8)))
+    window.state.set_items("document", items)
+    window.state.set_embedding(EmbeddingResult(items, vectors, window.state.spec, 8, 6, 0).warm())
+    a = window.state.embedding
+    b = EmbeddingResult(items[::-1], vectors[::-1], _RandomB.spec, 8, 6, 0).warm()  # rows in another order
+    window.state.set_comparison(ComparisonOutcome(a, b, np.zeros((6, 2)), Comparison({"items": 6}, 0, 0)))
+    assert saved_comparison(window.state) is None
+    path = tmp_path / "w.workbench"
+    window.file_actions.save_to(path)
+    qtbot.waitUntil(lambda: "Saved" in window.file_actions.last_message, timeout=20_000)
+    opened = load_workspace(path)
+    assert opened.comparison is None and opened.embedding is not None and len(opened.embedding.items) == 6

@@ -322,6 +322,9 @@ def saved_comparison(state: AppState) -> SavedComparison | None:
     outcome = state.comparison
     if outcome is None or outcome.embedding is not state.embedding:
         return None
+    if outcome.result_b.ids != outcome.embedding.ids:  # the pipeline makes B row for row with A; else save the rest
+        log.warning("the comparison's rows are not the embedding's: the workspace is saved without it")
+        return None
     return SavedComparison(outcome.result_b, outcome.xy_b, outcome.comparison)
 
 
