@@ -365,6 +365,7 @@ class SimilarityView(QWidget):
             point = None if pending is None else self.plot.getViewBox().mapSceneToView(pending)
             band = self.bands.band_at(point) if point is not None else None
             self.hover_label.setText("" if band is None else f"{band.name}: {band.size} items")
+            self.plot.getAxis("bottom").setToolTip("" if band is None else f"{band.name} ({band.size})")  # a cut name
             return
         self.hover_label.setText(self.describe_cell(*cell))
 
