@@ -344,3 +344,15 @@ def test_staggered_names_cut_in_the_middle_only_when_no_line_has_room() -> None:
     assert cut_one == [(0, 0.0, "aaaa (9)"), (0, 0.0, "bcd…jk")]
     zoomed = staggered_names([(-90.0, -10.0), (0.0, 100.0)], names[:2], width, cut, (0.0, 200.0))
     assert zoomed == [None, (0, 0.0, "name1 (9)")]  # a band left of the view is not named
+
+
+def test_with_vectors_but_no_matrix_the_view_says_why_not_press_embed(view, qtbot) -> None:
+    """Selection mode with nothing selected: the placeholder asks for a selection (it said "press Embed first")."""
+    assert view.placeholder.text().endswith("press Embed first.") and view.stack.currentWidget() is view.placeholder
+    _set(view, qtbot, _result(12, 2))
+    view.state.set_view(heatmap_mode="selection")
+    qtbot.waitUntil(lambda: view.data is None and not view.runner.is_running(TASK), timeout=30_000)
+    assert view.stack.currentWidget() is view.placeholder
+    assert view.placeholder.text().startswith("Select points on the map")
+    view.state.set_selection(view.state.embedding.ids[:4])
+    qtbot.waitUntil(lambda: view.data is not None and view.stack.currentIndex() == 1, timeout=30_000)
