@@ -135,6 +135,13 @@ class AppState(QObject):
         self.set_token_counts(None)  # they counted the corpus before
         return report
 
+    def set_corpus(self, corpus: Corpus) -> None:
+        """Replace the whole corpus with one made elsewhere (a workspace read on a worker, its lists warmed there)."""
+        self.corpus = corpus
+        self.corpus_changed.emit()
+        self._update_stale()
+        self.set_token_counts(None)
+
     def set_spec(self, spec: EmbeddingSpec) -> None:
         if spec != self.spec:
             self.spec = spec

@@ -35,7 +35,6 @@ from workbench.core.compare import display_name, explanation, measure_stem, repo
 from workbench.core.embedders import DEFAULT_MODELS, DEFAULT_TASKS
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
-from workbench.core.items import metadata_keys
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.pipeline import ComparisonOutcome, Pipeline
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
@@ -184,7 +183,7 @@ class CompareView(QWidget):
     def _fill_label_columns(self) -> None:
         """Offer the metadata columns; the chosen one, else (nothing chosen yet) the first: often the labels."""
         embedding = self.state.embedding
-        columns = embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.documents)
+        columns = embedding.metadata_keys if embedding else self.state.corpus.metadata_keys("document")
         chosen = self.state.view.compare_label_column
         with synced(self.labels):
             self.labels.clear()

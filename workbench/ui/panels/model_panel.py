@@ -6,7 +6,8 @@ elsewhere (an opened workspace) it shows that spec without sending it back. The 
 show/hide toggle); the key lives in AppState for the session and, only on "Remember key", in the OS keyring
 (core.secrets) — never in a settings file. "Refresh models" asks the API which models support embedContent,
 through the TaskRunner. Embedding errors arrive from the pipeline; a message about one provider goes when the
-provider changes.
+provider changes. Dense enough for a laptop's Model dock (1366 × 768) to show every row down to the token summary
+without a scroll: the two task boxes share a row, and the Batch-mode row (Gemini's) shows only for Gemini.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from workbench.ui.pipeline import Pipeline
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, synced
+from workbench.ui.widgets import MessageStrip, flow_row, synced
 
 KEY_NAME = "gemini-api-key"
 REFRESH_TASK = "gemini-models"
@@ -66,14 +67,22 @@ class ModelPanel(QWidget):
         key_row.addWidget(self.key, 1)
         key_row.addWidget(self.show_key)
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # denser than the style's 6: on a laptop the token summary fits without a scroll
+        # the two task boxes share a row (they wrap under each other where the panel is too narrow for both)
+        tasks = flow_row(self.document_task, self.query_task)
+        tasks.setHorizontalSpacing(6)
         for label, widget in chooser.rows():
-            form.addRow(label, model_row if widget is self.model else widget)
+            if widget is self.document_task:
+                form.addRow("Docs, queries as", tasks)
+            elif widget is not self.query_task:
+                form.addRow(label, model_row if widget is self.model else widget)
         form.addRow("Device", self.device)
         form.addRow("Gemini key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
         self.batch = BatchControls(state, pipeline)  # Gemini Batch mode (half price) and its jobs' status
-        form.addRow("Batch mode", self.batch)
+        form.addRow("Batch mode", self.batch)  # shown for Gemini only (like Compare's key for B): see _enable_for
+        self.form = form
         # The key and endpoint stay editable with the local model too: Compare's B may be Gemini while A is local.
         self.gemini_only = [self.refresh]
         self.key.setToolTip("Google Gemini API key: for A when A is Gemini, and for Compare's B")
@@ -88,6 +97,7 @@ class ModelPanel(QWidget):
         self.key.setPlaceholderText(
             "from GEMINI_API_KEY / GOOGLE_API_KEY" if gemini_key_from_env() else "paste your Gemini key"
         )
+        self.setMinimumWidth(self.minimumSizeHint().width())  # as wide as with the Batch row, which may come back
         self._show_spec()
         self._enable_for(self.provider.currentData())
         chooser.provider_chosen.connect(self._provider_chosen)
@@ -118,6 +128,8 @@ class ModelPanel(QWidget):
     def _enable_for(self, provider: str) -> None:
         for widget in self.gemini_only:
             widget.setEnabled(provider == "gemini")
+        # a row the local model never uses: hidden, so on a laptop the token summary fits without a scroll
+        self.form.setRowVisible(self.batch, provider == "gemini")
 
     def _provider_chosen(self, provider: str) -> None:
         """The person picked another provider: the old provider's message goes with it."""

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.exports import export_items
 from workbench.core.knn import top_k_neighbours
-from workbench.core.projection import MAX_QUERY_NEIGHBOURS
+from workbench.core.projection import MAX_QUERY_NEIGHBOURS, UMAP_MIN_POINTS
 from workbench.ui.cluster_names_layer import ClusterNamesLayer
 from workbench.ui.lab_overlay import LabOverlay
 from workbench.ui.map_search import MapSearch
@@ -75,6 +75,15 @@ class ProjectionView(QWidget):
         self.method = QComboBox()
         self.method.addItem("UMAP", "umap")
         self.method.addItem("PCA", "pca")
+        self.method_note = QLabel()  # beside the box: PCA stands in for the chosen UMAP (too few points)
+        self.method_note.setStyleSheet("color:#b45309;")
+        self.method_note.hide()
+        method_box = QWidget()  # the label, the box and its note wrap as one
+        method_layout = QHBoxLayout(method_box)
+        method_layout.setContentsMargins(0, 0, 0, 0)
+        method_layout.setSpacing(4)
+        for widget in (QLabel("Layout"), self.method, self.method_note):
+            method_layout.addWidget(widget)
         self.neighbours_knob = _spin(2, 200, "UMAP n_neighbors: small shows local structure, large global")
         self.min_dist = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2)
         self.min_dist.setToolTip("UMAP min_dist: how tightly points may pack")
@@ -130,7 +139,7 @@ class ProjectionView(QWidget):
         modes_layout.setSpacing(0)
         for button in mode_buttons:
             modes_layout.addWidget(button)
-        controls = flow_row(("Layout", self.method), ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
+        controls = flow_row(method_box, ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
                             reproducible, self.reproject, ("Colour", self.colour_by),
                             ("Points", self.points), ("query lines k", self.query_k), self.search, self.regex,
                             self.match_count, modes, self.fit, self.export)  # fmt: skip
@@ -188,6 +197,9 @@ class ProjectionView(QWidget):
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self._redraw)
         state.encoding_ready.connect(lambda colour_by: colour_by == state.view.colour_by and self._redraw())
+        for signal in (state.projection_changed, state.vectors_changed, state.view_changed):
+            signal.connect(self._show_method_note)
+        self._show_method_note()
         self.messages.follow(pipeline.notice, "layout")
         self.text_search = MapSearch(runner, self)
         self.text_search.found.connect(self._show_matches)
@@ -221,6 +233,20 @@ class ProjectionView(QWidget):
             self._redraw()
         if "query_k" in changed:
             self._draw_lines()
+
+    def _show_method_note(self) -> None:
+        """The box keeps the person's UMAP; when the map shows PCA for want of points, the note beside it says so."""
+        embedding, view = self.state.embedding, self.state.view
+        points = 0 if embedding is None else len(embedding.items)
+        stand_in = view.layout_method == "umap" and self.state.projection is not None and points < UMAP_MIN_POINTS
+        self.method_note.setText(f"PCA shown: UMAP needs {UMAP_MIN_POINTS} points" if stand_in else "")
+        self.method_note.setVisible(stand_in)
+        self.method.setToolTip(
+            f"UMAP is chosen and kept, but {points} points are too few for it (it needs {UMAP_MIN_POINTS}): the map "
+            "shows PCA until there are more."
+            if stand_in
+            else "How the vectors are laid out in 2-D: UMAP keeps neighbourhoods; PCA is linear, fast and exact"
+        )
 
     def _fill_colour_choices(self) -> None:
         with synced(self.colour_by):

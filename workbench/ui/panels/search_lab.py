@@ -326,7 +326,7 @@ class SearchLabPanel(QWidget):
         self.fusion.setEnabled(hybrid)
 
     def _fill_queries(self) -> None:
-        texts = [item.text for item in self.state.corpus.items if item.kind == "query"]
+        texts = [item.text for item in self.state.corpus.queries]
         current = self.query.currentText()
         with synced(self.query):
             self.query.clear()
