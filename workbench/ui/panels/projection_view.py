@@ -9,7 +9,6 @@ them). How each item is drawn comes from AppState.encoding(), the one visual enc
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ from workbench.core.knn import top_k_neighbours
 from workbench.core.projection import MAX_QUERY_NEIGHBOURS, UMAP_MIN_POINTS
 from workbench.ui.cluster_names_layer import ClusterNamesLayer
 from workbench.ui.lab_overlay import LabOverlay
+from workbench.ui.map_search import MapSearch
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
@@ -111,6 +111,8 @@ class ProjectionView(QWidget):
         self.search.setMinimumWidth(150)
         self.regex = QCheckBox("regex")
         self.match_count = QLabel()
+        # As wide as a million-item count, so the buttons after it stay put while "searching…" and counts alternate
+        self.match_count.setMinimumWidth(self.match_count.fontMetrics().horizontalAdvance("1000000 of 1000000 match"))
         self.modes = QButtonGroup(self)
         mode_buttons = []
         for index, (mode, label, tip) in enumerate(
@@ -199,6 +201,9 @@ class ProjectionView(QWidget):
             signal.connect(self._show_method_note)
         self._show_method_note()
         self.messages.follow(pipeline.notice, "layout")
+        self.text_search = MapSearch(runner, self)
+        self.text_search.found.connect(self._show_matches)
+        self.text_search.status.connect(self.match_count.setText)
         self.search.textChanged.connect(self.apply_search)
         self.regex.toggled.connect(self.apply_search)
         self.modes.idClicked.connect(lambda index: self.scatter.set_mode(self.modes.button(index).property("mode")))
@@ -314,26 +319,16 @@ class ProjectionView(QWidget):
 
     # -- search, hover, selection ------------------------------------------------------------------------------
     def apply_search(self) -> None:
-        """Highlight items whose text matches (substring, case-insensitive, or regex); dim the rest."""
-        embedding, pattern = self.state.embedding, self.search.text()
-        if embedding is None or not pattern:
-            self.match_rows = None
-            self.match_count.setText("")
-            self.scatter.highlight(None)
-            return
-        try:
-            if self.regex.isChecked():
-                compiled = re.compile(pattern, re.IGNORECASE)
-                rows = [r for r, item in enumerate(embedding.items) if compiled.search(item.text)]
-            else:
-                needle = pattern.casefold()
-                rows = [r for r, item in enumerate(embedding.items) if needle in item.text.casefold()]
-        except re.error as error:
-            self.match_count.setText(f"bad regex: {error.msg}")
-            return
-        self.match_rows = np.array(rows, dtype=np.int64)
-        self.match_count.setText(f"{len(rows)} of {len(embedding.items)} match")
-        self.scatter.highlight(self.match_rows)
+        """Highlight items whose text matches (substring, case-insensitive, or regex); dim the rest.
+
+        A large corpus is matched on a worker (ui/map_search.py): the count and highlight follow when it lands.
+        """
+        self.text_search.request(self.state.embedding, self.search.text(), self.regex.isChecked())
+
+    def _show_matches(self, rows: np.ndarray | None, label: str) -> None:
+        self.match_rows = rows
+        self.match_count.setText(label)
+        self.scatter.highlight(rows)
 
     def _on_hovered(self, item_id: str) -> None:
         row = self.state.row_of(item_id) if item_id else None
