@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from workbench.core.collector import collector_paused
 from workbench.core.items import Item, ItemKind, metadata_keys
 
 SplitMode = Literal["lines", "blank_line"]
@@ -103,6 +104,7 @@ class Corpus:
             self._made[name] = make()
         return self._made[name]
 
+    @collector_paused()  # a million of them: see core/collector.py
     def warm(self) -> Corpus:
         """Make the kept lists now (on the worker that read the corpus); returns self."""
         for kind in ("document", "query"):

@@ -24,6 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from workbench.core.cache import EmbeddingCache
+from workbench.core.collector import collector_paused
 from workbench.core.embedders.base import Embedder, EmbeddingSpec, first_nonfinite_row, first_zero_row
 from workbench.core.env import positive_env_number
 from workbench.core.errors import Cancelled, InputError, ServiceError
@@ -88,6 +89,7 @@ class EmbeddingResult:
         """Metadata keys in first-seen order across the items."""
         return metadata_keys(self.items)
 
+    @collector_paused()  # a million of them: see core/collector.py
     def warm(self) -> EmbeddingResult:
         """Compute the cached columns now (call it on the thread that made the result); returns self."""
         for name in ("ids", "texts", "kinds", "row_by_id", "metadata_keys"):

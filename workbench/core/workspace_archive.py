@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.core.collector import collector_paused
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item
@@ -329,6 +330,7 @@ def array_from(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
         raise damaged(path, f"{name} is not a readable array") from error
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
     """The corpus items in order, and the embedded items by row."""
     try:

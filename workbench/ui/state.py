@@ -10,7 +10,6 @@ longer matches the vectors on screen, so every view can say so in place.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from workbench.core.collector import keep_out_of_collector_scans
 from workbench.core.corpus import Corpus, ParseReport
 from workbench.core.embedders import Embedder, EmbedderPool
 from workbench.core.embedders.base import EmbeddingSpec
@@ -45,25 +45,6 @@ class EncodingDraft:
     colour_by: str
     colours: CategoryColours
     encoding: Encoding
-
-
-def keep_out_of_collector_scans(collect_young: bool = True) -> None:
-    """Move every object alive now out of the cyclic garbage collector's full scans (`gc.freeze`).
-
-    A full collection visits every tracked object, with the GIL held: once torch and the local model are loaded
-    that is ~400 ms, and with 100 000 items another 60-100 ms, a freeze at a random moment (seen mid-draw). What
-    is alive after an embedding arrives (modules, the model, the items) lives long and holds few cycles, and
-    reference counting still frees frozen objects (pyqtgraph items removed later were checked to go).
-
-    `collect_young` first collects the young generations, so fresh cyclic garbage is not frozen with them. That
-    costs little at start-up, but not after an embedding arrives: its fresh lists and dicts of a million ids and
-    texts are young, and collecting visits every element (73 ms measured at 1 000 000 items, on the GUI thread).
-    There the freeze alone (constant time) is used; what it can keep is at most the young generations' few
-    thousand objects of garbage, once per embedding.
-    """
-    if collect_young:
-        gc.collect(1)
-    gc.freeze()
 
 
 class AppState(QObject):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.collector import collector_paused
 from workbench.core.corpus import ParseReport, SplitMode, items_from_pasted_text
 from workbench.core.folder_import import FolderReport, read_folder
 from workbench.core.importers import (
@@ -66,6 +67,7 @@ class EditorText:
     preview: bool  # too many items or characters to edit here: the first ones, read-only
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def editor_text(items: list[Item]) -> EditorText:
     """The editor's text for `items` (a worker makes it for big corpora: it passes over every item)."""
     texts = [item.text for item in items]
