@@ -139,3 +139,11 @@ def test_count_keys_answers_what_np_unique_does_in_first_seen_order() -> None:
     )
     assert [values[c] for c in codes] == distinct[inverse.reshape(-1)].tolist()
     assert count_keys(np.array([], dtype=object))[0] == []
+
+
+def test_count_keys_of_fixed_width_text_answers_as_np_unique() -> None:
+    from workbench.core.encoding import count_keys
+
+    keys = np.array(["queries", "documents", "documents", "7"])
+    values, codes, counts = count_keys(keys)
+    assert values == ["7", "documents", "queries"] and codes.tolist() == [2, 1, 1, 0] and counts.tolist() == [1, 2, 1]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.clusters import NOISE
+from workbench.core.collector import collector_paused
 from workbench.core.items import Item
 from workbench.core.parents import parent_id_of
 
@@ -155,19 +156,24 @@ def category_labels(
 
 
 def count_keys(keys: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(distinct keys as text, in first-seen order; each row's index in them; each key's count).
+    """(distinct keys as text; each row's index in them; each key's count), as np.unique(return_inverse=True,
+    return_counts=True) answers for text; `encode` ranks the categories itself, so the order of the keys is free.
 
-    What np.unique(keys.astype(str), return_inverse=True, return_counts=True) answers, less the sort, which
-    `encode` does not need (it ranks categories itself). Written as a Python loop over a dict on purpose: encode
-    runs on a worker for a million items, and the numpy path is two C calls that hold the GIL (astype 90 ms,
-    sorting a million strings 240 ms measured) and so freeze the GUI thread; the loop (130 ms) lets the GUI
-    thread in every few milliseconds.
+    Written for the GIL: encode runs on a worker for a million items, and a C call that holds the GIL that long
+    freezes the GUI thread. Fixed-width text (kinds, cluster ids) goes to np.unique, whose sort releases the GIL
+    (114 ms, 4 ms worst GUI stall measured). Python objects (metadata values) would need astype(str) and a sort
+    of objects, two C calls holding the GIL (90 + 240 ms), so they are counted by a Python loop over a dict in
+    first-seen order (130 ms, which lets the GUI thread in every millisecond).
     """
+    if keys.dtype != object:
+        values, codes, counts = np.unique(keys.astype(str), return_inverse=True, return_counts=True)
+        return [str(value) for value in values.tolist()], codes.reshape(-1), counts
     index: dict[str, int] = {}
     codes = np.fromiter((index.setdefault(str(key), len(index)) for key in keys.tolist()), np.int64, len(keys))
     return list(index), codes, np.bincount(codes, minlength=len(index))
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def encode(
     items: Sequence[Item],
     kinds: np.ndarray,
