@@ -48,8 +48,8 @@ FRESH = """
 import sys, time
 sys.path[:0] = {paths!r}
 from projection import data
-from workbench.core.projection import _import_umap
-_import_umap()  # as the app imports it: numba keeps what it can of NN-descent's compilation on disk
+from workbench.core.projection import import_umap
+import_umap()  # as the app imports it: numba keeps what it can of NN-descent's compilation on disk
 from umap.umap_ import nearest_neighbors
 vectors = data(5_000)
 times = []
@@ -79,9 +79,9 @@ def main() -> int:
         sizes = [int(s) for s in args.sizes.split(",")]
     else:
         sizes = [2_000, 5_000, 10_000] if args.quick else [2_000, 5_000, 10_000, 20_000, 50_000]
-    from workbench.core.projection import _import_umap
+    from workbench.core.projection import import_umap
 
-    _import_umap()
+    import_umap()  # numba's cache dir set (and what it can cache cached) before nearest_neighbors is compiled
     warm = data(5_000)  # 4 096+ points take NN-descent's other (compiled) path
     exact(warm), nn_descent(warm)
     rows = [

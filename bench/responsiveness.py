@@ -208,7 +208,9 @@ def map_rows(app, window, state, row, n_map: int) -> list[Row]:
     panel that follows the new vectors, and the map. The others time the map widget alone on the same points
     (set_points with the encoding already made, then zooming in to points and back out to density), so the
     table tells the map's own stall from the rest of the window's. The baseline of each is one plain pyqtgraph
-    ScatterPlotItem.setData of the same points (what the map did before it drew density).
+    ScatterPlotItem.setData of the same points (what the map did before it drew density). Two more rows against
+    the budget: a workspace reopened with its layout (the encoding is then asked for by the map and made on a
+    worker), a new colour-by over every point, and File ▸ Open of the saved workspace (corpus, vectors, layout).
     """
     from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
     from workbench.core.embedding import EmbeddingResult
@@ -227,13 +229,26 @@ def map_rows(app, window, state, row, n_map: int) -> list[Row]:
     baseline = "one pyqtgraph setData call"
     rows = [Row(opened.operation, opened.size, opened.ours, baseline, plain, unit="ms")]
     scatter = window.projection_view.scatter
-    xy, encoding = state.projection, state.encoding()
+    xy, encoding = state.projection, state.encoding()  # made on the worker with the layout
     alone = row(
         "map widget alone: set_points",
         n_map,
         lambda: scatter.set_points(xy, big.ids, big.texts, encoding, row_of=state.row_of),
     )
     rows.append(Row(alone.operation, alone.size, alone.ours, baseline, plain, unit="ms"))
+    layout, note = state.projection.copy(), "a reopened workspace"
+    state.set_embedding(None)
+    reopen = lambda: state.set_embedding(big, layout, note)  # noqa: E731
+    reopened = row("map: window opens a workspace (layout given)", n_map, reopen)
+    recoloured = row("map: colour by kind instead of group", n_map, lambda: state.set_view(colour_by="kind"))
+    back = row("map: colour by group again (kept)", n_map, lambda: state.set_view(colour_by="meta:group"))
+    rows += [reopened, recoloured, back]
+    state.set_items("document", many)  # a workspace holds the corpus as well: the Documents panel shows it
+    saved = Path(os.environ["WORKBENCH_HOME"]) / f"map-{n_map}.workbench"
+    row("(saving the workspace)", n_map, lambda: window.file_actions.save_to(saved))
+    state.set_items("document", [])
+    state.set_embedding(None)
+    rows.append(row("map: File ▸ Open of that workspace", n_map, lambda: window.file_actions.open(saved)))
     x, y = xy[0].tolist()  # a point of the map, so the zoomed view holds some
     span = (np.ptp(xy, axis=0) / 40).tolist()  # 1/40 of the map across: a few thousand points, drawn as points
     zoom_in = lambda: scatter.viewbox.setRange(xRange=(x - span[0], x + span[0]), yRange=(y - span[1], y + span[1]))  # noqa: E731

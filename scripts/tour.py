@@ -23,11 +23,16 @@ SIZES = ("1366x768", "1920x1080")
 def tour(out: Path, size: str) -> None:
     sys.path.insert(0, str(REPO / "scripts"))
     from PySide6.QtWidgets import QApplication
-    from screenshot import new_window, settle
+    from screenshot import settle
+
+    from workbench.core.cache import EmbeddingCache
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
 
     app = QApplication(sys.argv)
-    window = new_window()
-    window.showMaximized()
+    window = MainWindow(AppState(), TaskRunner(), EmbeddingCache())  # sized for the screen, as the app opens it
+    window.showMaximized()  # (not first at 1600 × 1000: the docks would keep that window's proportions)
     settle(app, window.runner, 30)
     window.load_sample_corpus()
     window.start_embedding()

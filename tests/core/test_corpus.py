@@ -65,3 +65,18 @@ def test_replace_kind_keeps_the_other_kind() -> None:
 def test_lines_mode_keeps_every_non_empty_line(lines: list[str]) -> None:
     texts, _ = split_pasted_text("\n".join(lines))
     assert texts == [line.strip() for line in lines if line.strip()]
+
+
+def test_the_lists_of_a_kind_and_the_metadata_keys_are_kept_until_the_items_change() -> None:
+    from workbench.core.corpus import Corpus
+    from workbench.core.items import Item
+
+    corpus = Corpus([Item.create("a", metadata={"topic": "x"}), Item.create("q", "query")]).warm()
+    documents = corpus.documents
+    assert corpus.of_kind("document") is documents  # kept: the views ask on every corpus change
+    assert corpus.metadata_keys() == ["topic"] and corpus.metadata_keys("query") == []
+    corpus.replace_kind("document", [Item.create("b", metadata={"lang": "en"})])
+    assert [i.text for i in corpus.documents] == ["b"] and corpus.metadata_keys() == ["lang"]
+    corpus.add([Item.create("c")])  # extends the same list: the length tells
+    assert [i.text for i in corpus.documents] == ["b", "c"]
+    assert [i.text for i in corpus.queries] == ["q"]

@@ -124,3 +124,26 @@ def test_the_palette_has_no_near_copies_and_neither_grey_looks_like_a_category()
     colours = [_lab(c) for c in (*PALETTE, NOISE_COLOUR, OTHER_COLOUR)]
     closest = min(float(np.linalg.norm(a - b)) for i, a in enumerate(colours) for b in colours[i + 1 :])
     assert closest > 15, closest  # the old second ten had #1f77b4 at 10.5 from the first blue, #4e79a7
+
+
+def test_count_keys_answers_what_np_unique_does_in_first_seen_order() -> None:
+    from workbench.core.encoding import count_keys
+
+    keys = np.array(["b", 3, "a", "b", "—", 3, "a", "b", "é"], dtype=object)
+    values, codes, counts = count_keys(keys)
+    distinct, inverse, unique_counts = np.unique(keys.astype(str), return_inverse=True, return_counts=True)
+    assert values == ["b", "3", "a", "—", "é"]  # first seen, as text
+    assert [values[c] for c in codes] == [str(k) for k in keys]
+    assert dict(zip(values, counts.tolist(), strict=True)) == dict(
+        zip(distinct.tolist(), unique_counts.tolist(), strict=True)
+    )
+    assert [values[c] for c in codes] == distinct[inverse.reshape(-1)].tolist()
+    assert count_keys(np.array([], dtype=object))[0] == []
+
+
+def test_count_keys_of_fixed_width_text_answers_as_np_unique() -> None:
+    from workbench.core.encoding import count_keys
+
+    keys = np.array(["queries", "documents", "documents", "7"])
+    values, codes, counts = count_keys(keys)
+    assert values == ["7", "documents", "queries"] and codes.tolist() == [2, 1, 1, 0] and counts.tolist() == [1, 2, 1]

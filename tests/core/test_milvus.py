@@ -30,6 +30,7 @@ from workbench.core.milvus import (
     search_filter,
     value_like,
 )
+from workbench.core.milvus.target import MilvusUnreachable
 
 SPEC = EmbeddingSpec(provider="local", model="test-model", dim=16)
 TOPICS = ("space", "finance", "cats")
@@ -296,9 +297,28 @@ def test_an_unreachable_server_is_a_service_error_without_the_token() -> None:
         port = sock.getsockname()[1]
     target = MilvusTarget(f"http://user:pw@127.0.0.1:{port}", token="s3cret-token", timeout=3)
     assert "s3cret" not in repr(target) and target.display == f"http://***@127.0.0.1:{port}"
-    with pytest.raises(ServiceError, match="Cannot reach Milvus") as caught, open_milvus(target):
+    with pytest.raises(MilvusUnreachable, match="Cannot reach Milvus") as caught, open_milvus(target):
         pass
     assert "s3cret" not in str(caught.value) and "pw" not in str(caught.value)
+
+
+def test_a_filtered_read_that_cannot_reach_milvus_is_not_blamed_on_the_filter(target: MilvusTarget) -> None:
+    """Known by type (MilvusUnreachable, from pymilvus' connection code 2), not by our sentence's wording."""
+    from pymilvus.exceptions import MilvusException
+
+    def unreachable() -> None:
+        raise MilvusException(code=2, message="Fail connecting to server on 127.0.0.1:9")
+
+    def refused() -> None:
+        raise MilvusException(code=1100, message="cannot parse expression: topic ==")
+
+    items, vectors = corpus(5)
+    with open_milvus(target) as db:
+        db.push("docs", items, vectors, SPEC)
+        with pytest.raises(MilvusUnreachable, match="Cannot reach Milvus"):
+            db._run_filtered("query 'docs'", unreachable, "topic == 'cats'")
+        with pytest.raises(InputError, match="rejected the filter 'topic =='"):
+            db._run_filtered("query 'docs'", refused, "topic ==")
 
 
 def test_a_lite_path_must_end_in_db(tmp_path: Path) -> None:
@@ -321,3 +341,25 @@ def test_threads_opening_one_lite_database_at_once_share_it(target: MilvusTarget
     for _ in range(3):
         with ThreadPoolExecutor(6) as pool:
             assert list(pool.map(open_and_list, range(6))) == [0] * 6
+
+
+def test_a_missing_collection_is_its_own_error_and_other_refusals_are_not(target: MilvusTarget) -> None:
+    """Callers (the search lab's "push the documents first") know a missing collection by its type, which
+    survives the pickling that carries it out of the app's Milvus process; a different refusal is no such thing."""
+    import pickle
+
+    from workbench.core.milvus.rebuild import rebuild_with_fulltext
+    from workbench.core.milvus.target import MissingCollection
+
+    items, vectors = corpus(5)
+    with open_milvus(target) as db:
+        db.push("docs", items, vectors, SPEC)
+        with pytest.raises(MissingCollection, match=r"^There is no collection 'absent' at ") as missing:
+            db.search("absent", vectors[:1], k=3)
+        with pytest.raises(MissingCollection, match=r"^There is no collection 'absent' at "):
+            rebuild_with_fulltext(db, "absent")
+        with pytest.raises(InputError, match="holds 16-d vectors") as other:
+            db.search("docs", vectors[:1, :8], k=3)  # a query of another dim: refused, but the collection is there
+    assert not isinstance(other.value, MissingCollection)
+    crossed = pickle.loads(pickle.dumps(missing.value))
+    assert type(crossed) is MissingCollection and str(crossed) == str(missing.value)

@@ -140,7 +140,7 @@ def test_an_unexpected_cli_error_is_a_report_without_the_key_not_a_traceback(
     from workbench.cli.common import EXIT_SERVICE, run_guarded
     from workbench.core.secrets import register_secret
 
-    register_secret(KEY)  # as api_key_from_env does when the key comes from the environment
+    register_secret(KEY)  # as gemini_key_from_env does when the key comes from the environment
 
     def buggy(args: argparse.Namespace) -> int:
         raise KeyError(f"no field for {KEY}")

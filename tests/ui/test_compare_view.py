@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 from PySide6.QtCore import Qt
 from sklearn.metrics import adjusted_rand_score
@@ -129,3 +131,91 @@ def test_clustering_sets_app_state_and_renaming_updates_names(window, qtbot) -> 
     assert editor.table.item(0, NAME_COLUMN).text() == "fire mountains"
     # the map's legend too, once the view has redrawn (on the next event-loop turn)
     qtbot.waitUntil(lambda: "fire mountains" in [label.text for _, label in view.scatter_a.legend.items], timeout=5_000)
+
+
+class _RandomB:
+    """Configuration B as a provider would answer: one fixed unit vector per text (seeded by the text)."""
+
+    batch_size, max_concurrency = 16, 1
+    spec = EmbeddingSpec("hash", "random-b", 12, "document", "query")
+    dim = 12
+
+    def encode_documents(self, texts: list[str]) -> list[np.ndarray]:
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).normal(size=12) for t in texts]
+        return list(l2_normalise(np.stack(rows)))
+
+    encode_queries = encode_documents
+
+
+def test_a_comparison_is_saved_in_the_workspace_and_shown_again_on_open(window, qtbot, tmp_path) -> None:
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+    from workbench.ui.widgets import StaleNote
+
+    topics = ["space", "cooking", "music"]
+    items = [Item.create(f"{t} text {i}", "document", {"topic": t}) for t in topics for i in range(6)]
+    items += [Item.create(f"question about {t}", "query") for t in topics]
+    window.docks["Compare"].raise_()
+    state, view = window.state, window.compare_view
+    state.set_items("document", [i for i in items if i.kind == "document"])
+    state.set_items("query", [i for i in items if i.kind == "query"])
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(len(items), 16)))
+    state.set_embedding(EmbeddingResult(items, vectors, state.spec, 16, len(items), 0).warm(),
+                        np.random.default_rng(1).normal(size=(len(items), 2)), "test layout")  # fmt: skip
+    state.embedders.put(_RandomB())
+    state.set_view(compare_layout_method="pca", compare_k=4)
+    window.pipeline.compare(_RandomB.spec)
+    qtbot.waitUntil(lambda: view.outcome is not None and not window.runner.is_running(COMPARE_TASK), timeout=30_000)
+    before = view.outcome
+    numbers = [[view.numbers.item(r, c).text() for c in range(3) if view.numbers.item(r, c)]
+               for r in range(view.numbers.rowCount())]  # fmt: skip
+
+    path = tmp_path / "compared.workbench"
+    window.file_actions.save_to(path)
+    qtbot.waitUntil(lambda: "Saved" in window.file_actions.last_message, timeout=20_000)
+    other = MainWindow(AppState(), TaskRunner(), window.cache)
+    qtbot.addWidget(other)
+    other.show()
+    other.docks["Compare"].raise_()
+    started: list[str] = []
+    other.runner.task_started.connect(lambda key, label: started.append(key))
+    with qtbot.waitSignal(other.state.comparison_changed, timeout=20_000):
+        other.file_actions.open(path)
+    after = other.compare_view
+    assert COMPARE_TASK not in started  # shown from the file: B is not embedded again
+    assert after.outcome is not None and after.outcome.embedding is other.state.embedding
+    assert after.outcome.comparison.as_json() == before.comparison.as_json()
+    np.testing.assert_array_equal(after.outcome.result_b.vectors, before.result_b.vectors)
+    np.testing.assert_array_equal(after.outcome.xy_b, before.xy_b)
+    assert after.title_b.text() == view.title_b.text() == "B: hash · random-b · 12-d"
+    assert [[after.numbers.item(r, c).text() for c in range(3) if after.numbers.item(r, c)]
+            for r in range(after.numbers.rowCount())] == numbers  # fmt: skip
+    assert after.query.count() == 3 and after.query_table.rowCount() > 0 and after.html_button.isEnabled()
+    qtbot.waitUntil(lambda: after.scatter_b.ids == other.state.embedding.ids, timeout=5_000)  # B's map is drawn
+
+    stale = after.findChild(StaleNote)
+    assert not stale.isVisible()
+    other.state.set_items("document", [i for i in items if i.kind == "document"][:-1])  # the corpus changes
+    assert stale.isVisible() and after.outcome is not None  # kept, and said to be of the old corpus, as before
+
+
+def test_a_comparison_whose_rows_are_not_the_embeddings_is_left_out_and_the_rest_is_saved(window, qtbot, tmp_path):
+    from workbench.core.compare import Comparison
+    from workbench.core.session import load_workspace
+    from workbench.ui.file_actions import saved_comparison
+    from workbench.ui.pipeline import ComparisonOutcome
+
+    items = [Item.create(f"text {i}") for i in range(6)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(6, 8)))
+    window.state.set_items("document", items)
+    window.state.set_embedding(EmbeddingResult(items, vectors, window.state.spec, 8, 6, 0).warm())
+    a = window.state.embedding
+    b = EmbeddingResult(items[::-1], vectors[::-1], _RandomB.spec, 8, 6, 0).warm()  # rows in another order
+    window.state.set_comparison(ComparisonOutcome(a, b, np.zeros((6, 2)), Comparison({"items": 6}, 0, 0)))
+    assert saved_comparison(window.state) is None
+    path = tmp_path / "w.workbench"
+    window.file_actions.save_to(path)
+    qtbot.waitUntil(lambda: "Saved" in window.file_actions.last_message, timeout=20_000)
+    opened = load_workspace(path)
+    assert opened.comparison is None and opened.embedding is not None and len(opened.embedding.items) == 6

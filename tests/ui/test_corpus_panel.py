@@ -437,3 +437,31 @@ def test_the_sample_corpus_stays_editable(panel, qtbot) -> None:
         panel.state.set_items("document", documents)
     assert not panel.editor.isReadOnly()  # small: checked at once, without a task
     assert panel.messages.text().startswith("Loaded with metadata")
+
+
+def test_a_big_corpus_set_from_outside_is_shown_as_a_preview_worked_out_off_the_gui_thread(panel, qtbot, monkeypatch):
+    """A workspace or import of more than _PREVIEW_ITEMS items: every pass over them runs in a task, and the editor
+    shows the first ones read-only (laying out every line would freeze Qt)."""
+    import threading
+
+    import workbench.ui.panels.corpus_panel as corpus_panel
+
+    on_gui: list[bool] = []
+    real = corpus_panel.editor_text
+
+    def recording(items):
+        on_gui.append(threading.current_thread() is threading.main_thread())
+        return real(items)
+
+    monkeypatch.setattr(corpus_panel, "editor_text", recording)
+    monkeypatch.setattr(corpus_panel, "_PREVIEW_ITEMS", 40)
+    items = [Item(f"d{k}", f"document number {k}", "document", {}) for k in range(100)]
+    panel.state.set_items("document", items)
+    assert panel.editor.isReadOnly() and panel.count.text() == "Showing 100 documents…"
+    qtbot.waitUntil(lambda: "showing a preview" in panel.messages.text(), timeout=10_000)
+    assert on_gui == [False]
+    lines = panel.editor.toPlainText().splitlines()
+    assert lines[:2] == ["document number 0", "document number 1"] and lines[-1] == "… and 90 more"
+    assert panel.editor.isReadOnly() and [i.id for i in panel.state.corpus.documents] == [i.id for i in items]
+    panel.state.set_items("document", items[:5])  # a small corpus: shown at once, editable
+    assert on_gui == [False, True] and panel.editor.toPlainText().splitlines()[-1] == "document number 4"

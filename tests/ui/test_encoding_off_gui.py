@@ -56,3 +56,42 @@ def test_an_encoding_made_for_changed_colours_is_not_kept(qtbot) -> None:
     other = AppState()
     other.adopt_encoding(state.encoding_maker()(lambda: "meta:topic"))  # made for another state's vectors
     assert other.colours.to_rows() == []  # not kept: nothing changed there
+
+
+def test_a_reopened_layout_and_a_new_colouring_of_a_big_map_are_coloured_on_a_worker(qtbot, monkeypatch) -> None:
+    """A workspace brings its layout with the vectors, so no layout task makes the encoding; for a big map the view
+    asks the pipeline for it, shows "Colouring…", and draws once it lands. The same when colour-by changes."""
+    from workbench.ui.panels.projection_view import ProjectionView
+
+    on_gui: list[bool] = []
+    real_encode = state_module.encode
+
+    def recording_encode(*args, **kwargs):
+        on_gui.append(threading.current_thread() is threading.main_thread())
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(state_module, "encode", recording_encode)
+    monkeypatch.setattr(state_module, "ENCODE_ON_GUI_MAX_ITEMS", 100)  # 400 items count as a big map here
+    state, runner = AppState(), TaskRunner()
+    view = ProjectionView(state, runner, Pipeline(state, runner, EmbeddingCache()))
+    view.resize(800, 600)
+    view.show()
+    state.set_view(layout_method="pca", colour_by="meta:topic")
+    result = _result()
+    layout = np.random.default_rng(3).normal(size=(len(result.items), 2))
+    state.set_embedding(result, layout, "a reopened workspace")  # as File ▸ Open does
+    assert view.note.text() == "Colouring 400 points…"
+    qtbot.waitUntil(lambda: not runner.running() and view.scatter.point_count() == 400, timeout=30_000)
+    assert on_gui == [False]
+    assert view.note.text() == "a reopened workspace"
+    assert len(view.scatter.legend.items) == 5  # t0..t4
+    state.set_view(colour_by="kind")
+    qtbot.waitUntil(lambda: not runner.running() and len(view.scatter.legend.items) == 1, timeout=30_000)
+    assert on_gui == [False, False]  # the new colouring too, drawn when it landed (documents only: one entry)
+    view.close()
+
+
+def test_a_small_map_is_coloured_at_once_on_the_gui_thread(qtbot) -> None:
+    state = AppState()
+    state.set_embedding(_result(50), np.zeros((50, 2)), "given")
+    assert state.encoding_if_ready("meta:topic") is not None  # 50 items: cheaper than a task

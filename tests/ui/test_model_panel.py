@@ -110,3 +110,21 @@ def test_a_remembered_key_arrives_after_the_window_without_blocking_it(qtbot, mo
     assert panel.key.text() == FAKE_KEY and panel.remember.isChecked()
     assert state.api_key == FAKE_KEY
     assert backend.stored == {("embedding-workbench", "gemini-api-key"): FAKE_KEY}  # recalling wrote nothing
+
+
+def test_the_panel_is_dense_enough_for_a_laptop_and_gemini_rows_come_with_gemini(window, qtbot) -> None:
+    """At 1366 × 768 (the suite's screen) every row down to the token summary is seen without a scroll."""
+    from workbench.core.embedders.base import EmbeddingSpec
+
+    panel, area = window.model_panel, window.docks["Model & key"].widget()
+    qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() == 0 and panel.tokens.isVisible(), timeout=5_000)
+    tasks_at = {panel.document_task.geometry().top(), panel.query_task.geometry().top()}
+    assert len(tasks_at) == 1  # the two task boxes share a row
+    assert not panel.form.isRowVisible(panel.batch)  # Batch mode is Gemini's: no row with the local model
+    window.state.set_spec(EmbeddingSpec("gemini", "gemini-embedding-001", None, "RETRIEVAL_DOCUMENT",
+                                        "RETRIEVAL_QUERY"))  # fmt: skip
+    assert panel.form.isRowVisible(panel.batch) and panel.batch.enabled.isEnabled()
+    qtbot.waitUntil(lambda: panel.batch.isVisible(), timeout=5_000)
+    # the row that came back is not cut at the right (the dock kept room for it), also with the scroll bar now shown
+    qtbot.waitUntil(lambda: panel.width() <= area.viewport().width() and panel.width() >= panel.minimumWidth(),
+                    timeout=5_000)  # fmt: skip

@@ -476,3 +476,25 @@ def test_the_cluster_table_counts_documents_as_its_message_does(window, qtbot) -
     table = window.compare_view.cluster_editor.table
     assert table.horizontalHeaderItem(1).text() == "documents"
     assert [int(table.item(row, 1).text()) for row in range(table.rowCount())] == [9, 9]
+
+
+def test_the_corpus_is_stale_when_an_id_or_a_text_differs_not_when_only_the_objects_or_metadata_do() -> None:
+    """AppState compares the item lists first (identity, C speed) and falls back to ids and texts."""
+    from dataclasses import replace
+
+    from tests.ui.test_encoding_off_gui import _result
+    from workbench.ui.state import AppState
+
+    state = AppState()
+    result = _result(20)
+    state.set_items("document", result.items)
+    state.set_embedding(result)
+    assert not state.corpus_stale  # the very items
+    state.set_items("document", [replace(item) for item in result.items])
+    assert not state.corpus_stale  # equal items, other objects
+    state.set_items("document", [replace(item, metadata={"topic": "new"}) for item in result.items])
+    assert not state.corpus_stale  # only metadata changed: the vectors still belong to these texts
+    state.set_items("document", [*result.items[:-1], replace(result.items[-1], text="edited")])
+    assert state.corpus_stale
+    state.set_items("document", result.items[:-1])
+    assert state.corpus_stale

@@ -227,3 +227,46 @@ def test_too_few_points_for_umap_say_pca_is_shown_and_points_is_off_until_chunks
     assert widget.points.isEnabled() and "one point per document" in widget.points.toolTip()
     runner.cancel_all()
     runner.wait_for_done(10_000)
+
+
+def test_the_layout_box_keeps_umap_and_says_beside_it_that_pca_is_shown_for_too_few_points(qtbot) -> None:
+    """The box said UMAP over a PCA map (only the footer told): the note beside the box tells, the choice stays."""
+    from workbench.core.cache import EmbeddingCache
+    from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+    from workbench.core.embedding import EmbeddingResult
+    from workbench.ui.panels.projection_view import ProjectionView
+    from workbench.ui.pipeline import Pipeline
+    from workbench.ui.state import AppState
+    from workbench.ui.tasks import TaskRunner
+
+    state, runner = AppState(), TaskRunner()
+    widget = ProjectionView(state, runner, Pipeline(state, runner, EmbeddingCache()))
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.method_note.isHidden()  # nothing laid out yet: nothing to correct
+
+    def embedded(n: int, with_layout: bool) -> EmbeddingResult:
+        items = [Item.create(f"document {i}") for i in range(n)]
+        vectors = l2_normalise(np.random.default_rng(n).normal(size=(n, 8)))
+        result = EmbeddingResult(items, vectors, EmbeddingSpec("local", "m", 8), 8, n, 0).warm()
+        state.set_embedding(result, np.random.default_rng(1).normal(size=(n, 2)) if with_layout else None, "given")
+        return result
+
+    embedded(5, with_layout=False)  # the pipeline lays it out: PCA, 5 < 15
+    qtbot.waitUntil(lambda: state.projection is not None and not runner.running(), timeout=10_000)
+    assert widget.method.currentData() == "umap" and state.view.layout_method == "umap"  # the choice is kept
+    assert not widget.method_note.isHidden() and widget.method_note.text() == "PCA shown: UMAP needs 15 points"
+    assert "5 points are too few" in widget.method.toolTip()
+
+    widget.method.setCurrentIndex(widget.method.findData("pca"))  # PCA chosen: the box tells the truth alone
+    assert state.view.layout_method == "pca" and widget.method_note.isHidden()
+    state.set_view(layout_method="umap")  # back to UMAP (a workspace, another panel): the note again
+    assert not widget.method_note.isHidden()
+
+    runner.cancel_all()
+    runner.wait_for_done(10_000)
+    embedded(20, with_layout=True)  # enough points (the layout as a workspace brings it): UMAP is what is shown
+    assert widget.method.currentData() == "umap" and widget.method_note.isHidden()
+    assert "too few" not in widget.method.toolTip()
+    runner.cancel_all()
+    runner.wait_for_done(10_000)

@@ -18,6 +18,7 @@ from workbench.core.items import Item
 from workbench.core.milvus import MilvusTarget, open_milvus
 from workbench.core.milvus.results import Hit
 from workbench.core.search_modes import exact_rankings
+from workbench.ui.lab_pipeline import failures_sentence
 from workbench.ui.lab_state import LabSearch
 from workbench.ui.panels.search_lab import ONLY_HERE, SOME_MISSED
 
@@ -225,6 +226,32 @@ def test_without_a_push_every_mode_shows_its_column_or_says_why_in_place(qtbot, 
     search(qtbot, window, "a kitten and wool")
     assert state.lab.search.modes() == ["dense", "bm25", "hybrid", "exact"] and not state.lab.search.failures
     assert not panel.push_button.isVisible() and table.columnCount() == 4 and table.rowSpan(0, 0) == 1
+
+
+def test_another_milvus_refusal_is_not_taken_for_a_missing_collection(qtbot, embedded) -> None:
+    """A collection that exists but holds other vectors refuses the dense search: the lab says why, with no
+    'push the documents' advice and no button to the Milvus panel (a missing collection is known by its type)."""
+    window, target = embedded
+    state, panel = window.state, window.search_lab
+    documents = [i for i in state.embedding.items if i.kind == "document"]
+    spec = replace(state.embedding.spec, dim=8)
+    with open_milvus(target) as db:
+        db.push("small", documents, np.eye(5, 8, dtype=np.float32), spec)
+    state.set_milvus(target, "small")
+    state.set_lab(settings=replace(state.lab.settings, modes=("dense", "exact")))
+    search(qtbot, window, "a kitten and wool")
+    found = state.lab.search
+    assert found.modes() == ["exact"] and set(found.failures) == {"dense"} and not found.unpushed
+    assert panel.messages.text().startswith("Dense: Collection 'small' holds 8-d vectors")
+    assert "Push them" not in panel.messages.text() and not panel.push_button.isVisible()
+
+
+def test_only_a_missing_collection_gets_the_push_advice_whatever_the_wording() -> None:
+    why = "There is no collection 'workbench' at lab.db."
+    assert failures_sentence({"dense": why}) == f"Dense: {why}"
+    assert failures_sentence({"dense": why, "bm25": why}, {"dense", "bm25"}).startswith(
+        f"Dense and BM25 need the documents in Milvus: {why} Push them"
+    )
 
 
 def test_a_search_that_cannot_run_says_why_and_starts_nothing(qtbot, window) -> None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFontMetrics
 
 from tests.ui.mouse import move_mouse
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
@@ -282,3 +285,74 @@ def test_the_ranked_list_sorts_only_the_top_it_shows_and_agrees_with_the_full_ra
     full = view.ranked_list.ranked_documents(1)
     assert view.ranked_list.ranked_documents(1, 25) == full[:25]
     assert [score for score, _ in full] == sorted((score for score, _ in full), reverse=True)
+
+
+FIVE_TOPICS = ["astronomy", "cooking", "finance", "football", "programming"]
+
+
+def test_narrow_bands_name_their_groups_whole_on_staggered_lines_as_on_a_laptop(view, qtbot) -> None:
+    items = [Item.create(f"{t} text {i}", "document", {"topic": t}) for t in FIVE_TOPICS for i in range(8)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(len(items), 16)))
+    view.state.set_view(heatmap_order="meta:topic")
+    view.resize(480, 560)  # the Similarity dock at 1366 × 768: each band ~60 px, narrower than "astronomy (8)"
+    _set(view, qtbot, EmbeddingResult(items, vectors, EmbeddingSpec(provider="t", model="r"), 16, len(items), 0))
+    qtbot.waitUntil(lambda: len(view.bands.axis_labels["bottom"]) == 5, timeout=5_000)
+    bottom, lines = view.bands.axis_labels["bottom"], view.bands.bottom_lines
+    assert [text for _, text in bottom] == [f"{t} (8)" for t in FIVE_TOPICS]  # whole, none cut
+    assert max(lines) >= 1  # they did not fit on one line
+    axis = view.plot.getAxis("bottom")
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    per_cell = 1 / view.plot.getViewBox().viewPixelSize()[0]
+    for line in set(lines):  # names on one line never touch
+        half = [(x * per_cell, metrics.horizontalAdvance(t) / 2) for (x, t), at in zip(bottom, lines, strict=True)
+                if at == line]  # fmt: skip
+        spans = sorted((middle - w, middle + w) for middle, w in half)
+        assert all(left >= right for (_, right), (left, _) in itertools.pairwise(spans))
+    for (x, _), band in zip(bottom, view.data.column_bands, strict=True):
+        assert band.start <= x <= band.start + band.size  # each name under its own band
+    assert axis._tickLevels == [[(x, "\n" * at + t) for (x, t), at in zip(bottom, lines, strict=True)]]
+    tall = (max(lines) + 1) * metrics.lineSpacing()
+    qtbot.waitUntil(lambda: axis.height() >= tall, timeout=2_000)  # the axis is as tall as its lines (after layout)
+    rows = view.data.matrix.shape[0]
+    qtbot.wait(300)  # the plot settles to the taller axis
+    _hover(view, view.plot.getViewBox().mapViewToScene(QPointF(bottom[0][0], rows + 0.3)))  # over the name
+    qtbot.waitUntil(lambda: view.hover_label.text() == "astronomy: 8 items", timeout=2_000)
+
+    view.resize(1100, 560)  # wide enough: one line, centred under each band
+    qtbot.waitUntil(lambda: view.bands.bottom_lines == [0] * 5, timeout=5_000)
+    assert [x for x, _ in view.bands.axis_labels["bottom"]] == [4.0, 12.0, 20.0, 28.0, 36.0]
+
+
+def test_staggered_names_cut_in_the_middle_only_when_no_line_has_room() -> None:
+    from workbench.ui.panels.heatmap_bands import staggered_names
+
+    def width(text: str) -> float:
+        return 10.0 * len(text)
+
+    def cut(text: str, room: float) -> str:  # like QFontMetrics.elidedText(..., ElideMiddle, room)
+        kept = max(int(room // 10) - 1, 0)
+        return text if width(text) <= room else text[: (kept + 1) // 2] + "…" + text[len(text) - kept // 2 :]
+
+    bands = [(i * 60.0, i * 60.0 + 60.0) for i in range(4)]
+    names = [(f"name{i} (9)", f"name{i}") for i in range(4)]  # 90 px each under 60-px bands
+    placed = staggered_names(bands, names, width, cut, (0.0, 240.0), lines=3)
+    assert placed == [(0, 15.0, "name0 (9)"), (1, 0.0, "name1 (9)"), (0, 0.0, "name2 (9)"), (1, -15.0, "name3 (9)")]
+    one_line = staggered_names(bands, names, width, cut, (0.0, 240.0), lines=1)
+    assert one_line == [(0, 15.0, "name0 (9)"), None, (0, 0.0, "name2 (9)"), None]  # no room even for "n…1"
+    cut_one = staggered_names([(0.0, 100.0), (100.0, 160.0)], [("aaaa (9)", "aaaa"), ("bcdefghijk (9)", "bcdefghijk")],
+                              width, cut, (0.0, 200.0), lines=1)  # fmt: skip
+    assert cut_one == [(0, 0.0, "aaaa (9)"), (0, 0.0, "bcd…jk")]
+    zoomed = staggered_names([(-90.0, -10.0), (0.0, 100.0)], names[:2], width, cut, (0.0, 200.0))
+    assert zoomed == [None, (0, 0.0, "name1 (9)")]  # a band left of the view is not named
+
+
+def test_with_vectors_but_no_matrix_the_view_says_why_not_press_embed(view, qtbot) -> None:
+    """Selection mode with nothing selected: the placeholder asks for a selection (it said "press Embed first")."""
+    assert view.placeholder.text().endswith("press Embed first.") and view.stack.currentWidget() is view.placeholder
+    _set(view, qtbot, _result(12, 2))
+    view.state.set_view(heatmap_mode="selection")
+    qtbot.waitUntil(lambda: view.data is None and not view.runner.is_running(TASK), timeout=30_000)
+    assert view.stack.currentWidget() is view.placeholder
+    assert view.placeholder.text().startswith("Select points on the map")
+    view.state.set_selection(view.state.embedding.ids[:4])
+    qtbot.waitUntil(lambda: view.data is not None and view.stack.currentIndex() == 1, timeout=30_000)

@@ -45,7 +45,9 @@ for name, dock in window.docks.items():  # each tabbed dock in turn, as a person
     top_left = dock.mapToGlobal(dock.rect().topLeft())
     docks[name] = [top_left.x(), top_left.y(), dock.width(), dock.height(), dock.isVisible()]
 frame = window.frameGeometry()
+model_area = window.docks["Model & key"].widget()  # the Model panel's scroll area
 print(json.dumps({
+    "model_scroll": model_area.verticalScrollBar().maximum(),
     "screen": [screen.x(), screen.y(), screen.width(), screen.height()],
     "window": [frame.x(), frame.y(), frame.width(), frame.height()],
     "minimum": [window.minimumSizeHint().width(), window.minimumSizeHint().height()],
@@ -77,6 +79,7 @@ def test_the_window_and_every_dock_lie_on_the_screen(size: str, tmp_path: Path) 
         assert sx <= x and sy <= y and x + width <= sx + sw and y + height <= sy + sh, (name, found)
         assert width >= 200 and height >= 150, (name, width, height)  # big enough to use, not a sliver
     assert found["central"][0] >= 0.3 * ww, found  # the map keeps a fair share of the window
+    assert found["model_scroll"] == 0, found  # every Model row, Batch, Long texts and the token summary on screen
 
 
 def test_the_arrangement_is_remembered_and_reset_layout_restores_the_default(window, qtbot) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.cli.common import ProgressBar, api_key_from_env
+from workbench.cli.common import ProgressBar
 from workbench.core.cluster_names import (
     GEMINI_NAME_MODEL,
     cluster_prompts,
@@ -26,6 +26,7 @@ from workbench.core.cluster_names import (
 from workbench.core.clusters import AUTOMATIC, METHODS, NOISE, REDUCE_TO, cluster_documents
 from workbench.core.errors import InputError
 from workbench.core.exchange import read_parquet, write_parquet
+from workbench.core.secrets import gemini_key_from_env
 
 log = logging.getLogger("workbench.cli.cluster")
 
@@ -78,7 +79,7 @@ def run_cluster(args: argparse.Namespace) -> int:
         raise InputError(f"--min-cluster-size must be at least 2 (or 0: automatic), not {args.min_cluster_size}.")
     generate = None
     if args.names == "gemini":  # before any work: a missing key is bad input, said at once
-        generate = gemini_generate(api_key_from_env(), args.base_url, args.gemini_model)
+        generate = gemini_generate(gemini_key_from_env(), args.base_url, args.gemini_model)
     table = read_parquet(args.input)
     if not len(table.items):
         raise InputError(f"{args.input}: no rows to cluster.")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from workbench.core.embedders import DEFAULT_MODELS, default_spec, make_embedder
 from workbench.core.embedders.base import Embedder, EmbeddingSpec
 from workbench.core.embedders.gemini import checked_timeout_s
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
-from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, register_secret, scrub
+from workbench.core.secrets import HTTP_LOGGERS, ScrubSecrets, gemini_key_from_env, scrub
 
 EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -79,18 +78,11 @@ def embedder_from_args(args: argparse.Namespace, spec: EmbeddingSpec) -> Embedde
     sub-command that embeds, so a new option reaches them all)."""
     return make_embedder(
         spec,
-        api_key=api_key_from_env(),
+        api_key=gemini_key_from_env(),
         base_url=args.base_url,
         timeout_s=timeout_from_args(args),
         device=device_from_args(args),
     )
-
-
-def api_key_from_env() -> str | None:
-    """The Gemini key from GEMINI_API_KEY, else GOOGLE_API_KEY (the SDK's own order)."""
-    key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
-    register_secret(key)
-    return key
 
 
 class CliFormatter(logging.Formatter):

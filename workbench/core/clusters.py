@@ -110,7 +110,7 @@ def reduce_for_clustering(
     None: `dims` 0, vectors no wider than `dims`, or fewer than MIN_REDUCE_POINTS rows. `knn`, when given, must
     be the rows' own neighbours (at least `neighbours` per row, itself first); else exact ones are computed.
     """
-    from workbench.core.projection import _import_umap, exact_knn_wins, umap_options
+    from workbench.core.projection import exact_knn_wins, import_umap, umap_options
 
     n, width = vectors.shape
     if not dims or width <= dims or n < MIN_REDUCE_POINTS:
@@ -121,7 +121,7 @@ def reduce_for_clustering(
     if knn is None and exact_knn_wins(n):
         knn = knn_graph(vectors, neighbours, cancelled)
     raise_if_cancelled(cancelled)
-    umap = _import_umap()
+    umap = import_umap()
     precomputed = (knn[0][:, :neighbours], knn[1][:, :neighbours], None) if knn is not None else (None, None, None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")  # we never call transform()

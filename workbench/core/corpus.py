@@ -9,11 +9,12 @@ user sees what happened instead of losing records silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from workbench.core.items import Item, ItemKind
+from workbench.core.collector import collector_paused
+from workbench.core.items import Item, ItemKind, metadata_keys
 
 SplitMode = Literal["lines", "blank_line"]
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -80,13 +81,37 @@ def items_from_pasted_text(text: str, kind: ItemKind, mode: SplitMode = "lines")
 
 @dataclass
 class Corpus:
-    """Documents and queries in insertion order, unique by id."""
+    """Documents and queries in insertion order, unique by id.
+
+    `items` is replaced (replace_kind) or extended (add), never edited in place. The lists of one kind and the
+    metadata keys are kept once made, until `items` changes: a workspace of a million items is read on a worker
+    (`warm` there), and the eight views that follow a corpus change each ask for them on the GUI thread, where
+    one pass over a million items costs 40-200 ms.
+    """
 
     items: list[Item] = field(default_factory=list)
+    _made: dict[object, list] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _made_from: tuple[list[Item] | None, int] = field(default=(None, 0), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         unique, _ = _unique(self.items, set())
         self.items = unique
+
+    def _kept(self, name: object, make: Callable[[], list]) -> list:
+        if self._made_from[0] is not self.items or self._made_from[1] != len(self.items):
+            self._made, self._made_from = {}, (self.items, len(self.items))  # the list itself: its id is never reused
+        if name not in self._made:
+            self._made[name] = make()
+        return self._made[name]
+
+    @collector_paused()  # a million of them: see core/collector.py
+    def warm(self) -> Corpus:
+        """Make the kept lists now (on the worker that read the corpus); returns self."""
+        for kind in ("document", "query"):
+            self.of_kind(kind)
+            self.metadata_keys(kind)
+        self.metadata_keys()
+        return self
 
     def __len__(self) -> int:
         return len(self.items)
@@ -96,14 +121,19 @@ class Corpus:
 
     @property
     def documents(self) -> list[Item]:
-        return [i for i in self.items if i.kind == "document"]
+        return self.of_kind("document")
 
     @property
     def queries(self) -> list[Item]:
-        return [i for i in self.items if i.kind == "query"]
+        return self.of_kind("query")
 
     def of_kind(self, kind: ItemKind) -> list[Item]:
-        return [i for i in self.items if i.kind == kind]
+        """The items of one kind, in order (kept: do not edit the list)."""
+        return self._kept(kind, lambda: [i for i in self.items if i.kind == kind])
+
+    def metadata_keys(self, kind: ItemKind | None = None) -> list[str]:
+        """Metadata keys in first-seen order across the items (of one kind when given; kept)."""
+        return self._kept(("keys", kind), lambda: metadata_keys(self.items if kind is None else self.of_kind(kind)))
 
     def ids(self) -> list[str]:
         return [i.id for i in self.items]

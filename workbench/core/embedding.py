@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,7 +24,9 @@ from functools import cached_property
 import numpy as np
 
 from workbench.core.cache import EmbeddingCache
+from workbench.core.collector import collector_paused
 from workbench.core.embedders.base import Embedder, EmbeddingSpec, first_nonfinite_row, first_zero_row
+from workbench.core.env import positive_env_number
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.items import ITEM_KINDS, Item, ItemKind, metadata_keys
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -36,11 +37,7 @@ DEFAULT_MAX_TEXT_CHARS = 1_000_000
 
 def max_text_chars_from_env() -> int:
     """WORKBENCH_MAX_TEXT_CHARS when it is a positive whole number, else DEFAULT_MAX_TEXT_CHARS."""
-    try:
-        value = int(os.environ.get("WORKBENCH_MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS))
-    except ValueError:
-        return DEFAULT_MAX_TEXT_CHARS
-    return value if value > 0 else DEFAULT_MAX_TEXT_CHARS
+    return positive_env_number("WORKBENCH_MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS, int)
 
 
 def text_char_limit(max_text_chars: int | None, what: str = "The longest text a model is handed") -> int:
@@ -92,6 +89,7 @@ class EmbeddingResult:
         """Metadata keys in first-seen order across the items."""
         return metadata_keys(self.items)
 
+    @collector_paused()  # a million of them: see core/collector.py
     def warm(self) -> EmbeddingResult:
         """Compute the cached columns now (call it on the thread that made the result); returns self."""
         for name in ("ids", "texts", "kinds", "row_by_id", "metadata_keys"):

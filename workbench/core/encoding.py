@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.clusters import NOISE
+from workbench.core.collector import collector_paused
 from workbench.core.items import Item
 from workbench.core.parents import parent_id_of
 
@@ -154,6 +155,25 @@ def category_labels(
     return keys, {"documents": DOCUMENT_NAME, "queries": QUERY_NAME}
 
 
+def count_keys(keys: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(distinct keys as text; each row's index in them; each key's count), as np.unique(return_inverse=True,
+    return_counts=True) answers for text; `encode` ranks the categories itself, so the order of the keys is free.
+
+    Written for the GIL: encode runs on a worker for a million items, and a C call that holds the GIL that long
+    freezes the GUI thread. Fixed-width text (kinds, cluster ids) goes to np.unique, whose sort releases the GIL
+    (114 ms, 4 ms worst GUI stall measured). Python objects (metadata values) would need astype(str) and a sort
+    of objects, two C calls holding the GIL (90 + 240 ms), so they are counted by a Python loop over a dict in
+    first-seen order (130 ms, which lets the GUI thread in every millisecond).
+    """
+    if keys.dtype != object:
+        values, codes, counts = np.unique(keys.astype(str), return_inverse=True, return_counts=True)
+        return [str(value) for value in values.tolist()], codes.reshape(-1), counts
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(str(key), len(index)) for key in keys.tolist()), np.int64, len(keys))
+    return list(index), codes, np.bincount(codes, minlength=len(index))
+
+
+@collector_paused()  # a million of them: see core/collector.py
 def encode(
     items: Sequence[Item],
     kinds: np.ndarray,
@@ -173,10 +193,9 @@ def encode(
     if colour_by == "cluster" and clusters is None:
         colour_by = "kind"
     keys, shown = category_labels(items, kinds, colour_by, clusters, cluster_names or {})
-    keys = keys.astype(str)
     queries = np.asarray(kinds) == "query"
     plain_queries = queries & (keys == MISSING_VALUE) if colour_by.startswith("meta:") else np.zeros_like(queries)
-    values, row_codes, counts = np.unique(keys[~plain_queries], return_inverse=True, return_counts=True)
+    values, row_codes, counts = count_keys(keys[~plain_queries])
     is_noise = np.array([colour_by == "cluster" and v == str(NOISE) for v in values], dtype=bool)
     ranking = sorted(range(len(values)), key=lambda i: (bool(is_noise[i]), -counts[i], str(values[i])))
     kept = [i for i in ranking if not is_noise[i]][:MAX_CATEGORIES]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +111,22 @@ def _vector_text(row: np.ndarray, separator: str) -> str:
 
 def _columns_and_rows(
     items: Sequence[Item], vectors: np.ndarray, spec: EmbeddingSpec, derived: Mapping[str, Any] | None
-) -> tuple[list[str], pa.Table]:
-    """The exchange table without its vector column (vectors are written from the array, faster), and its names."""
+) -> tuple[np.ndarray, list[str], pa.Table]:
+    """The vectors as float32 (one per item, checked), the exchange table's column names, and the table without
+    its vector column (vectors are written from the array, faster)."""
+    vectors = _check_aligned(items, vectors)
     table = to_arrow(items, vectors, spec, derived)
-    return table.column_names, table.drop_columns(["vector"])
+    return vectors, table.column_names, table.drop_columns(["vector"])
+
+
+def _rows_checked(count: int, progress: ProgressFn, cancelled: CancelledFn) -> Iterator[int]:
+    """0 … count - 1, with a cancel check and a progress report every _CHUNK rows, and a last report at count."""
+    for row in range(count):
+        if row % _CHUNK == 0:
+            raise_if_cancelled(cancelled)
+            progress(row, count)
+        yield row
+    progress(count, count)
 
 
 def _check_aligned(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
@@ -154,30 +166,23 @@ def write_csv_export(
     cancelled: CancelledFn = never_cancelled,
 ) -> list[Path]:
     """The exchange columns as CSV (UTF-8, a header, RFC 4180 quoting); `vector` is a JSON array."""
-    vectors = _check_aligned(items, vectors)
-    names, table = _columns_and_rows(items, vectors, spec, derived)
+    vectors, names, table = _columns_and_rows(items, vectors, spec, derived)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(names)
-        for row in range(len(items)):
-            if row % _CHUNK == 0:
-                raise_if_cancelled(cancelled)
-                progress(row, len(items))
+        for row in _rows_checked(len(items), progress, cancelled):
             writer.writerow(
                 "[" + _vector_text(vectors[row], ",") + "]" if name == "vector" else _cell(columns[name][row])
                 for name in names
             )
-    progress(len(items), len(items))
     return [path]
 
 
 def _write_jsonl(path: Path, table: pa.Table, cancelled: CancelledFn) -> None:
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        for row in range(table.num_rows):
-            if row % _CHUNK == 0:
-                raise_if_cancelled(cancelled)
+        for row in _rows_checked(table.num_rows, no_progress, cancelled):
             record = {name: values[row] for name, values in columns.items()}
             handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
@@ -192,8 +197,7 @@ def write_npy_export(
     cancelled: CancelledFn = never_cancelled,
 ) -> list[Path]:
     """`path` (.npy, float32 (n, dim)) and its `.jsonl` sidecar: line i holds the other columns of row i."""
-    vectors = _check_aligned(items, vectors)
-    _, table = _columns_and_rows(items, vectors, spec, derived)
+    vectors, _, table = _columns_and_rows(items, vectors, spec, derived)
     sidecar = sidecar_path(path)
     with atomic_path(sidecar) as tmp_sidecar, atomic_path(path) as tmp_npy:
         _write_jsonl(tmp_sidecar, table, cancelled)
@@ -217,8 +221,7 @@ def write_projector_export(
 
     The metadata always has several columns (id, text, kind, …), and the Projector expects a header row then.
     """
-    vectors = _check_aligned(items, vectors)
-    _, table = _columns_and_rows(items, vectors, spec, derived)
+    vectors, _, table = _columns_and_rows(items, vectors, spec, derived)
     names = [n for n in table.column_names if n not in _PROJECTOR_SKIP]
     columns = {name: table.column(name).to_pylist() for name in names}
 
@@ -233,13 +236,9 @@ def write_projector_export(
         open(tmp_meta, "w", encoding="utf-8", newline="\n") as meta_out,
     ):
         meta_out.write("\t".join(clean(n) for n in names) + "\n")
-        for row in range(len(items)):
-            if row % _CHUNK == 0:
-                raise_if_cancelled(cancelled)
-                progress(row, len(items))
+        for row in _rows_checked(len(items), progress, cancelled):
             vec_out.write(_vector_text(vectors[row], "\t") + "\n")
             meta_out.write("\t".join(clean(columns[n][row]) for n in names) + "\n")
-    progress(len(items), len(items))
     return [path, metadata]
 
 
@@ -396,8 +395,7 @@ def export_items(
     path = Path(path)
     if path.suffix.lower() != ".jsonl":
         return export_vectors(path, items, vectors, spec, derived, progress, cancelled)
-    vectors = _check_aligned(items, vectors)
-    _, table = _columns_and_rows(items, vectors, spec, derived)
+    vectors, _, table = _columns_and_rows(items, vectors, spec, derived)
     with atomic_path(path) as tmp:
         _write_jsonl(tmp, table, cancelled)
     return [path]

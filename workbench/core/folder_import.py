@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workbench.core.collector import collector_paused
 from workbench.core.errors import InputError
 from workbench.core.items import Item, ItemKind
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress, raise_if_cancelled
@@ -225,6 +226,7 @@ def _metadata(root: Path, path: Path) -> dict[str, str]:
     }
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def read_folder(
     folder: str | Path,
     kind: ItemKind = "document",

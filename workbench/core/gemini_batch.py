@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,6 +36,7 @@ from workbench.core.cache import BatchJobRecord, EmbeddingCache
 from workbench.core.embedders.base import l2_normalise
 from workbench.core.embedders.gemini import GeminiEmbedder
 from workbench.core.embedding import EmbeddingResult, text_char_limit
+from workbench.core.env import positive_env_number
 from workbench.core.errors import Cancelled, InputError, ServiceError, WorkbenchError
 from workbench.core.gemini_batch_jobs import (
     ENDED_WITHOUT_RESULTS,
@@ -62,11 +62,7 @@ POLL_FAILURES = 5  # polls in a row that fail to reach Gemini before a run gives
 
 def poll_interval_s() -> float:
     """WORKBENCH_GEMINI_BATCH_POLL_S when it is a positive number, else DEFAULT_POLL_S."""
-    try:
-        value = float(os.environ.get("WORKBENCH_GEMINI_BATCH_POLL_S", DEFAULT_POLL_S))
-    except ValueError:
-        return DEFAULT_POLL_S
-    return value if value > 0 else DEFAULT_POLL_S
+    return positive_env_number("WORKBENCH_GEMINI_BATCH_POLL_S", DEFAULT_POLL_S)
 
 
 @dataclass(frozen=True)

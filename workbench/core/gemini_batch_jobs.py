@@ -17,10 +17,11 @@ from workbench.core.cache import BatchJobRecord, EmbeddingCache
 from workbench.core.embedders.gemini import (
     RETRY_STATUSES,
     GeminiEmbedder,
-    _is_transport_error,
-    _retry_after,
     bare_model_name,
+    http_errors,
+    is_transport_error,
     prefixed_text,
+    retry_after_seconds,
 )
 from workbench.core.errors import Cancelled, ServiceError
 from workbench.core.items import ItemKind
@@ -44,16 +45,7 @@ def pause(seconds: float, cancelled: CancelledFn, message: str) -> None:
 
 def _never_sent(error: Exception) -> bool:
     """A connection that failed before the request left (refused, unresolvable, connect timeout)."""
-    if isinstance(error, ConnectionRefusedError):
-        return True
-    for module_name in ("httpx", "httpx2"):  # whichever flavour the SDK uses (as gemini._is_transport_error)
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        if isinstance(error, module.ConnectError | module.ConnectTimeout):
-            return True
-    return False
+    return isinstance(error, (ConnectionRefusedError, *http_errors("ConnectError", "ConnectTimeout")))
 
 
 def _create(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[str], cancelled: CancelledFn) -> object:
@@ -70,14 +62,14 @@ def _create(embedder: GeminiEmbedder, call: Callable[[], object], texts: list[st
         except errors.APIError as error:
             if error.code not in RETRY_STATUSES:
                 raise embedder.explain(error, texts) from None
-            last, retry_after = error, _retry_after(error)
+            last, retry_after = error, retry_after_seconds(error)
         except (ValueError, TypeError, AttributeError, KeyError) as error:
             raise ServiceError(
                 f"Gemini at {embedder.endpoint_host()} sent something that is not an answer from the Gemini API "
                 f"({type(error).__name__}); check the endpoint and any proxy in between."
             ) from None
         except Exception as error:
-            if not _is_transport_error(error):
+            if not is_transport_error(error):
                 raise
             if not _never_sent(error):
                 raise ServiceError(
@@ -179,7 +171,7 @@ def poll_job(embedder: GeminiEmbedder, record: BatchJobRecord) -> object | None:
             return None
         raise embedder.explain(error, [""]) from None
     except Exception as error:
-        if _is_transport_error(error):
+        if is_transport_error(error):
             return None
         raise
 

@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.core.collector import collector_paused
 from workbench.core.corpus import ParseReport, items_from_pasted_text
 from workbench.core.delimited import open_csv, read_csv, sniff_delimiter
 from workbench.core.errors import InputError
@@ -214,6 +215,7 @@ def _check_path(path: Path) -> None:
         raise InputError(f"{path}: the file is empty.")
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def read_items(
     path: str | Path,
     options: ImportOptions | None = None,

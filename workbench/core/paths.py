@@ -7,6 +7,7 @@ the real user dirs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -14,31 +15,25 @@ import platformdirs
 APP_NAME = "embedding-workbench"
 
 
-def _root_override() -> Path | None:
+def _app_dir(name: str, user_dir: Callable[[str], str]) -> Path:
+    """WORKBENCH_HOME/`name` when WORKBENCH_HOME is set, else the platform's `user_dir`; made if missing."""
     home = os.environ.get("WORKBENCH_HOME")
-    return Path(home) if home else None
+    path = Path(home) / name if home else Path(user_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def cache_dir() -> Path:
-    root = _root_override()
-    path = root / "cache" if root else Path(platformdirs.user_cache_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _app_dir("cache", platformdirs.user_cache_dir)
 
 
 def data_dir() -> Path:
-    root = _root_override()
-    path = root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _app_dir("data", platformdirs.user_data_dir)
 
 
 def config_dir() -> Path:
     """Settings that are not work: the window's size and dock arrangement."""
-    root = _root_override()
-    path = root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _app_dir("config", platformdirs.user_config_dir)
 
 
 def default_milvus_uri() -> str:

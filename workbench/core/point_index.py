@@ -96,8 +96,15 @@ def nearest_row(xy: np.ndarray, x: float, y: float, radius: float) -> int | None
 
 
 def sorted_unique(rows: np.ndarray) -> np.ndarray:
-    """np.unique of integer rows, by sorting: numpy 2's hash-based unique takes 0.7 s for 300 000 rows, this 10 ms."""
-    rows = np.sort(np.asarray(rows, dtype=np.int64).reshape(-1))
+    """np.unique of integer rows, by sorting: numpy 2's hash-based unique takes 0.7 s for 300 000 rows, this 10 ms.
+
+    Rows already strictly increasing (a search's np.flatnonzero) come back as they are: one O(n) check instead of
+    a sort (30-50 ms on the GUI thread for 500 000 search matches).
+    """
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
+        return rows
+    rows = np.sort(rows)
     if len(rows) < 2:
         return rows
     return rows[np.concatenate(([True], rows[1:] != rows[:-1]))]

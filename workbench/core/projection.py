@@ -73,6 +73,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -211,7 +212,7 @@ def project_2d(
         precomputed = (indices, distances, None)
     progress(1, stages)
     raise_if_cancelled(cancelled)
-    umap = _import_umap()
+    umap = import_umap()
     import warnings
 
     with warnings.catch_warnings():
@@ -264,7 +265,10 @@ def warm_up_umap_in_subprocess() -> None:
     multiprocessing.get_context("spawn").Process(target=warm_up_umap, name="umap-warm-up", daemon=True).start()
 
 
-def _import_umap():
+def import_umap() -> ModuleType:
+    """The `umap` module, imported only after numba's cache dir is set (the dir is read when numba starts) and
+    with its compilation kept there (`_keep_compilation_on_disk`): every UMAP fit, the map's here and the
+    clusters' reduction in core.clusters, imports it through this."""
     _prepare_numba_cache()
     import umap
 
@@ -322,7 +326,7 @@ def _warm_up_nn_descent_once() -> None:
     import numba
     import pynndescent
 
-    umap = _import_umap()
+    umap = import_umap()
     from umap.umap_ import nearest_neighbors
 
     marker = Path(os.environ["NUMBA_CACHE_DIR"]) / (

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import os
 import re
 import threading
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -26,6 +27,9 @@ HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "google_genai")
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@")
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
+# Where the Gemini key may come from, first found wins. GEMINI_API_KEY first, as the README and every message name
+# it; google-genai's own lookup prefers GOOGLE_API_KEY, but we always pass the key in, so this order is the one used.
+GEMINI_KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
 def register_secret(value: str | None) -> None:
@@ -33,6 +37,14 @@ def register_secret(value: str | None) -> None:
     if value and len(value.strip()) >= MIN_SECRET_LENGTH:
         with _secrets_lock:
             _secrets.add(value.strip())
+
+
+def gemini_key_from_env() -> str | None:
+    """The Gemini key from the environment (`GEMINI_KEY_VARIABLES`, an empty one skipped), or None; registered
+    with `register_secret` so it is scrubbed from logs and crash reports from the moment it is read."""
+    key = next((value for name in GEMINI_KEY_VARIABLES if (value := os.environ.get(name))), None)
+    register_secret(key)
+    return key
 
 
 def register_url_secrets(url: str | None) -> None:

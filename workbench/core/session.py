@@ -9,6 +9,8 @@ A workspace file is a zip (the `.workbench` suffix) holding:
 - `vectors.npy`, `projection.npy`, `clusters.npy` when there are vectors, a 2-D layout, clusters;
   `subclusters.npy`, `cluster_assigned.npy` with clusters of two levels, noise given to the nearest cluster.
 - `qrels.parquet` when there are relevance labels (`query_id`, `doc_id`, `score`; core.relevance).
+- `compare_vectors.npy`, `compare_projection.npy` and the manifest's `comparison` after a Compare run (B's vectors,
+  layout, spec and the numbers; core.workspace_comparison).
 
 Why a zip of Parquet + .npy + JSON: each piece is a format other tools open, numpy reads arrays without pickle
 (nothing in a workspace can run code), and the zip's CRCs plus our checksums catch a truncated or damaged file
@@ -67,6 +69,14 @@ from workbench.core.workspace_archive import (  # callers import the constants, 
     spec_to_json,
     without_secrets,
 )
+from workbench.core.workspace_comparison import (
+    LAYOUT_B,
+    VECTORS_B,
+    SavedComparison,
+    comparison_entry,
+    comparison_from,
+    comparison_problem,
+)
 
 
 @dataclass
@@ -89,6 +99,7 @@ class Workspace:
     view: dict[str, Any] = field(default_factory=dict)
     saved_at: str = ""
     labels: RelevanceLabels | None = None  # relevance labels (qrels) of the search lab, keyed by item ids
+    comparison: SavedComparison | None = None  # the last Compare run: B over the embedded items, and the numbers
 
     def summary(self) -> str:
         """'40 documents, 6 queries; 384-d vectors; 2-D layout' for a recovery prompt or a status bar."""
@@ -101,6 +112,9 @@ class Workspace:
             parts.append("2-D layout")
         if self.clusters is not None:
             parts.append(f"{len(set(self.clusters.tolist()) - {-1})} clusters")
+        if self.comparison is not None:
+            b = self.comparison.result_b
+            parts.append(f"compared with B ({b.spec.model}, {b.dim}-d)")
         return "; ".join(parts)
 
 
@@ -157,6 +171,10 @@ def save_workspace(
             members["cluster_assigned.npy"] = npy_bytes(np.asarray(workspace.cluster_assigned, dtype=bool))
     if workspace.labels is not None:
         members["qrels.parquet"] = labels_bytes(workspace.labels)
+    comparison_info = None
+    if workspace.comparison is not None:
+        comparison_info, comparison_members = comparison_entry(workspace.comparison, workspace.embedding)
+        members.update(comparison_members)
     progress(2, 4)
     raise_if_cancelled(cancelled)
     manifest = {
@@ -175,6 +193,7 @@ def save_workspace(
         "selection": list(workspace.selection),
         "view": without_secrets(workspace.view),
         "labels_source": workspace.labels.source if workspace.labels is not None else None,
+        "comparison": comparison_info,
         "members": {
             name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()
         },
@@ -200,6 +219,8 @@ def load_workspace(
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = manifest_of(archive, path)
+            if (problem := comparison_problem(manifest.get("comparison"))) is not None:
+                raise damaged(path, problem)
             items_data = member(archive, manifest, "items.parquet", path)
             if items_data is None:
                 raise damaged(path, "items.parquet is missing")
@@ -213,6 +234,8 @@ def load_workspace(
             subclusters = array_from(member(archive, manifest, "subclusters.npy", path), "subclusters.npy", path)
             assigned = array_from(member(archive, manifest, "cluster_assigned.npy", path), "cluster_assigned.npy",
                                   path)  # fmt: skip
+            vectors_b = array_from(member(archive, manifest, VECTORS_B, path), VECTORS_B, path)
+            xy_b = array_from(member(archive, manifest, LAYOUT_B, path), LAYOUT_B, path)
             source = manifest.get("labels_source")
             labels = labels_from(
                 member(archive, manifest, "qrels.parquet", path), source if isinstance(source, str) else "", path
@@ -263,6 +286,7 @@ def load_workspace(
         cluster_prompts = {int(k): str(v) for k, v in (manifest.get("cluster_prompts") or {}).items()}
     except (TypeError, ValueError, AttributeError) as error:
         raise damaged(path, "the cluster names cannot be read") from error
+    comparison = comparison_from(manifest.get("comparison"), vectors_b, xy_b, embedding, path)
     progress(4, 4)
     return Workspace(
         items=corpus,
@@ -281,6 +305,7 @@ def load_workspace(
         view=manifest.get("view") if isinstance(manifest.get("view"), dict) else {},
         saved_at=str(manifest.get("saved_at") or ""),
         labels=labels,
+        comparison=comparison,
     )
 
 

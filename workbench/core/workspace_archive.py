@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.core.collector import collector_paused
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.errors import InputError
 from workbench.core.items import ITEM_KINDS, Item
@@ -148,7 +149,7 @@ def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise InputError(f"{path}: not an Embedding Workbench workspace.")
     version = manifest.get("version")
-    if not _is_count(version) or version < 1:
+    if not is_count(version) or version < 1:
         raise damaged(path, "no format version")
     if version > FORMAT_VERSION:
         raise InputError(
@@ -160,6 +161,7 @@ def manifest_of(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 
 
 # -- the manifest's schema -------------------------------------------------------------------------------------
+COMPARISON_MEMBERS = ("compare_vectors.npy", "compare_projection.npy")  # B of a Compare run (workspace_comparison)
 MEMBERS = (
     "items.parquet",
     "vectors.npy",
@@ -168,14 +170,16 @@ MEMBERS = (
     "qrels.parquet",
     "subclusters.npy",
     "cluster_assigned.npy",
+    *COMPARISON_MEMBERS,
 )
+ROWS_PER_BATCH = 65_536  # items read into Python at a time (items_from)
 MAX_DEPTH = 32  # view settings are a few levels deep; a manifest nested deeper was not written by us
 MAX_ROWS = 100_000_000
 MAX_DIM = 65_536
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def _is_count(value: Any) -> bool:
+def is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -191,14 +195,14 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _check_spec(data: Any) -> str | None:
+def check_spec(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "the model settings are not a table"
     for name in ("provider", "model", "document_task", "query_task"):
         if not isinstance(data.get(name), str):
             return f"the model setting {name!r} is not text"
     dim = data.get("dim")
-    if dim is not None and not (_is_count(dim) and 1 <= dim <= MAX_DIM):
+    if dim is not None and not (is_count(dim) and 1 <= dim <= MAX_DIM):
         return f"the model's dim {dim!r} is not a size"
     return None
 
@@ -213,25 +217,25 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     for name, entry in members.items():
         if name not in MEMBERS:
             return f"unknown member {name!r}"
-        if not (isinstance(entry, dict) and _is_count(entry.get("size"))):
+        if not (isinstance(entry, dict) and is_count(entry.get("size"))):
             return f"the size of {name} is not a number"
         if not (isinstance(entry.get("sha256"), str) and _SHA256.fullmatch(entry["sha256"])):
             return f"the checksum of {name} is not a SHA-256"
-    if (problem := _check_spec(manifest.get("spec"))) is not None:
+    if (problem := check_spec(manifest.get("spec"))) is not None:
         return problem
     embedding = manifest.get("embedding")
     if embedding is not None:
         if not isinstance(embedding, dict):
             return "the embedding's description is not a table"
         rows, dim = embedding.get("rows"), embedding.get("dim")
-        if not (_is_count(rows) and rows <= MAX_ROWS):
+        if not (is_count(rows) and rows <= MAX_ROWS):
             return f"the embedding's row count {rows!r} is not a count"
-        if not (_is_count(dim) and 1 <= dim <= MAX_DIM):
+        if not (is_count(dim) and 1 <= dim <= MAX_DIM):
             return f"the embedding's dim {dim!r} is not a size"
         for name in ("encoded", "from_cache"):
-            if name in embedding and not _is_count(embedding[name]):
+            if name in embedding and not is_count(embedding[name]):
                 return f"the embedding's {name} {embedding[name]!r} is not a count"
-        if (problem := _check_spec(embedding.get("spec"))) is not None:
+        if (problem := check_spec(embedding.get("spec"))) is not None:
             return problem
     for name in ("app_version", "saved_at", "summary", "projection_note"):
         if manifest.get(name) is not None and not isinstance(manifest[name], str):
@@ -294,6 +298,10 @@ def member_cap(manifest: dict[str, Any], name: str) -> int | None:
     rows, dim = embedding.get("rows", 0), embedding.get("dim", 0)
     caps = {"vectors.npy": rows * dim * 4, "projection.npy": rows * 2 * 4, "clusters.npy": rows * 8,
             "subclusters.npy": rows * 8, "cluster_assigned.npy": rows}  # fmt: skip
+    comparison = manifest.get("comparison") if isinstance(manifest.get("comparison"), dict) else {}
+    b_rows, b_dim = comparison.get("rows", 0), comparison.get("dim", 0)
+    if is_count(b_rows) and is_count(b_dim):
+        caps.update(zip(COMPARISON_MEMBERS, (b_rows * b_dim * 4, b_rows * 2 * 4), strict=True))
     return caps[name] + _NPY_HEADER if name in caps else None
 
 
@@ -322,6 +330,7 @@ def array_from(data: bytes | None, name: str, path: Path) -> np.ndarray | None:
         raise damaged(path, f"{name} is not a readable array") from error
 
 
+@collector_paused()  # a million of them: see core/collector.py
 def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
     """The corpus items in order, and the embedded items by row."""
     try:
@@ -332,21 +341,28 @@ def items_from(data: bytes, path: Path) -> tuple[list[Item], dict[int, Item]]:
         if inflated > max(len(data) * MAX_RATIO, 64 << 20):
             raise damaged(path, f"items.parquet inflates to {inflated:,} bytes from {len(data):,}")
         table = pq.read_table(pa.BufferReader(data))
-        columns = {name: table.column(name).to_pylist() for name in table.column_names}
         corpus: list[Item] = []
         embedded: dict[int, Item] = {}
-        for row in range(table.num_rows):
-            kind = columns["kind"][row]
-            if kind not in ITEM_KINDS:
-                raise damaged(path, f"items row {row + 1} has kind {kind!r}")
-            metadata = json.loads(columns["metadata"][row])
-            if not isinstance(metadata, dict) or _deeper_than(metadata, MAX_DEPTH):
-                raise damaged(path, f"items row {row + 1} has metadata that is not a table of values")
-            item = Item(id=columns["id"][row], text=columns["text"][row], kind=kind, metadata=metadata)
-            if columns["in_corpus"][row]:
-                corpus.append(item)
-            if columns["embedded_row"][row] >= 0:
-                embedded[columns["embedded_row"][row]] = item
+        row = 0
+        # In batches: turning a column of a million strings into Python holds the GIL for a third of a second,
+        # and this runs on a worker beside the GUI thread
+        for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
+            columns = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+            for at in range(batch.num_rows):
+                kind = columns["kind"][at]
+                if kind not in ITEM_KINDS:
+                    raise damaged(path, f"items row {row + 1} has kind {kind!r}")
+                text = columns["metadata"][at]
+                metadata = json.loads(text)
+                nests = text.count("{") + text.count("[") > MAX_DEPTH  # else it cannot nest deeper (fast, in C)
+                if not isinstance(metadata, dict) or (nests and _deeper_than(metadata, MAX_DEPTH)):
+                    raise damaged(path, f"items row {row + 1} has metadata that is not a table of values")
+                item = Item(id=columns["id"][at], text=columns["text"][at], kind=kind, metadata=metadata)
+                if columns["in_corpus"][at]:
+                    corpus.append(item)
+                if columns["embedded_row"][at] >= 0:
+                    embedded[columns["embedded_row"][at]] = item
+                row += 1
     except (pa.ArrowException, KeyError, ValueError, TypeError, RecursionError) as error:
         raise damaged(path, f"items.parquet cannot be read: {type(error).__name__}: {error}"[:300]) from error
     return corpus, embedded

@@ -53,11 +53,12 @@ def _run_window(argv: list[str] | None) -> int:
         return EXIT_NO_WINDOW
 
     from workbench.core.cache import EmbeddingCache
+    from workbench.core.collector import keep_out_of_collector_scans
     from workbench.core.crash_report import configure_app_logging
     from workbench.core.projection import warm_up_umap_in_subprocess
     from workbench.ui.main_window import MainWindow
     from workbench.ui.panels.milvus_panel import MILVUS_PROCESS
-    from workbench.ui.state import AppState, keep_out_of_collector_scans
+    from workbench.ui.state import AppState
     from workbench.ui.tasks import TaskRunner
 
     configure_app_logging()  # a rotating, scrubbed log in the data dir; its tail goes into crash reports

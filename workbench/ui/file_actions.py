@@ -2,10 +2,11 @@
 
 Reading AppState into a `Workspace` (a cheap snapshot of references) happens on the GUI thread; every file read or write
 runs through the TaskRunner. Opening validates the whole file before AppState is touched, so a bad file is a message and
-what is loaded stays. Opening restores vectors, the 2-D layout and clusters as they were saved: nothing is re-embedded
-or re-projected. View settings are AppState's (`ViewSettings` and the remembered category colours), with the window's
-dock arrangement beside them; no widget is asked for anything. No secret is ever put into a workspace (core/session.py
-drops any settings key that looks like one; the API key lives only in AppState.api_key, which is never read here).
+what is loaded stays. Opening restores vectors, the 2-D layout, clusters and the last Compare run as they were saved:
+nothing is re-embedded or re-projected. View settings are AppState's (`ViewSettings` and the remembered category
+colours), with the window's dock arrangement beside them; no widget is asked for anything. No secret is ever put into a
+workspace (core/session.py drops any settings key that looks like one; the API key lives only in AppState.api_key, and
+B's key only in AppState's credentials for B, neither of which is read here).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtCore import QByteArray, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QMessageBox
 
+from workbench.core.corpus import Corpus
 from workbench.core.encoding import CategoryColours
 from workbench.core.exports import EXPORT_FORMATS, export_vectors
 from workbench.core.session import (
@@ -37,7 +39,9 @@ from workbench.core.session import (
     write_autosave,
 )
 from workbench.core.view_settings import ViewSettings
+from workbench.core.workspace_comparison import SavedComparison
 from workbench.ui.lab_state import LabSettings
+from workbench.ui.pipeline import ComparisonOutcome
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 
@@ -76,6 +80,7 @@ class FileActions(QObject):
             self.state.selection_changed,
             self.state.view_changed,
             self.state.lab_changed,
+            self.state.comparison_changed,
         ):
             signal.connect(self._changed)
         self.state.vectors_changed.connect(self._update_enabled)
@@ -135,10 +140,13 @@ class FileActions(QObject):
             selection=list(state.selection),
             view=view,
             labels=state.lab.labels,
+            comparison=saved_comparison(state),
         )
 
-    def apply(self, workspace: Workspace) -> None:
-        """Replace AppState with a workspace, vectors and layout included (no embedding, no projection runs)."""
+    def apply(self, workspace: Workspace, corpus: Corpus | None = None) -> None:
+        """Replace AppState with a workspace, vectors and layout included (no embedding, no projection runs).
+
+        `corpus`: the workspace's items as a Corpus made on the worker that read it (`_loaded_and_warmed`)."""
         state = self.state
         self._loading = True
         try:
@@ -146,13 +154,15 @@ class FileActions(QObject):
             state.set_spec(workspace.spec)
             state.set_colours(CategoryColours.from_rows(view.get("colours")))
             state.replace_view(ViewSettings.from_dict(view.get("settings")))
-            state.set_items("document", [i for i in workspace.items if i.kind == "document"])
-            state.set_items("query", [i for i in workspace.items if i.kind == "query"])
+            state.set_corpus(corpus or corpus_of(workspace))
             state.set_embedding(workspace.embedding, workspace.projection, workspace.projection_note)
             if workspace.clusters is not None:
                 state.set_clusters(workspace.clusters, workspace.cluster_names, workspace.subclusters,
                                    workspace.subcluster_names, workspace.subcluster_parent, workspace.cluster_assigned,
                                    workspace.cluster_prompts)  # fmt: skip
+            if workspace.comparison is not None:  # B as it was compared with these vectors (A)
+                saved = workspace.comparison
+                state.set_comparison(ComparisonOutcome(state.embedding, saved.result_b, saved.xy_b, saved.comparison))
             state.set_selection(workspace.selection)
             state.set_lab(labels=workspace.labels, settings=LabSettings.from_dict(view.get("search_lab")), search=None,
                           evaluation=None, focus=None)  # fmt: skip
@@ -172,11 +182,12 @@ class FileActions(QObject):
         """Read and check `path` off the GUI thread; apply it only when all of it is good."""
         path = Path(path)
 
-        def opened(workspace: Workspace) -> None:
-            self.apply(workspace)
+        def opened(outcome: tuple[Workspace, Corpus, str]) -> None:
+            workspace, corpus, summary = outcome
+            self.apply(workspace, corpus)
             self.path = path
             self.window.setWindowTitle(f"Embedding Workbench — {path.name}")
-            self._say(f"Opened {path.name}: {workspace.summary()}.")
+            self._say(f"Opened {path.name}: {summary}.")
             if on_opened:
                 on_opened()
 
@@ -204,15 +215,19 @@ class FileActions(QObject):
     def save_to(self, path: Path) -> None:
         workspace = self.snapshot()
 
-        def saved(_: Path) -> None:
+        def save(progress, cancelled) -> str:
+            save_workspace(path, workspace, progress, cancelled)
+            return workspace.summary()  # here: it counts every item
+
+        def saved(summary: str) -> None:
             self.path = path
             self.window.setWindowTitle(f"Embedding Workbench — {path.name}")
-            self._say(f"Saved {path.name}: {workspace.summary()}.")
+            self._say(f"Saved {path.name}: {summary}.")
 
         self.runner.start(
             SAVE_TASK,
             f"Saving {path.name}",
-            lambda progress, cancelled: save_workspace(path, workspace, progress, cancelled),
+            save,
             saved,
             lambda message: self._say(f"Could not save {path.name}: {message}", 0),
         )
@@ -309,9 +324,29 @@ class FileActions(QObject):
         discard_autosave()
 
 
-def _loaded_and_warmed(path: Path, progress, cancelled) -> Workspace:
-    """The workspace, with the columns the views read computed here on the worker, not on the GUI thread."""
+def corpus_of(workspace: Workspace) -> Corpus:
+    """The workspace's documents, then its queries (the order the Documents and Queries panels keep)."""
+    documents = [i for i in workspace.items if i.kind == "document"]
+    return Corpus(documents + [i for i in workspace.items if i.kind != "document"])
+
+
+def saved_comparison(state: AppState) -> SavedComparison | None:
+    """The Compare run to save: B and its numbers, when they were made from the vectors a workspace saves."""
+    outcome = state.comparison
+    if outcome is None or outcome.embedding is not state.embedding:
+        return None
+    if outcome.result_b.ids != outcome.embedding.ids:  # the pipeline makes B row for row with A; else save the rest
+        log.warning("the comparison's rows are not the embedding's: the workspace is saved without it")
+        return None
+    return SavedComparison(outcome.result_b, outcome.xy_b, outcome.comparison)
+
+
+def _loaded_and_warmed(path: Path, progress, cancelled) -> tuple[Workspace, Corpus, str]:
+    """The workspace, its corpus and its summary, with the columns the views read computed here on the worker,
+    not on the GUI thread (for a million items each pass over them costs 40-200 ms)."""
     workspace = load_workspace(path, progress, cancelled)
     if workspace.embedding is not None:
         workspace.embedding.warm()
-    return workspace
+    if workspace.comparison is not None:
+        workspace.comparison.result_b.warm()
+    return workspace, corpus_of(workspace).warm(), workspace.summary()

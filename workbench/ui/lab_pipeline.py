@@ -10,7 +10,7 @@ holds. What a view should say goes out as `notice(topic, level, text)`, as the m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,7 @@ from workbench.core.milvus.filters import search_filter
 from workbench.core.milvus.operations import search_side_by_side
 from workbench.core.milvus.results import Hit
 from workbench.core.milvus.store import embed_query
-from workbench.core.milvus.target import MilvusTarget
+from workbench.core.milvus.target import MilvusTarget, MissingCollection
 from workbench.core.progress import CancelledFn, ProgressFn
 from workbench.core.relevance import RelevanceLabels
 from workbench.core.search_lab import exact_run, milvus_runs
@@ -137,7 +137,7 @@ class LabPipeline(QObject):
                 return  # other vectors since: these scores belong to the old ones
             state.set_lab(search=search, focus=None)
             if search.failures:
-                self.say("search", "error", failures_sentence(search.failures))
+                self.say("search", "error", failures_sentence(search.failures, search.unpushed))
 
         self.runner.start(SEARCH_TASK, f"Searching “{request.text[:40]}”", run, done,
                           on_error=lambda message: self.say("search", "error", message),
@@ -186,20 +186,18 @@ def stale_cause(state: AppState) -> str:
     return "the model settings changed since the last Embed, and Evaluate searches with its vectors."
 
 
-NO_COLLECTION = "There is no collection"  # the start of core.milvus.store's InputError for a missing collection
-
-
-def failures_sentence(failures: Mapping[str, str]) -> str:
+def failures_sentence(failures: Mapping[str, str], unpushed: Collection[str] = ()) -> str:
     """Every mode that could not run, grouped by why: "Dense, BM25 and hybrid: <why>" (one failure never hides
-    another). A missing collection says what to do about it: the Milvus modes need the documents pushed."""
+    another). Modes in `unpushed` failed for a missing collection: their sentence says the documents need pushing."""
     by_reason: dict[str, list[str]] = {}
     for mode in sorted(failures, key=lambda m: MODES.index(m) if m in MODES else len(MODES)):  # the columns' order
-        by_reason.setdefault(failures[mode], []).append(MODE_NAMES[mode])
+        by_reason.setdefault(failures[mode], []).append(mode)
     sentences = []
-    for why, names in by_reason.items():
+    for why, modes in by_reason.items():
+        names = [MODE_NAMES[mode] for mode in modes]
         who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         who = who[:1].upper() + who[1:]
-        if why.startswith(NO_COLLECTION):
+        if set(modes) <= set(unpushed):
             sentences.append(f"{who} need{'s' if len(names) == 1 else ''} the documents in Milvus: {why} Push them "
                              "in the Milvus panel (or untick these modes; exact dense needs no Milvus).")  # fmt: skip
         else:
@@ -237,6 +235,7 @@ def search_modes(
     settings = request.settings
     hits: dict[str, list[Hit]] = {}
     failures: dict[str, str] = {}
+    unpushed: set[str] = set()  # modes that failed because the collection does not exist
     if "exact" in settings.modes and embedding is not None and vector is not None:
         hits["exact"] = exact_hits(embedding, vector, settings.k)
     progress(1, 2)
@@ -247,17 +246,19 @@ def search_modes(
                                         request.text, settings.k, *DOCUMENTS_ONLY, cancelled=cancelled)  # fmt: skip
         except InputError as error:
             textual = [mode for mode in wanted if mode.uses_text]
-            if not textual or len(textual) == len(wanted):  # nothing left to try without them
-                failures.update({mode.kind: str(error) for mode in wanted})
+            failed = wanted if not textual or len(textual) == len(wanted) else textual  # else retry without them
+            failures.update({mode.kind: str(error) for mode in failed})
+            if isinstance(error, MissingCollection):
+                unpushed.update(mode.kind for mode in failed)
+            if failed is wanted:  # nothing left to try without them
                 break
-            failures.update({mode.kind: str(error) for mode in textual})
             wanted = [mode for mode in wanted if not mode.uses_text]
             continue
         hits.update({mode.kind: found[mode.label] for mode in wanted})
         break
     progress(2, 2)
     ordered = {kind: hits[kind] for kind in settings.modes if kind in hits}
-    return LabSearch(request.text, request.query_id, ordered, failures, ranker_note(settings))
+    return LabSearch(request.text, request.query_id, ordered, failures, ranker_note(settings), frozenset(unpushed))
 
 
 def ranker_note(settings: LabSettings) -> str:

@@ -78,6 +78,7 @@ class LabSearch:
     hits: Mapping[str, Sequence[Hit]]  # mode -> hits
     failures: Mapping[str, str] = field(default_factory=dict)  # mode -> why it could not run
     ranker_note: str = ""  # how hybrid fused, e.g. "RRF k=60"
+    unpushed: frozenset[str] = frozenset()  # failed modes whose collection does not exist: they need a push
 
     def modes(self) -> list[str]:
         return [mode for mode in MODES if mode in self.hits]

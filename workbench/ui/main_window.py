@@ -43,7 +43,8 @@ def scrolling(panel: QWidget, least_height: int = 120) -> QScrollArea:
     area.setWidgetResizable(True)  # the panel fills the dock and its text boxes stretch, as without the area
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setMinimumWidth(panel.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
+    least_width = max(panel.minimumSizeHint().width(), panel.minimumWidth())  # a panel may keep room for hidden rows
+    area.setMinimumWidth(least_width + area.verticalScrollBar().sizeHint().width())
     area.setMinimumHeight(min(least_height, panel.minimumSizeHint().height()))
     return area
 

@@ -27,6 +27,7 @@ from workbench.core.heatmap import CLUSTER_LABELS, build_heatmap
 from workbench.core.long_texts import capped_items, prepare_items
 from workbench.core.parents import has_chunks, points_per_parent
 from workbench.core.projection import UMAP_MIN_POINTS, Projection, pca_2d, project_2d_in_subprocess, query_neighbours
+from workbench.core.secrets import gemini_key_from_env
 from workbench.core.tokens import count_tokens
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.batch_runs import BatchRuns
@@ -36,6 +37,7 @@ from workbench.ui.tasks import TaskRunner
 EMBED_TASK, LAYOUT_TASK, UMAP_TASK, NEIGHBOURS_TASK = "embed", "projection-first", "projection-umap", "query-neighbours"
 HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK = "similarity", "cluster", "compare-b"
 TOKENS_TASK, PARENTS_TASK = "count-tokens", "points-per-parent"
+ENCODING_TASK = "encoding"  # + the colour-by: one per colouring asked for
 TOPICS = ("embed", "layout", "heatmap", "clusters", "compare")
 
 
@@ -59,12 +61,6 @@ class ClusterOutcome:
     prompts: dict[int, str]
 
 
-def _env_gemini_key() -> str | None:
-    import os
-
-    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
-
-
 def heatmap_axes(state: AppState, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Embedding rows along the vertical and horizontal axes for a heatmap mode, or None when it has none."""
     documents, queries = state.rows_of_kind("document"), state.rows_of_kind("query")
@@ -86,9 +82,11 @@ class Pipeline(QObject):
         self.state, self.runner, self.cache = state, runner, cache
         self._heatmap_inputs: tuple | None = None  # what the heatmap in AppState (or under way) was made from
         self._parents_of: tuple[EmbeddingResult, EmbeddingResult] | None = None  # (chunks, one point per parent)
+        self._encoding_made_from: dict[str, tuple] = {}  # encoding task -> (embedding, clusters, colours) it encodes
         # Gemini Batch mode: submit, look now and then, collect (ui/batch_runs.py); it ends as a synchronous run does
         self.batch = BatchRuns(self, on_result=self._embedded, on_error=self._embed_failed)
         state.vectors_changed.connect(self._lay_out_new_vectors)
+        state.encoding_wanted.connect(self._make_encoding)
         state.view_changed.connect(self._points_chosen)
 
     def _say(self, topic: str, level: str, text: str = "") -> None:
@@ -247,6 +245,9 @@ class Pipeline(QObject):
         for task in (UMAP_TASK, HEATMAP_TASK, CLUSTER_TASK, COMPARE_TASK):
             self.runner.cancel(task)
         self._heatmap_inputs = None
+        for key in self._encoding_made_from:  # they encode the old vectors (and would keep them in memory)
+            self.runner.cancel(key)
+        self._encoding_made_from.clear()
         for topic in TOPICS[1:]:
             self._say(topic, "")
         self.relayout(keep_given=True)
@@ -277,6 +278,24 @@ class Pipeline(QObject):
             on_error=lambda message: self._say("layout", "error", message),
         )
 
+    def _make_encoding(self, colour_by: str) -> None:
+        """Make the encoding a view asked for (AppState.encoding_if_ready) on a worker, once per colouring."""
+        key, state = f"{ENCODING_TASK}:{colour_by}", self.state
+        made_from = (state.embedding, state.clusters, state.colours.to_rows())  # what adopt_encoding checks
+        embedding, clusters, colours = self._encoding_made_from.get(key, (None, None, None))
+        same = embedding is made_from[0] and clusters is made_from[1] and colours == made_from[2]
+        if same and self.runner.is_running(key):
+            return  # the views asking again while it is made (every redraw asks) get it when it lands
+        self._encoding_made_from[key] = made_from  # else a newer start replaces the older task
+        make_encoding = state.encoding_maker()
+        self.runner.start(
+            key,
+            "Colouring the map",
+            lambda progress, cancelled: make_encoding(lambda: colour_by),
+            on_done=self.state.adopt_encoding,
+            on_error=lambda message: self._say("layout", "error", message),
+        )
+
     def _first_layout_done(self, outcome, embedding: EmbeddingResult) -> None:
         if embedding is not self.state.embedding:
             return
@@ -284,7 +303,7 @@ class Pipeline(QObject):
         self.state.set_neighbours(neighbours)
         if xy is None:
             return
-        self.state.adopt_encoding(encoding)
+        self.state.adopt_encoding(encoding, announce=False)  # set_projection below redraws every map
         view = self.state.view
         umap = view.layout_method == "umap" and len(xy) >= UMAP_MIN_POINTS
         if view.layout_method == "umap" and not umap:  # the Layout box says UMAP: say why the map is not
@@ -372,7 +391,7 @@ class Pipeline(QObject):
         generate = None
         if view.cluster_names_source == "gemini":
             try:  # a missing key is said at once, before any work
-                generate = gemini_generate(state.api_key or _env_gemini_key(), state.base_url)
+                generate = gemini_generate(state.api_key or gemini_key_from_env(), state.base_url)
             except Exception as error:  # noqa: BLE001 - the sentence is for the user
                 self._say("clusters", "error", str(error))
                 return

@@ -10,7 +10,6 @@ longer matches the vectors on screen, so every view can say so in place.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from workbench.core.collector import keep_out_of_collector_scans
 from workbench.core.corpus import Corpus, ParseReport
 from workbench.core.embedders import Embedder, EmbedderPool
 from workbench.core.embedders.base import EmbeddingSpec
@@ -32,6 +32,8 @@ from workbench.core.secrets import register_secret
 from workbench.core.view_settings import ViewSettings
 from workbench.ui.lab_state import LabState
 
+ENCODE_ON_GUI_MAX_ITEMS = 50_000  # encode() of 50 000 items: ~15-30 ms, within a frame; above, a worker makes it
+
 
 @dataclass(frozen=True)
 class EncodingDraft:
@@ -43,19 +45,6 @@ class EncodingDraft:
     colour_by: str
     colours: CategoryColours
     encoding: Encoding
-
-
-def keep_out_of_collector_scans() -> None:
-    """Move every object alive now out of the cyclic garbage collector's full scans (`gc.freeze`).
-
-    A full collection visits every tracked object, with the GIL held: once torch and the local model are loaded
-    that is ~400 ms, and with 100 000 items another 60-100 ms, a freeze at a random moment (seen mid-draw). What
-    is alive after an embedding arrives (modules, the model, the items) lives long and holds few cycles, and
-    reference counting still frees frozen objects (pyqtgraph items removed later were checked to go). The
-    young generations are collected first, so fresh cyclic garbage is not frozen with them.
-    """
-    gc.collect(1)
-    gc.freeze()
 
 
 class AppState(QObject):
@@ -77,6 +66,10 @@ class AppState(QObject):
     lab_changed = Signal(object)  # frozenset of the LabState fields that changed (labels, search, evaluation, ...)
     status_message = Signal(str)
     token_counts_changed = Signal()
+    # An encoding too big to make on the GUI thread is wanted (the colour-by it is for): the pipeline makes it on a
+    # worker and hands it to adopt_encoding, which announces `encoding_ready` (the colour-by); views then draw again.
+    encoding_wanted = Signal(str)
+    encoding_ready = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +115,13 @@ class AppState(QObject):
         self._update_stale()
         self.set_token_counts(None)  # they counted the corpus before
         return report
+
+    def set_corpus(self, corpus: Corpus) -> None:
+        """Replace the whole corpus with one made elsewhere (a workspace read on a worker, its lists warmed there)."""
+        self.corpus = corpus
+        self.corpus_changed.emit()
+        self._update_stale()
+        self.set_token_counts(None)
 
     def set_spec(self, spec: EmbeddingSpec) -> None:
         if spec != self.spec:
@@ -250,7 +250,7 @@ class AppState(QObject):
         if self.selection:
             self.set_selection([i for i in self.selection if self.row_of(i) is not None])
         self._update_stale()
-        keep_out_of_collector_scans()  # the model and the items are here to stay
+        keep_out_of_collector_scans(collect_young=False)  # the model and the items are here to stay
 
     def set_projection(self, xy: np.ndarray | None, note: str = "") -> None:
         if xy is not None and (self.embedding is None or len(xy) != len(self.embedding.items)):
@@ -321,10 +321,12 @@ class AppState(QObject):
         elif any("parent_id" in i.metadata for i in embedding.items[:1]):
             stale = [i.id for i in items] != list(dict.fromkeys(parent_id_of(i) for i in embedding.items))
         else:
-            stale = (
-                len(items) != len(embedding.items)
-                or [i.id for i in items] != embedding.ids
-                or [i.text for i in items] != embedding.texts
+            # Comparing the item lists first: the very Item objects (an Embed of this corpus, a reopened workspace)
+            # compare by identity in C, under 1 ms for a million, where building their id and text lists on the
+            # GUI thread took 200-300 ms; only items that differ in more than id and text need the lists.
+            stale = len(items) != len(embedding.items) or not (
+                items == embedding.items
+                or ([i.id for i in items] == embedding.ids and [i.text for i in items] == embedding.texts)
             )
         if stale != self.corpus_stale:
             self.corpus_stale = stale
@@ -378,7 +380,7 @@ class AppState(QObject):
 
         Made once per colouring and kept until the vectors, the clusters or the colours change: for 100 000 items
         one encoding costs 25-60 ms (sorting the category keys), and the map, both Compare maps and the cluster
-        table each ask for it on a redraw.
+        table each ask for it on a redraw. Views ask through `encoding_if_ready`, which never makes a big one here.
         """
         embedding = self.embedding
         assert embedding is not None
@@ -387,6 +389,21 @@ class AppState(QObject):
             self._encodings[colour_by] = encode(embedding.items, embedding.kinds, colour_by, self.colours,
                                                 self.clusters, self.cluster_names)  # fmt: skip
         return self._encodings[colour_by]
+
+    def encoding_if_ready(self, colour_by: str | None = None) -> Encoding | None:
+        """The encoding for `colour_by` when it is made, or cheap enough to make now; else None, and it is asked for.
+
+        Above ENCODE_ON_GUI_MAX_ITEMS items encode() takes longer than a GUI frame (0.35-1.8 s for a million: a
+        reopened workspace, a new colour-by, renamed clusters), so `encoding_wanted` asks the pipeline to make it
+        on a worker; the view keeps what it shows until `encoding_ready`.
+        """
+        embedding = self.embedding
+        assert embedding is not None
+        colour_by = colour_by or self.view.colour_by
+        if colour_by in self._encodings or len(embedding.items) <= ENCODE_ON_GUI_MAX_ITEMS:
+            return self.encoding(colour_by)
+        self.encoding_wanted.emit(colour_by)
+        return None
 
     def encoding_maker(self) -> Callable[[Callable[[], str]], EncodingDraft]:
         """A function for a worker that makes the encoding of the current vectors, to hand to `adopt_encoding`.
@@ -405,9 +422,14 @@ class AppState(QObject):
 
         return make
 
-    def adopt_encoding(self, draft: EncodingDraft) -> None:
-        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began."""
+    def adopt_encoding(self, draft: EncodingDraft, announce: bool = True) -> None:
+        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began.
+
+        `announce=False` when a signal that redraws every view follows at once (a new layout), so a million
+        points are not drawn twice."""
         if (draft.embedding is self.embedding and draft.clusters is self.clusters and draft.colour_by not in
                 self._encodings and self.colours.to_rows() == draft.colour_rows):  # fmt: skip
             self.colours = draft.colours  # the same slots, and those the draft handed out to new categories
             self._encodings[draft.colour_by] = draft.encoding
+            if announce:
+                self.encoding_ready.emit(draft.colour_by)

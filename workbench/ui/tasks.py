@@ -10,6 +10,7 @@ Progress reports are coalesced to at most ~20 per second so a fast loop cannot f
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -25,6 +26,20 @@ from workbench.core.progress import CancelledFn, ProgressFn
 log = logging.getLogger("workbench.ui.tasks")
 TaskFn = Callable[[ProgressFn, CancelledFn], Any]
 _PROGRESS_INTERVAL_S = 0.05
+
+
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def share_the_gil_often() -> None:
+    """Make a thread running Python hand the GIL over after 1 ms instead of CPython's 5 ms (`sys.setswitchinterval`).
+
+    Workers that run Python (encoding a million items, reading a workspace) take turns on the GIL with the GUI
+    thread, and with two of them at once the GUI thread often waits out several turns: the worst event-loop stall
+    measured 66 ms with the default interval and 20 ms with 1 ms (two workers encoding a million items each). The
+    workers lose little: a switch costs microseconds.
+    """
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
 
 
 class _Relay(QObject):
@@ -118,6 +133,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
+        share_the_gil_often()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._running: dict[str, TaskHandle] = {}

@@ -43,16 +43,21 @@ class WindowLayout:
 
     def apply_default_sizes(self) -> None:
         """The inputs about a quarter of the width, the tabbed views about a third; the map takes the rest. Down the
-        left, the first dock (the Model panel, which scrolls) gets the height its rows ask for, up to half the
-        window, and the others share the rest: pasted texts have room, and the model's rows are not hidden."""
+        left, the first dock (the Model panel, which scrolls) gets the height its rows ask for, up to half of what
+        the left docks share, and the others share the rest: pasted texts have room, and the model's rows are not
+        hidden."""
         width, height = self.window.width(), self.window.height()
         horizontal = Qt.Orientation.Horizontal
         self.window.resizeDocks(self.left[:1], [max(260, int(width * LEFT_SHARE))], horizontal)
         self.window.resizeDocks(self.right[:1], [max(300, int(width * RIGHT_SHARE))], horizontal)
         first = self.left[0].widget()
         inner = first.widget() if hasattr(first, "widget") else first  # a scroll area's panel, or the panel
-        wanted = min(inner.sizeHint().height() + 24, height // 2)  # + the dock's title bar
-        rest = max(120, (height - wanted) // max(1, len(self.left) - 1))
+        # the docks share the window less its menu, tool and status bars: sizes asked of the whole window's height
+        # were scaled down to fit, so the first dock got ~7% less than its rows ask for (a scroll on a laptop)
+        column = sum(dock.height() for dock in self.left) or height
+        title = max(24, self.left[0].height() - first.height())  # the dock's title bar
+        wanted = min(inner.sizeHint().height() + title, column // 2)
+        rest = max(120, (column - wanted) // max(1, len(self.left) - 1))
         self.window.resizeDocks(self.left, [wanted, *[rest] * (len(self.left) - 1)], Qt.Orientation.Vertical)
 
     def restore(self) -> bool:

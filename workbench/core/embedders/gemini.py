@@ -16,6 +16,7 @@ abandoned request ends at its own timeout and its answer is dropped).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from workbench.core.embedders.base import EmbeddingSpec, l2_normalise
+from workbench.core.env import env_number, positive_env_number
 from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.progress import CancelledFn, never_cancelled
 from workbench.core.secrets import register_secret, register_url_secrets, shown_url
@@ -77,13 +79,6 @@ def prefixed_text(model: str, task: str, text: str) -> str:
     return f"task: {task.lower().replace('_', ' ')} | query: {text}"
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout") -> float | None:
     """`timeout_s` when it is a usable request timeout (None: the default); the one rule, also for the CLI's
     --timeout, which names itself as `what` and is checked before any work."""
@@ -94,16 +89,15 @@ def checked_timeout_s(timeout_s: float | None, what: str = "The Gemini timeout")
 
 def default_timeout_s() -> float:
     """WORKBENCH_GEMINI_TIMEOUT_S when it is a positive number, else DEFAULT_TIMEOUT_S."""
-    value = _env_number("WORKBENCH_GEMINI_TIMEOUT_S", DEFAULT_TIMEOUT_S)
-    return value if value > 0 else DEFAULT_TIMEOUT_S
+    return positive_env_number("WORKBENCH_GEMINI_TIMEOUT_S", DEFAULT_TIMEOUT_S)
 
 
 @dataclass
 class RetryPolicy:
     """Attempts and backoff; WORKBENCH_GEMINI_ATTEMPTS / WORKBENCH_GEMINI_BACKOFF_S override the defaults."""
 
-    attempts: int = field(default_factory=lambda: max(1, int(_env_number("WORKBENCH_GEMINI_ATTEMPTS", 5))))
-    base_delay: float = field(default_factory=lambda: _env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
+    attempts: int = field(default_factory=lambda: max(1, int(env_number("WORKBENCH_GEMINI_ATTEMPTS", 5.0))))
+    base_delay: float = field(default_factory=lambda: env_number("WORKBENCH_GEMINI_BACKOFF_S", 1.0))
     max_delay: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
@@ -279,7 +273,7 @@ class GeminiEmbedder:
             except errors.APIError as error:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, texts, offset) from None
-                retry_after = _retry_after(error)
+                retry_after = retry_after_seconds(error)
                 last: Exception = error
             except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
                 last = self._worth_retrying(error)
@@ -312,7 +306,7 @@ class GeminiEmbedder:
             raise error
         if isinstance(error, ValueError | TypeError | AttributeError | KeyError):
             raise ServiceError(self._not_the_api(type(error).__name__)) from None
-        if not _is_transport_error(error):
+        if not is_transport_error(error):
             raise error
         return error
 
@@ -363,7 +357,7 @@ class GeminiEmbedder:
             except errors.APIError as error:
                 if error.code not in RETRY_STATUSES:
                     raise self._explain(error, contents, 0) from None
-                retry_after, last = _retry_after(error), error
+                retry_after, last = retry_after_seconds(error), error
             except Exception as error:  # noqa: BLE001 - _worth_retrying re-raises all it does not retry
                 last = self._worth_retrying(error)
             if attempt + 1 < self.retry.attempts:
@@ -380,7 +374,7 @@ class GeminiEmbedder:
         except errors.APIError as error:
             raise self._explain(error, [""], 0) from None
         except Exception as error:
-            if _is_transport_error(error):
+            if is_transport_error(error):
                 raise ServiceError(f"Cannot reach Gemini at {self.endpoint_host()}; check the network.") from None
             raise
         return [
@@ -390,7 +384,8 @@ class GeminiEmbedder:
         ]
 
 
-def _retry_after(error) -> float | None:
+def retry_after_seconds(error) -> float | None:
+    """The seconds an error answer's Retry-After header asks us to wait, or None."""
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
@@ -400,30 +395,27 @@ def _retry_after(error) -> float | None:
         return None
 
 
-def _is_transport_error(error: Exception) -> bool:
-    """A dropped or refused connection or a timeout, from whichever httpx flavour the SDK uses."""
-    kinds: list[type] = [ConnectionError, TimeoutError]
+def http_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes `names` (TransportError, ConnectTimeout, …) of each httpx flavour installed: the SDK
+    uses httpx or httpx2, whichever it finds, so an error may come from either."""
+    kinds: list[type[BaseException]] = []
     for module_name in ("httpx", "httpx2"):
         try:
-            module = __import__(module_name)
+            module = importlib.import_module(module_name)
         except ImportError:
             continue
-        kinds.append(module.TransportError)
-    return isinstance(error, tuple(kinds))
+        kinds.extend(getattr(module, name) for name in names)
+    return tuple(kinds)
+
+
+def is_transport_error(error: Exception) -> bool:
+    """A dropped or refused connection or a timeout, ours or the HTTP library's."""
+    return isinstance(error, (ConnectionError, TimeoutError, *http_errors("TransportError")))
 
 
 def _is_timeout(error: Exception) -> bool:
     """A connect or read timeout, ours or the HTTP library's."""
-    if isinstance(error, TimeoutError):
-        return True
-    for module_name in ("httpx", "httpx2"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        if isinstance(error, module.TimeoutException):
-            return True
-    return False
+    return isinstance(error, (TimeoutError, *http_errors("TimeoutException")))
 
 
 def _short(error: Exception) -> str:

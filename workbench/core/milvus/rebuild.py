@@ -13,7 +13,7 @@ from workbench.core.errors import Cancelled, InputError, ServiceError
 from workbench.core.milvus.results import CollectionInfo
 from workbench.core.milvus.rows import FIELDS, MAX_BATCH_ROWS
 from workbench.core.milvus.store import MilvusStore
-from workbench.core.milvus.target import service_errors
+from workbench.core.milvus.target import missing_collection, service_errors
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 COPY_SUFFIX = "_fulltext_copy"
@@ -32,7 +32,7 @@ def rebuild_with_fulltext(
     """
     info = db.describe(name)
     if info is None:
-        raise InputError(f"There is no collection '{name}' at {db.target.display}.")
+        raise missing_collection(name, db.target)
     if info.fulltext:
         return info
     if not info.ours:

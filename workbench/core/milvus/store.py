@@ -33,7 +33,7 @@ from workbench.core.milvus.rows import (
     build_rows,
     check_vectors,
 )
-from workbench.core.milvus.target import MilvusTarget, service_errors
+from workbench.core.milvus.target import MilvusTarget, MilvusUnreachable, missing_collection, service_errors
 from workbench.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 INDEX_TYPES = ("AUTOINDEX", "HNSW", "IVF_FLAT", "FLAT")  # all four build on Milvus Lite 3.2 (FAISS) and servers
@@ -274,7 +274,7 @@ class MilvusStore:
         """The layout of a collection about to be read, loaded first (a filter error is then the filter's)."""
         layout = self._layout(name)
         if layout is None:
-            raise InputError(f"There is no collection '{name}' at {self.target.display}.")
+            raise missing_collection(name, self.target)
         with service_errors(self.target, f"load collection '{name}'"):
             self._load(name)
         return layout, [f for f in ("text", "kind", "metadata") if f in layout.fields]
@@ -286,7 +286,7 @@ class MilvusStore:
                 return call()
         except ServiceError as error:
             cause = error.__cause__
-            if not expression or cause is None or "Cannot reach" in str(error):
+            if not expression or cause is None or isinstance(error, MilvusUnreachable):
                 raise
             detail = self.target.scrub(str(getattr(cause, "message", "") or cause)).strip().splitlines()[0]
             raise InputError(f"Milvus rejected the filter {expression!r}: {detail}") from error

@@ -60,6 +60,20 @@ class MilvusTarget:
         return text.replace(self.token, "***") if self.token else text
 
 
+class MissingCollection(InputError):
+    """There is no collection of that name at the target (`has_collection` said so). Its own type, so a caller
+    that says what to do about it (the search lab: push the documents first) knows it by type, not by wording."""
+
+
+class MilvusUnreachable(ServiceError):
+    """Milvus did not answer at all (no server, wrong URI): its own type, so a failed filtered read is not
+    blamed on the filter (`MilvusStore._run_filtered`) by the wording of this sentence."""
+
+
+def missing_collection(name: str, target: MilvusTarget) -> MissingCollection:
+    return MissingCollection(f"There is no collection '{name}' at {target.display}.")
+
+
 def service_error(target: MilvusTarget, action: str, error: Exception) -> ServiceError:
     """The one sentence for a failed pymilvus call (for a failure a `with service_errors` block cannot wrap)."""
     message = getattr(error, "message", None) or str(error)
@@ -67,7 +81,7 @@ def service_error(target: MilvusTarget, action: str, error: Exception) -> Servic
     log.debug("Milvus %s failed at %s: %s", action, target.display, message)
     code = getattr(error, "code", None)
     if code == 2 or "Fail connecting" in message:
-        return ServiceError(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
+        return MilvusUnreachable(f"Cannot reach Milvus at {target.display}: check the URI and that the server runs.")
     if _AUTH_FAILURE.search(message):
         return ServiceError(f"Milvus at {target.display} refused the credentials: check the token.")
     return ServiceError(f"Milvus could not {action}: {message}")

@@ -123,6 +123,7 @@ class ClusterEditor(QWidget):
         self.table.currentCellChanged.connect(self._show_prompt)
         state.view_changed.connect(self._show_view_settings)
         state.clusters_changed.connect(self._fill)
+        state.encoding_ready.connect(lambda colour_by: colour_by == "cluster" and self._fill())
 
     def _show_view_settings(self, *_: object) -> None:
         view = self.state.view
@@ -149,7 +150,7 @@ class ClusterEditor(QWidget):
             assigned = self.state.cluster_assigned
             if assigned is not None:
                 from_noise = dict(zip(*np.unique(labels[documents & assigned], return_counts=True), strict=True))
-            encoding = self.state.encoding("cluster")
+            encoding = self.state.encoding_if_ready("cluster")  # None while a worker makes it: swatches later
         inside: dict[int, list[str]] = {}
         for sub, parent in sorted(self.state.subcluster_parent.items()):
             inside.setdefault(parent, []).append(self.state.subcluster_names.get(sub, f"cluster {sub}"))

@@ -35,7 +35,6 @@ from workbench.core.compare import display_name, explanation, measure_stem, repo
 from workbench.core.embedders import DEFAULT_MODELS, DEFAULT_TASKS
 from workbench.core.embedders.base import EmbeddingSpec
 from workbench.core.embedding import EmbeddingResult
-from workbench.core.items import metadata_keys
 from workbench.ui.panels.cluster_editor import ClusterEditor, make_cell, make_table
 from workbench.ui.pipeline import ComparisonOutcome, Pipeline
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
@@ -147,6 +146,7 @@ class CompareView(QWidget):
         state.projection_changed.connect(self.on_screen.request)
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self.on_screen.request)
+        state.encoding_ready.connect(lambda colour_by: colour_by == state.view.colour_by and self.on_screen.request())
         state.comparison_changed.connect(self._show_comparison)
         state.vectors_changed.connect(self._fill_label_columns)
         state.corpus_changed.connect(self._fill_label_columns)
@@ -183,7 +183,7 @@ class CompareView(QWidget):
     def _fill_label_columns(self) -> None:
         """Offer the metadata columns; the chosen one, else (nothing chosen yet) the first: often the labels."""
         embedding = self.state.embedding
-        columns = embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.documents)
+        columns = embedding.metadata_keys if embedding else self.state.corpus.metadata_keys("document")
         chosen = self.state.view.compare_label_column
         with synced(self.labels):
             self.labels.clear()
@@ -323,7 +323,10 @@ class CompareView(QWidget):
         embedding = self.state.embedding
         if embedding is None or len(xy) != len(embedding.items):
             return
-        scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
+        encoding = self.state.encoding_if_ready()
+        if encoding is None:
+            return  # a worker colours these points; encoding_ready draws them
+        scatter.set_points(xy, embedding.ids, embedding.texts, encoding, row_of=self.state.row_of)
         scatter.set_selected(self.state.selection)
 
     def _selected(self, ids: list[str], additive: bool) -> None:

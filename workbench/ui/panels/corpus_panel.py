@@ -15,6 +15,7 @@ one item each (`core/folder_import.py`), through the TaskRunner, and shows in th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.collector import collector_paused
 from workbench.core.corpus import ParseReport, SplitMode, items_from_pasted_text
 from workbench.core.folder_import import FolderReport, read_folder
 from workbench.core.importers import (
@@ -52,6 +54,39 @@ _DEBOUNCE_MS = 250
 _CHECK_ON_GUI_CHARS = 100_000  # re-reading this much text takes ~10 ms; more is checked in a task
 _PREVIEW_CHARS = 2_000_000  # beyond this the editor shows a preview: laying out megabytes of text freezes Qt
 _PREVIEW_ITEM_CHARS = 500
+_PREVIEW_ITEMS = 20_000  # more items set from outside: a preview, worked out in a task
+
+
+@dataclass(frozen=True)
+class EditorText:
+    """What the editor shows for items set from outside: their texts (or a preview of the first), and facts."""
+
+    text: str
+    multi_line: bool  # some text spans lines: items are separated by blank lines
+    size: int  # characters in all the texts
+    preview: bool  # too many items or characters to edit here: the first ones, read-only
+
+
+@collector_paused()  # a million of them: see core/collector.py
+def editor_text(items: list[Item]) -> EditorText:
+    """The editor's text for `items` (a worker makes it for big corpora: it passes over every item)."""
+    texts = [item.text for item in items]
+    multi_line = any("\n" in text for text in texts)
+    size = sum(map(len, texts))
+    separator = "\n\n" if multi_line else "\n"
+    if size <= _PREVIEW_CHARS and len(items) <= _PREVIEW_ITEMS:
+        return EditorText(separator.join(texts), multi_line, size, False)
+    shown, total = [], 0
+    for text in texts:
+        if total > _PREVIEW_CHARS // 4 or len(shown) >= _PREVIEW_ITEMS // 4:
+            shown.append(f"… and {len(items) - len(shown)} more")
+            break
+        piece = text if len(text) <= _PREVIEW_ITEM_CHARS else text[:_PREVIEW_ITEM_CHARS] + " …"
+        shown.append(piece)
+        total += len(piece)
+    return EditorText(separator.join(shown), multi_line, size, True)
+
+
 FILE_FILTER = "Texts (" + " ".join(f"*{s}" for s in sorted(READERS)) + ");;All files (*)"
 
 
@@ -97,7 +132,7 @@ class CorpusPanel(QWidget):
         self._debounce.timeout.connect(self.parse_now)
         self.editor.textChanged.connect(self._on_edited)
         self.mode.currentIndexChanged.connect(self.parse_now)
-        self._showing_items: list[str] = []  # ids the editor shows, to tell our own updates from outside ones
+        self._showing_items: list[Item] = []  # what the editor shows, to tell our own updates from outside ones
         self._failed_import: tuple[Path, ImportOptions] | None = None
         self.import_dialog: ImportDialog | None = None
         self.setAcceptDrops(True)
@@ -133,7 +168,7 @@ class CorpusPanel(QWidget):
 
     def _parsed(self, result: tuple[list[Item], ParseReport]) -> None:
         items, report = result
-        self._showing_items = [i.id for i in items]
+        self._showing_items = items
         self.state.set_items(self.kind, items)
         self._show_report(report)
         self.messages.clear()
@@ -152,46 +187,51 @@ class CorpusPanel(QWidget):
 
     # -- items set from outside --------------------------------------------------------------------------------
     def _on_corpus_changed(self) -> None:
-        """Items set from outside (import, sample corpus, workspace): show their texts in the editor."""
+        """Items set from outside (import, sample corpus, workspace): show their texts in the editor.
+
+        Above _PREVIEW_ITEMS items what the editor shows is worked out in a task (each pass over a million items
+        costs 40-60 ms), and the editor is a read-only preview: laying out more lines freezes Qt.
+        """
         items = self.state.corpus.of_kind(self.kind)
-        if [i.id for i in items] == self._showing_items:
+        if items == self._showing_items:  # the very items (our own parse): compared by identity, in C
             return
-        self._showing_items = [i.id for i in items]
-        multi_line = any("\n" in i.text for i in items)
-        size = sum(len(i.text) for i in items)
+        self._showing_items = items
+        if len(items) <= _PREVIEW_ITEMS:
+            self._show_items(items, editor_text(items))
+            return
+        self.editor.setReadOnly(True)
+        self.count.setText(f"Showing {len(items):,} {self.noun}…".replace(",", " "))
+        self.runner.start(
+            f"show-{self.kind}",
+            f"Showing {self.noun}",
+            lambda progress, cancelled: editor_text(items),
+            lambda shown: self._show_items(items, shown) if self._showing_items is items else None,
+            self.messages.show_error,
+        )
+
+    def _show_items(self, items: list[Item], shown: EditorText) -> None:
         self.mode.blockSignals(True)
-        self.mode.setCurrentIndex(1 if multi_line else 0)
+        self.mode.setCurrentIndex(1 if shown.multi_line else 0)
         self.mode.blockSignals(False)
-        separator = "\n\n" if multi_line else "\n"
         self.editor.blockSignals(True)
-        if size > _PREVIEW_CHARS:
-            shown, total = [], 0
-            for item in items:
-                if total > _PREVIEW_CHARS // 4:
-                    shown.append(f"… and {len(items) - len(shown)} more")
-                    break
-                piece = item.text if len(item.text) <= _PREVIEW_ITEM_CHARS else item.text[:_PREVIEW_ITEM_CHARS] + " …"
-                shown.append(piece)
-                total += len(piece)
-            self.editor.setPlainText(separator.join(shown))
-        else:
-            self.editor.setPlainText(separator.join(i.text for i in items))
+        self.editor.setPlainText(shown.text)
         self.editor.blockSignals(False)
         self.editor.setReadOnly(bool(items))  # until it is checked that an edit cannot lose their ids (below)
         self._show_report(ParseReport(kept=len(items)))
         self.messages.clear()
-        if size > _PREVIEW_CHARS:
+        if shown.preview:
             self.messages.show_info(
-                f"{len(items)} {self.noun} ({size / 1e6:.1f} M characters): showing a preview; Clear to paste anew."
+                f"{len(items)} {self.noun} ({shown.size / 1e6:.1f} M characters): showing a preview; Clear to paste "
+                "anew."
             )
             return
-        text, mode, kind, ids = self.editor.toPlainText(), self.mode.currentData(), self.kind, self._showing_items
+        text, mode, kind = shown.text, self.mode.currentData(), self.kind
 
         def gives_back(progress, cancelled) -> bool:  # up to 2 M characters re-read: ~0.2 s, not on the GUI thread
             return text_gives_back(items, text, kind, mode)
 
         def checked(editable: bool) -> None:
-            if self._showing_items != ids:
+            if self._showing_items is not items:
                 return  # other items came meanwhile; their own check decides
             self.editor.setReadOnly(not editable)
             if not self.messages.isHidden():
@@ -204,7 +244,7 @@ class CorpusPanel(QWidget):
             elif any(i.metadata for i in items):
                 self.messages.show_info("Loaded with metadata; editing the text here replaces these items.")
 
-        if size <= _CHECK_ON_GUI_CHARS:
+        if shown.size <= _CHECK_ON_GUI_CHARS:
             checked(gives_back(None, None))  # ~10 ms at most: no task, the editor is ready at once
         else:
             self.runner.start(f"check-{kind}", f"Checking {self.noun}", gives_back, checked, self.messages.show_error)

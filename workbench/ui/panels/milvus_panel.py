@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.child_process import ChildService
-from workbench.core.items import metadata_keys
 from workbench.core.milvus import (
     INDEX_TYPES,
     METRICS,
@@ -225,7 +224,7 @@ class MilvusPanel(QWidget):
         self._update_enabled()
 
     def _fill_metadata_keys(self) -> None:
-        keys = metadata_keys(self.state.corpus.items)
+        keys = self.state.corpus.metadata_keys()
         current = self.meta_key.currentText()
         self.meta_key.clear()
         self.meta_key.addItems(["", *keys])
@@ -419,9 +418,7 @@ class MilvusPanel(QWidget):
             f"recall@{k} of Milvus against the exact ranking: {recall} (exact over {outcome.scanned} rows)"
         )
         embedding = self.state.embedding  # its metadata keys are worked out once, off the GUI thread
-        self.results.show_outcome(
-            outcome, embedding.metadata_keys if embedding else metadata_keys(self.state.corpus.items)
-        )
+        self.results.show_outcome(outcome, embedding.metadata_keys if embedding else self.state.corpus.metadata_keys())
 
     def _search_failed(self, message: str) -> None:
         self.recall_label.setText("")

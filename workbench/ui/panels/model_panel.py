@@ -6,12 +6,11 @@ elsewhere (an opened workspace) it shows that spec without sending it back. The 
 show/hide toggle); the key lives in AppState for the session and, only on "Remember key", in the OS keyring
 (core.secrets) — never in a settings file. "Refresh models" asks the API which models support embedContent,
 through the TaskRunner. Embedding errors arrive from the pipeline; a message about one provider goes when the
-provider changes.
+provider changes. Dense enough for a laptop's Model dock (1366 × 768) to show every row down to the token summary
+without a scroll: the two task boxes share a row, and the Batch-mode row (Gemini's) shows only for Gemini.
 """
 
 from __future__ import annotations
-
-import os
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,14 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.devices import DEVICE_CHOICES, DEVICE_LABELS
-from workbench.core.secrets import forget_key, recalled_key, remember_key
+from workbench.core.secrets import forget_key, gemini_key_from_env, recalled_key, remember_key
 from workbench.ui.panels.batch_controls import BatchControls
 from workbench.ui.panels.token_summary import TokenSummary
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.spec_chooser import SpecChooser
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
-from workbench.ui.widgets import MessageStrip, synced
+from workbench.ui.widgets import MessageStrip, flow_row, synced
 
 KEY_NAME = "gemini-api-key"
 REFRESH_TASK = "gemini-models"
@@ -68,14 +67,22 @@ class ModelPanel(QWidget):
         key_row.addWidget(self.key, 1)
         key_row.addWidget(self.show_key)
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # denser than the style's 6: on a laptop the token summary fits without a scroll
+        # the two task boxes share a row (they wrap under each other where the panel is too narrow for both)
+        tasks = flow_row(self.document_task, self.query_task)
+        tasks.setHorizontalSpacing(6)
         for label, widget in chooser.rows():
-            form.addRow(label, model_row if widget is self.model else widget)
+            if widget is self.document_task:
+                form.addRow("Docs, queries as", tasks)
+            elif widget is not self.query_task:
+                form.addRow(label, model_row if widget is self.model else widget)
         form.addRow("Device", self.device)
         form.addRow("Gemini key", key_row)
         form.addRow("", self.remember)
         form.addRow("Base URL", self.base_url)
         self.batch = BatchControls(state, pipeline)  # Gemini Batch mode (half price) and its jobs' status
-        form.addRow("Batch mode", self.batch)
+        form.addRow("Batch mode", self.batch)  # shown for Gemini only (like Compare's key for B): see _enable_for
+        self.form = form
         # The key and endpoint stay editable with the local model too: Compare's B may be Gemini while A is local.
         self.gemini_only = [self.refresh]
         self.key.setToolTip("Google Gemini API key: for A when A is Gemini, and for Compare's B")
@@ -87,7 +94,10 @@ class ModelPanel(QWidget):
         layout.addWidget(self.messages)
         layout.addStretch(1)
 
-        self.key.setPlaceholderText("from GEMINI_API_KEY / GOOGLE_API_KEY" if _env_key() else "paste your Gemini key")
+        self.key.setPlaceholderText(
+            "from GEMINI_API_KEY / GOOGLE_API_KEY" if gemini_key_from_env() else "paste your Gemini key"
+        )
+        self.setMinimumWidth(self.minimumSizeHint().width())  # as wide as with the Batch row, which may come back
         self._show_spec()
         self._enable_for(self.provider.currentData())
         chooser.provider_chosen.connect(self._provider_chosen)
@@ -118,6 +128,8 @@ class ModelPanel(QWidget):
     def _enable_for(self, provider: str) -> None:
         for widget in self.gemini_only:
             widget.setEnabled(provider == "gemini")
+        # a row the local model never uses: hidden, so on a laptop the token summary fits without a scroll
+        self.form.setRowVisible(self.batch, provider == "gemini")
 
     def _provider_chosen(self, provider: str) -> None:
         """The person picked another provider: the old provider's message goes with it."""
@@ -137,7 +149,7 @@ class ModelPanel(QWidget):
             self.device.setCurrentIndex(max(0, self.device.findData(self.state.view.embed_device)))
 
     def _apply_credentials(self) -> None:
-        self.state.set_credentials(self.key.text().strip() or _env_key(), self.base_url.text())
+        self.state.set_credentials(self.key.text().strip() or gemini_key_from_env(), self.base_url.text())
 
     def _key_entered(self) -> None:
         """A key was typed or pasted: remember it if asked, and list the models it can use."""
@@ -176,7 +188,3 @@ class ModelPanel(QWidget):
     def _models_listed(self, names: list[str]) -> None:
         self.chooser.add_models(names)
         self.messages.show_info(f"{len(names)} embedding models available: {', '.join(names)}.")
-
-
-def _env_key() -> str | None:
-    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None

@@ -9,7 +9,6 @@ them). How each item is drawn comes from AppState.encoding(), the one visual enc
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,10 @@ from PySide6.QtWidgets import (
 
 from workbench.core.exports import export_items
 from workbench.core.knn import top_k_neighbours
-from workbench.core.projection import MAX_QUERY_NEIGHBOURS
+from workbench.core.projection import MAX_QUERY_NEIGHBOURS, UMAP_MIN_POINTS
 from workbench.ui.cluster_names_layer import ClusterNamesLayer
 from workbench.ui.lab_overlay import LabOverlay
+from workbench.ui.map_search import MapSearch
 from workbench.ui.pipeline import Pipeline
 from workbench.ui.scatter import ScatterView
 from workbench.ui.state import AppState
@@ -75,6 +75,15 @@ class ProjectionView(QWidget):
         self.method = QComboBox()
         self.method.addItem("UMAP", "umap")
         self.method.addItem("PCA", "pca")
+        self.method_note = QLabel()  # beside the box: PCA stands in for the chosen UMAP (too few points)
+        self.method_note.setStyleSheet("color:#b45309;")
+        self.method_note.hide()
+        method_box = QWidget()  # the label, the box and its note wrap as one
+        method_layout = QHBoxLayout(method_box)
+        method_layout.setContentsMargins(0, 0, 0, 0)
+        method_layout.setSpacing(4)
+        for widget in (QLabel("Layout"), self.method, self.method_note):
+            method_layout.addWidget(widget)
         self.neighbours_knob = _spin(2, 200, "UMAP n_neighbors: small shows local structure, large global")
         self.min_dist = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2)
         self.min_dist.setToolTip("UMAP min_dist: how tightly points may pack")
@@ -102,6 +111,8 @@ class ProjectionView(QWidget):
         self.search.setMinimumWidth(150)
         self.regex = QCheckBox("regex")
         self.match_count = QLabel()
+        # As wide as a million-item count, so the buttons after it stay put while "searching…" and counts alternate
+        self.match_count.setMinimumWidth(self.match_count.fontMetrics().horizontalAdvance("1000000 of 1000000 match"))
         self.modes = QButtonGroup(self)
         mode_buttons = []
         for index, (mode, label, tip) in enumerate(
@@ -128,7 +139,7 @@ class ProjectionView(QWidget):
         modes_layout.setSpacing(0)
         for button in mode_buttons:
             modes_layout.addWidget(button)
-        controls = flow_row(("Layout", self.method), ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
+        controls = flow_row(method_box, ("neighbours", self.neighbours_knob), ("min_dist", self.min_dist),
                             reproducible, self.reproject, ("Colour", self.colour_by),
                             ("Points", self.points), ("query lines k", self.query_k), self.search, self.regex,
                             self.match_count, modes, self.fit, self.export)  # fmt: skip
@@ -185,7 +196,14 @@ class ProjectionView(QWidget):
         state.neighbours_changed.connect(self._draw_lines)
         state.selection_changed.connect(self._show_selection)
         state.clusters_changed.connect(self._redraw)
+        state.encoding_ready.connect(lambda colour_by: colour_by == state.view.colour_by and self._redraw())
+        for signal in (state.projection_changed, state.vectors_changed, state.view_changed):
+            signal.connect(self._show_method_note)
+        self._show_method_note()
         self.messages.follow(pipeline.notice, "layout")
+        self.text_search = MapSearch(runner, self)
+        self.text_search.found.connect(self._show_matches)
+        self.text_search.status.connect(self.match_count.setText)
         self.search.textChanged.connect(self.apply_search)
         self.regex.toggled.connect(self.apply_search)
         self.modes.idClicked.connect(lambda index: self.scatter.set_mode(self.modes.button(index).property("mode")))
@@ -215,6 +233,20 @@ class ProjectionView(QWidget):
             self._redraw()
         if "query_k" in changed:
             self._draw_lines()
+
+    def _show_method_note(self) -> None:
+        """The box keeps the person's UMAP; when the map shows PCA for want of points, the note beside it says so."""
+        embedding, view = self.state.embedding, self.state.view
+        points = 0 if embedding is None else len(embedding.items)
+        stand_in = view.layout_method == "umap" and self.state.projection is not None and points < UMAP_MIN_POINTS
+        self.method_note.setText(f"PCA shown: UMAP needs {UMAP_MIN_POINTS} points" if stand_in else "")
+        self.method_note.setVisible(stand_in)
+        self.method.setToolTip(
+            f"UMAP is chosen and kept, but {points} points are too few for it (it needs {UMAP_MIN_POINTS}): the map "
+            "shows PCA until there are more."
+            if stand_in
+            else "How the vectors are laid out in 2-D: UMAP keeps neighbourhoods; PCA is linear, fast and exact"
+        )
 
     def _fill_colour_choices(self) -> None:
         with synced(self.colour_by):
@@ -254,7 +286,11 @@ class ProjectionView(QWidget):
                 self.stack.setCurrentWidget(self.placeholder)
             return
         self._fill_colour_choices()
-        self.scatter.set_points(xy, embedding.ids, embedding.texts, self.state.encoding(), row_of=self.state.row_of)
+        encoding = self.state.encoding_if_ready()
+        if encoding is None:  # a worker colours the points (a million of them); encoding_ready draws them
+            self.note.setText(f"Colouring {len(embedding.items):,} points…".replace(",", " "))
+            return
+        self.scatter.set_points(xy, embedding.ids, embedding.texts, encoding, row_of=self.state.row_of)
         self.stack.setCurrentIndex(1)
         self.note.setText(self.state.projection_note)
         self._draw_lines()
@@ -283,26 +319,16 @@ class ProjectionView(QWidget):
 
     # -- search, hover, selection ------------------------------------------------------------------------------
     def apply_search(self) -> None:
-        """Highlight items whose text matches (substring, case-insensitive, or regex); dim the rest."""
-        embedding, pattern = self.state.embedding, self.search.text()
-        if embedding is None or not pattern:
-            self.match_rows = None
-            self.match_count.setText("")
-            self.scatter.highlight(None)
-            return
-        try:
-            if self.regex.isChecked():
-                compiled = re.compile(pattern, re.IGNORECASE)
-                rows = [r for r, item in enumerate(embedding.items) if compiled.search(item.text)]
-            else:
-                needle = pattern.casefold()
-                rows = [r for r, item in enumerate(embedding.items) if needle in item.text.casefold()]
-        except re.error as error:
-            self.match_count.setText(f"bad regex: {error.msg}")
-            return
-        self.match_rows = np.array(rows, dtype=np.int64)
-        self.match_count.setText(f"{len(rows)} of {len(embedding.items)} match")
-        self.scatter.highlight(self.match_rows)
+        """Highlight items whose text matches (substring, case-insensitive, or regex); dim the rest.
+
+        A large corpus is matched on a worker (ui/map_search.py): the count and highlight follow when it lands.
+        """
+        self.text_search.request(self.state.embedding, self.search.text(), self.regex.isChecked())
+
+    def _show_matches(self, rows: np.ndarray | None, label: str) -> None:
+        self.match_rows = rows
+        self.match_count.setText(label)
+        self.scatter.highlight(rows)
 
     def _on_hovered(self, item_id: str) -> None:
         row = self.state.row_of(item_id) if item_id else None

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.milvus.results import Hit
 from workbench.ui.lab_overlay import MODE_STYLES
-from workbench.ui.lab_pipeline import NO_COLLECTION, SEARCH_TASK, LabPipeline
+from workbench.ui.lab_pipeline import SEARCH_TASK, LabPipeline
 from workbench.ui.lab_state import MODE_NAMES, MODE_TIPS, MODES, LabSearch, relevant_ids
 from workbench.ui.result_table import ElidedComboBox, ResultRow, ResultTable
 from workbench.ui.state import AppState
@@ -326,7 +326,7 @@ class SearchLabPanel(QWidget):
         self.fusion.setEnabled(hybrid)
 
     def _fill_queries(self) -> None:
-        texts = [item.text for item in self.state.corpus.items if item.kind == "query"]
+        texts = [item.text for item in self.state.corpus.queries]
         current = self.query.currentText()
         with synced(self.query):
             self.query.clear()
@@ -356,8 +356,7 @@ class SearchLabPanel(QWidget):
 
     def _show_search(self) -> None:
         search = self.state.lab.search
-        self.push_button.setVisible(bool(search) and any(why.startswith(NO_COLLECTION)
-                                                         for why in search.failures.values()))  # fmt: skip
+        self.push_button.setVisible(bool(search and search.unpushed))
         embedding = self.state.embedding
         relevant = relevant_ids(self.state.lab.labels, search.query_id) if search and search.query_id else set()
         self.side_by_side.show_search(search, relevant)

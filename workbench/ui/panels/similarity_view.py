@@ -48,12 +48,13 @@ from workbench.core.similarity import Band
 from workbench.core.view_settings import HEATMAP_FIELDS
 from workbench.ui.panels.heatmap_bands import HeatmapBands
 from workbench.ui.panels.ranked_documents import RankedDocuments
-from workbench.ui.pipeline import Pipeline
+from workbench.ui.pipeline import HEATMAP_TASK, Pipeline
 from workbench.ui.scatter import shorten
 from workbench.ui.state import AppState
 from workbench.ui.tasks import TaskRunner
 from workbench.ui.widgets import MessageStrip, OnScreenRefresher, StaleNote, flow_row, placeholder_label, synced
 
+NO_EMBEDDING = "Similarity heatmaps come with embeddings: press Embed first."
 MODES = (("documents × documents", "docs"), ("queries × documents", "queries"), ("selection × selection", "selection"))
 MAX_LABELLED = 40
 MAX_LABELLED_COLUMNS = 12  # horizontal labels overlap beyond this
@@ -125,7 +126,7 @@ class SimilarityView(QWidget):
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(0, 0, 0, 0)
         content_layout.addWidget(splitter, 1)
-        self.placeholder = placeholder_label("Similarity heatmaps come with embeddings: press Embed first.")
+        self.placeholder = placeholder_label(NO_EMBEDDING)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(content)
@@ -160,6 +161,8 @@ class SimilarityView(QWidget):
         state.clusters_changed.connect(self._fill_orders)
         state.clusters_changed.connect(self.on_screen.request)
         state.heatmap_changed.connect(self._show)
+        pipeline.runner.task_finished.connect(self._task_finished)
+        state.encoding_ready.connect(self._encoding_ready)
         state.view_changed.connect(self._show_view_settings)
         self.messages.follow(pipeline.notice, "heatmap")
         self.mode.currentIndexChanged.connect(lambda: state.set_view(heatmap_mode=self.mode.currentData()))
@@ -228,8 +231,8 @@ class SimilarityView(QWidget):
             self._drawn = None
             self._draw_bands()
             self.ranked_list.show_for(None)
-            if self.state.embedding is None:
-                self.stack.setCurrentWidget(self.placeholder)
+            self.placeholder.setText(self._nothing_shown_because())
+            self.stack.setCurrentWidget(self.placeholder)
             return
         self.stack.setCurrentIndex(1)
         self.note.setText(" ".join(text for text in (data.order_note, data.note) if text))
@@ -240,6 +243,19 @@ class SimilarityView(QWidget):
         self._draw_bands()
         self._label_axes()
         self.ranked_list.show_for(data if self.state.view.heatmap_mode == "queries" else None)
+
+    def _task_finished(self, key: str) -> None:
+        if key == HEATMAP_TASK and self.data is None:  # it failed or was cancelled: no longer "working out"
+            self.placeholder.setText(self._nothing_shown_because())
+
+    def _nothing_shown_because(self) -> str:
+        if self.state.embedding is None:
+            return NO_EMBEDDING
+        if self.pipeline.runner.is_running(HEATMAP_TASK):
+            return "Working out the similarity matrix…"
+        if self.state.view.heatmap_mode == "selection":
+            return "Select points on the map (Rectangle or Lasso, or click): their similarities show here."
+        return "No matrix to show: the message above says why."
 
     def _draw_image(self) -> None:
         """Draw what the view shows: the overview when zoomed out, else the visible cells (with a margin)."""
@@ -288,16 +304,22 @@ class SimilarityView(QWidget):
         if wanted[0] != drawn_overview or (not drawn_overview and not drawn.contains(visible)):
             self._draw_image()
 
+    def _encoding_ready(self, colour_by: str) -> None:
+        if self.data is not None and self.data.group_by == colour_by:
+            self._draw_bands()
+
     def _draw_bands(self) -> None:
         """The groups' strips and boundaries, each strip in its group's colour on the map."""
         data = self.data
         if data is None or not data.row_bands:
             self.bands.show(None, [], [])
             return
-        encoding = self.state.encoding(data.group_by)
+        encoding = self.state.encoding_if_ready(data.group_by)  # None while a worker makes it: grey until then
 
         def colours(bands: list[Band], items: list[Item]) -> list[str]:  # a band's colour: its first item's
             rows = [self.state.row_of(items[band.start].id) for band in bands]
+            if encoding is None:
+                return [NO_COLOUR] * len(rows)
             return [NO_COLOUR if r is None else encoding.colours[encoding.categories[r]] for r in rows]
 
         self.bands.show(data, colours(data.row_bands, data.row_items), colours(data.column_bands, data.column_items))
@@ -358,6 +380,7 @@ class SimilarityView(QWidget):
             point = None if pending is None else self.plot.getViewBox().mapSceneToView(pending)
             band = self.bands.band_at(point) if point is not None else None
             self.hover_label.setText("" if band is None else f"{band.name}: {band.size} items")
+            self.plot.getAxis("bottom").setToolTip("" if band is None else f"{band.name} ({band.size})")  # a cut name
             return
         self.hover_label.setText(self.describe_cell(*cell))
 
