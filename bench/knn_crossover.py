@@ -49,7 +49,7 @@ import sys, time
 sys.path[:0] = {paths!r}
 from projection import data
 from workbench.core.projection import import_umap
-import_umap()
+import_umap()  # as the app imports it: numba keeps what it can of NN-descent's compilation on disk
 from umap.umap_ import nearest_neighbors
 vectors = data(5_000)
 times = []
@@ -63,7 +63,7 @@ print(*times)
 
 def fresh_compile_seconds() -> float:
     """NN-descent's first call minus its second, in a new process: what every fresh process pays (the GUI's
-    UMAP child, a CLI run), because numba cannot keep that compilation on disk."""
+    UMAP child, a CLI run) for the part of that compilation numba cannot keep on disk."""
     paths = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
     done = subprocess.run([sys.executable, "-c", FRESH.format(paths=paths)], capture_output=True, text=True, check=True)
     first, second = map(float, done.stdout.split()[-2:])
@@ -81,7 +81,7 @@ def main() -> int:
         sizes = [2_000, 5_000, 10_000] if args.quick else [2_000, 5_000, 10_000, 20_000, 50_000]
     from workbench.core.projection import import_umap
 
-    import_umap()  # numba's cache dir set before umap's nearest_neighbors is compiled
+    import_umap()  # numba's cache dir set (and what it can cache cached) before nearest_neighbors is compiled
     warm = data(5_000)  # 4 096+ points take NN-descent's other (compiled) path
     exact(warm), nn_descent(warm)
     rows = [
@@ -89,7 +89,7 @@ def main() -> int:
     ]
     compile_s = fresh_compile_seconds()
     note = (
-        f"NN-descent's first call in a fresh process compiles for {compile_s:.1f} s more (numba cannot cache it); "
+        f"NN-descent's first call in a fresh process compiles for {compile_s:.1f} s more (what numba cannot cache); "
         "every layout runs in a fresh process, so exact wins while its time < NN-descent's + that"
     )
     emit(f"Exact kNN vs NN-descent, warm (k={K}, 384-d, {os.cpu_count()} cores)", rows, note)

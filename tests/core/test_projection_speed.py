@@ -1,9 +1,14 @@
 """UMAP as fast as the machine allows: no seed runs on every core, a seed gives the same layout twice, exact
-neighbours only where the measured model says they win, and large inputs start from PCA with fewer epochs."""
+neighbours only where the measured model says they win, large inputs start from PCA with fewer epochs, and
+numba's compilation of umap-learn is kept on disk for the next process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -56,7 +61,7 @@ def test_a_seed_gives_the_same_layout_twice_on_one_core(recorded: list[dict]) ->
 
 
 def test_exact_neighbours_only_where_the_measured_model_says_they_win() -> None:
-    # 2 cores: exact up to ~38 000 points, then NN-descent (whose ~26 s compilation exact never pays)
+    # 2 cores: exact up to ~26 000 points, then NN-descent (whose ~11 s of uncached compilation exact never pays)
     assert exact_knn_wins(20_000, cores=2) and not exact_knn_wins(50_000, cores=2)
     # more cores: only the exact side divides by them, so the crossover grows
     assert exact_knn_wins(50_000, cores=16) and not exact_knn_wins(200_000, cores=16)
@@ -91,3 +96,36 @@ def test_epochs_shrink_with_size_above_the_large_threshold() -> None:
     assert projection.epochs_for(49_999) is None  # umap-learn's own
     assert projection.epochs_for(50_000) == 200 and projection.epochs_for(80_000) == 125
     assert projection.epochs_for(100_000) == projection.epochs_for(1_000_000) == projection.MIN_EPOCHS == 100
+
+
+def test_umaps_own_compilation_is_kept_on_disk_for_the_next_process(tmp_path: Path) -> None:
+    # umap-learn marks none of its numba functions cache=True: without us, every fresh process compiles them again
+    script = (
+        "import numpy as np\n"
+        "from workbench.core.projection import project_2d\n"
+        "vectors = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)\n"
+        "vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)\n"
+        "assert project_2d(vectors, n_neighbors=5).method == 'umap'\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    kept = {path.name.split("-")[0] for path in tmp_path.glob("umap_*/*.nbi")}
+    assert {"umap_.smooth_knn_dist", "umap_.compute_membership_strengths"} <= kept, kept
+    assert any(name.startswith("layouts._optimize_layout_euclidean_single_epoch") for name in kept), kept
+    assert "Cannot cache" not in done.stderr
+
+
+def test_nn_descent_is_warmed_once_per_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import umap.umap_
+
+    calls: list[tuple] = []
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", lambda *args, **options: calls.append((args, options)))
+    projection._warm_up_nn_descent_once()
+    projection._warm_up_nn_descent_once()
+    assert len(calls) == 1  # the second start finds the marker
+    (vectors, neighbours, metric, *_), options = calls[0]
+    assert vectors.dtype == np.float32 and vectors.flags.c_contiguous and (neighbours, metric) == (15, "cosine")
+    assert options == {"low_memory": True, "n_jobs": -1}  # as project_2d's umap.UMAP calls it
+    assert len(list(tmp_path.glob("nn-descent-warm-umap*"))) == 1

@@ -1,10 +1,12 @@
 """2-D layouts of embeddings: an instant PCA, then UMAP (cosine) on every core, from exact neighbours where they win.
 
 Why not just `umap.UMAP().fit_transform`:
-- Cold start. umap-learn's import and its numba compilation cost tens of seconds in a fresh environment. We keep
-  numba's cache in the user cache dir (NUMBA_CACHE_DIR, set before numba is imported), warm it in the
-  background at app start (`warm_up_umap`), and hand UMAP exact neighbours from `core.knn` (`precomputed_knn`),
-  which skips nearest-neighbour descent and its ~30 s compile for inputs of 4 096+ points.
+- Cold start. umap-learn's import and its numba compilation cost tens of seconds in a fresh process, and every
+  layout runs in one (the GUI's child, a CLI run). We keep numba's cache in the user cache dir (NUMBA_CACHE_DIR,
+  set before numba is imported), let numba keep umap-learn's and pynndescent's compilation there too, not only
+  what their authors marked for it (`_keep_compilation_on_disk`), warm it in the background at app start
+  (`warm_up_umap`), and hand UMAP exact neighbours from `core.knn` (`precomputed_knn`) where they win, which
+  skips nearest-neighbour descent and the part of its compilation no cache keeps.
 - Tiny inputs. Below 15 points UMAP's defaults break (spectral init, n_neighbors > n); those get PCA and a
   note that says so. From 15 points up, n_neighbors is capped at n - 1.
 - Honesty. `Projection.method` says what actually ran and `note` says why, for the view to show.
@@ -17,18 +19,21 @@ Why not just `umap.UMAP().fit_transform`:
   The n_jobs umap-learn is handed says which (-1 or 1), so it never has to override ours with a warning.
 
 Exact neighbours only where they win (`exact_knn_wins`). Our blocked exact kNN costs ~n² and scales with the
-cores; umap-learn's NN-descent costs ~n on every core, plus a compilation numba cannot keep on disk (the
-distance function is passed as an argument), paid on its first call in every process. Every layout runs in a
-fresh process (the GUI's child, a CLI run), so that compilation is paid every time. Measured on the 2-core
-machine this was written on (`bench/knn_crossover.py`, k=15, 384-d, quiet machine; seconds):
+cores; umap-learn's NN-descent costs ~n on every core, plus a compilation paid on its first call in every
+process: numba keeps most of it on disk (`_keep_compilation_on_disk`) but not `nn_descent` itself ("uses dynamic
+globals", numba says). Every layout runs in a fresh process (the GUI's child, a CLI run), so that part is paid
+every time. Measured on the 2-core machine this was written on (`bench/knn_crossover.py`, k=15, 384-d, quiet
+machine; seconds):
 
     n                       2 000    5 000   10 000   20 000
     exact kNN (ours)         0.11     1.07     3.85     8.29   (before top-k used threads: ~4.2e-8 core-s/pair)
     NN-descent (warm)        0.18     0.53     1.65     2.43   (~2.4e-4 core-s/point)
-    NN-descent compilation, first call in a fresh process: ~26 s at any n
+    NN-descent compilation, first call in a fresh process: ~26 s at any n with nothing on disk, ~11 s with
+    the rest of it on disk (two runs: 11.7 s, 10.8 s)
 
-so exact wins up to n ≈ 38 000 on 2 cores, and the crossover grows with the cores (~√cores: ~100 000 on 16),
-since only the exact side divides by them. `exact_knn_wins` is that model with these constants.
+so exact wins up to n ≈ 26 000 on 2 cores (38 000 while all 26 s were paid), and the crossover grows with
+the cores (~68 000 on 16), since only the exact side divides by them. `exact_knn_wins` is that model with
+these constants.
 
 Large inputs (`LARGE_LAYOUT` points and more) start from our PCA layout instead of umap-learn's spectral one
 (the picture the view shows while UMAP runs, so the map settles instead of jumping; no eigen-decomposition of
@@ -43,16 +48,31 @@ rough, trustworthiness is not):
       spectral, 50 epochs                          11.0 s   0.7186   (-0.014)
     100 000 planted-cluster vectors: every variant 0.9778-0.9780 (too easy to tell them apart)
 
-Whole path, fresh processes (`bench/projection.py --sizes 20000,100000`, planted clusters, loaded machine):
-20 000 points 62.5 s against plain umap-learn's 78.6 s (0.79); 100 000 points 133.7 s against 211.7 s
-(0.63), trustworthiness equal to 4 decimals at both sizes.
+Looking for more speed at 100 000 points, the same 20 000 text vectors again (exact neighbours shared, fit
+only, a quieter machine): fewer epochs or fewer negative samples per edge cost too much, so neither changed.
+
+    umap-learn's own (spectral, 200 epochs)                10.2 s   0.7316
+    PCA start, 100 epochs (what 100 000+ points get)        4.9 s   0.7273   (-0.004)
+    PCA start, 75 epochs                                    3.6 s   0.7225   (-0.009)
+    PCA start, 60 epochs                                    3.1 s   0.7240   (-0.008)
+    PCA start, 100 epochs, negative_sample_rate 3 (not 5)   3.3 s   0.7158   (-0.016)
+    PCA start, 100 epochs, negative_sample_rate 2           3.2 s   0.7059   (-0.026)
+
+Whole path, fresh processes (`bench/projection.py --sizes 20000,100000 --repeat 3`, planted clusters, 2 cores
+shared with other work, load average 0.7-3, the fastest of three runs a side): 20 000 points 12.7 s against
+plain umap-learn's 43.3 s (0.29); 100 000 points 33.8 s against 67.3 s (0.50; run by run 0.46, 0.75, 0.47;
+CPU seconds 0.56), trustworthiness within 0.0002 of plain at both sizes. Before numba kept umap-learn's
+compilation and PCA ran in float32 (one run a side, load ~5): 62.5 s against 78.6 s (0.79) and 133.7 s
+against 211.7 s (0.63).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
@@ -69,7 +89,7 @@ Method = Literal["umap", "pca"]
 UMAP_MIN_POINTS = 15
 EXACT_CORE_SECONDS_PER_PAIR = 4.2e-8  # see the module docstring for where these come from
 NN_DESCENT_CORE_SECONDS_PER_POINT = 2.4e-4
-NN_DESCENT_COMPILE_SECONDS = 26.0
+NN_DESCENT_COMPILE_SECONDS = 11.0  # what stays uncached (was 26 with nothing on disk)
 LARGE_LAYOUT = 50_000
 MIN_EPOCHS = 100
 _warm_lock = threading.Lock()
@@ -92,21 +112,23 @@ def _prepare_numba_cache() -> None:
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
     """The first two principal components, via the d × d covariance (cheap for any n), as float32 (n, 2).
 
+    Float32 throughout but the d × d eigen-problem: a float64 copy of 100 000 × 384 vectors and its float64
+    product took ~6 s on 2 cores, float32 a fraction of a second, and the layout (float32) cannot tell them apart.
     Signs are fixed (largest-magnitude loading positive) so the same input always gives the same picture.
     """
-    data = np.asarray(vectors, dtype=np.float64)
+    data = np.asarray(vectors, dtype=np.float32)
     n = len(data)
     if n == 0:
         return np.zeros((0, 2), np.float32)
-    centred = data - data.mean(axis=0)
-    covariance = centred.T @ centred
+    centred = data - data.mean(axis=0, dtype=np.float64).astype(np.float32)
+    covariance = (centred.T @ centred).astype(np.float64)
     values, vecs = np.linalg.eigh(covariance)
     top = vecs[:, np.argsort(values)[::-1][:2]]
     if top.shape[1] < 2:
         top = np.pad(top, ((0, 0), (0, 2 - top.shape[1])))
     signs = np.sign(top[np.abs(top).argmax(axis=0), np.arange(2)])
     signs[signs == 0] = 1
-    return (centred @ (top * signs)).astype(np.float32)
+    return centred @ (top * signs).astype(np.float32)
 
 
 def _check(vectors: np.ndarray) -> np.ndarray:
@@ -244,21 +266,81 @@ def warm_up_umap_in_subprocess() -> None:
 
 
 def import_umap() -> ModuleType:
-    """The `umap` module, imported only after numba's cache dir is set (the dir is read when numba starts): every
-    UMAP fit, the map's here and the clusters' reduction in core.clusters, imports it through this."""
+    """The `umap` module, imported only after numba's cache dir is set (the dir is read when numba starts) and
+    with its compilation kept there (`_keep_compilation_on_disk`): every UMAP fit, the map's here and the
+    clusters' reduction in core.clusters, imports it through this."""
     _prepare_numba_cache()
     import umap
 
+    _keep_compilation_on_disk()
     return umap
 
 
+CACHED_PACKAGES = ("umap", "pynndescent")
+_NOT_CACHEABLE = ".*Cannot cache compiled function"  # numba's message starts with terminal colour codes
+
+
+def _keep_compilation_on_disk() -> None:
+    """Let numba keep umap-learn's and pynndescent's compiled functions on disk (NUMBA_CACHE_DIR), as it keeps
+    the ones their authors marked `cache=True`.
+
+    umap-learn marks none (smooth_knn_dist, compute_membership_strengths, the epoch loop: ~10 s of compilation
+    in every fresh process, at any n) and pynndescent only some (NN-descent: ~26 s). Numba's decorator turns
+    caching on by calling the dispatcher's `enable_caching()`; we call it on every module-level dispatcher of
+    those packages that has none, before anything compiles. Numba keys each entry on the source file, so an
+    upgraded umap-learn recompiles. A function numba refuses to cache (pynndescent's `nn_descent`: "uses dynamic
+    globals"; ~11 s still paid per process) just compiles as before; that warning is silenced. Measured in
+    `bench/projection.py` and `bench/knn_crossover.py` (the module docstring has the numbers).
+    """
+    import warnings
+
+    from numba.core.caching import NullCache
+    from numba.core.errors import NumbaWarning
+    from numba.core.registry import CPUDispatcher
+
+    warnings.filterwarnings("ignore", message=_NOT_CACHEABLE, category=NumbaWarning)
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in CACHED_PACKAGES:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
+                value.enable_caching()
+
+
 def warm_up_umap() -> None:
-    """Import umap and compile its fit once (numba caches it on disk): call it on a background thread at start."""
+    """Import umap and compile its fit once (numba caches it on disk): call it on a background thread at start.
+
+    Both neighbour paths: the exact one (what small maps use) at every start, NN-descent (large maps, above
+    `exact_knn_wins`) once per version of umap-learn, pynndescent and numba, since what it leaves on disk stays
+    there and what it cannot leave (~11 s) would be paid again at every start for nothing.
+    """
     with _warm_lock:
         rng = np.random.default_rng(0)
         vectors = rng.normal(size=(64, 8)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         project_2d(vectors, method="umap", seed=None, n_neighbors=5)  # the default path: every core
+        _warm_up_nn_descent_once()
+
+
+def _warm_up_nn_descent_once() -> None:
+    import numba
+    import pynndescent
+
+    umap = import_umap()
+    from umap.umap_ import nearest_neighbors
+
+    marker = Path(os.environ["NUMBA_CACHE_DIR"]) / (
+        f"nn-descent-warm-umap{umap.__version__}-pynndescent{pynndescent.__version__}-numba{numba.__version__}"
+    )
+    if marker.exists():
+        return
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # the call umap.UMAP makes for 4 096+ points without precomputed neighbours (same types: same compilation)
+    nearest_neighbors(vectors, 15, "cosine", {}, False, None, low_memory=True, n_jobs=-1)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
 
 
 MAX_QUERY_NEIGHBOURS = 20
