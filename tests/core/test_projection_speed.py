@@ -129,3 +129,15 @@ def test_nn_descent_is_warmed_once_per_version(tmp_path: Path, monkeypatch: pyte
     assert vectors.dtype == np.float32 and vectors.flags.c_contiguous and (neighbours, metric) == (15, "cosine")
     assert options == {"low_memory": True, "n_jobs": -1}  # as project_2d's umap.UMAP calls it
     assert len(list(tmp_path.glob("nn-descent-warm-umap*"))) == 1
+
+
+def test_a_numba_without_the_internals_we_use_only_costs_compile_time(monkeypatch, caplog) -> None:
+    """_keep_compilation_on_disk reaches into numba's internals; where they moved, UMAP still runs."""
+    import sys
+
+    from workbench.core import projection
+
+    monkeypatch.setitem(sys.modules, "numba.core.caching", None)  # "import numba.core.caching" now fails
+    with caplog.at_level("INFO", logger="workbench.core.projection"):
+        projection._keep_compilation_on_disk()
+    assert "will not keep umap-learn's compilation on disk" in caplog.text

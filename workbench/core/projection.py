@@ -68,6 +68,7 @@ against 211.7 s (0.63).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -93,6 +94,8 @@ NN_DESCENT_COMPILE_SECONDS = 11.0  # what stays uncached (was 26 with nothing on
 LARGE_LAYOUT = 50_000
 MIN_EPOCHS = 100
 _warm_lock = threading.Lock()
+
+log = logging.getLogger("workbench.core.projection")
 
 
 @dataclass(frozen=True)
@@ -294,17 +297,20 @@ def _keep_compilation_on_disk() -> None:
     """
     import warnings
 
-    from numba.core.caching import NullCache
-    from numba.core.errors import NumbaWarning
-    from numba.core.registry import CPUDispatcher
+    try:  # numba's internals (`_cache`, NullCache): a numba that moved them only costs the compile time again
+        from numba.core.caching import NullCache
+        from numba.core.errors import NumbaWarning
+        from numba.core.registry import CPUDispatcher
 
-    warnings.filterwarnings("ignore", message=_NOT_CACHEABLE, category=NumbaWarning)
-    for name, module in list(sys.modules.items()):
-        if module is None or name.split(".")[0] not in CACHED_PACKAGES:
-            continue
-        for value in list(vars(module).values()):
-            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
-                value.enable_caching()
+        warnings.filterwarnings("ignore", message=_NOT_CACHEABLE, category=NumbaWarning)
+        for name, module in list(sys.modules.items()):
+            if module is None or name.split(".")[0] not in CACHED_PACKAGES:
+                continue
+            for value in list(vars(module).values()):
+                if isinstance(value, CPUDispatcher) and isinstance(getattr(value, "_cache", None), NullCache):
+                    value.enable_caching()
+    except (ImportError, AttributeError, TypeError) as error:
+        log.info("numba will not keep umap-learn's compilation on disk (%s); each layout compiles it again", error)
 
 
 def warm_up_umap() -> None:
