@@ -10,7 +10,7 @@ row isolates what our path adds: batching, the cache, normalisation), and on a G
 setting the issue measured 16 000 texts/s with on an H200). Both load the model before the clock starts and
 encode a warm-up batch untimed; each side runs twice, interleaved, and the faster run counts, so a neighbour's
 burst of CPU use does not decide the ratio. On a GPU it also prints how far our vectors are from the CPU's
-(fp16 on CUDA), which is why the cache may serve every device.
+(fp32 on every device: core/devices.py says why), which is why the cache may serve every device.
 """
 
 from __future__ import annotations
