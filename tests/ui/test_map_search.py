@@ -76,8 +76,8 @@ def test_typing_over_a_large_corpus_ends_with_the_exact_highlight_and_count(view
     assert started.count(map_search.SEARCH_TASK) == 1  # debounced: one search for the whole word, on a worker
 
 
-def test_a_stale_result_is_dropped(view, qtbot, monkeypatch) -> None:
-    """'bread' is still matching on the worker when the person has typed 'star': 'bread' must never show."""
+def _hold_bread_on_the_worker(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """A search for 'bread' waits on the worker (entered is set) until release is set; other patterns run."""
     entered, release = threading.Event(), threading.Event()
     real_match = TextIndex.match
 
@@ -88,6 +88,12 @@ def test_a_stale_result_is_dropped(view, qtbot, monkeypatch) -> None:
         return real_match(index, pattern, regex, cancelled)
 
     monkeypatch.setattr(TextIndex, "match", slow_for_bread)
+    return entered, release
+
+
+def test_a_stale_result_is_dropped(view, qtbot, monkeypatch) -> None:
+    """'bread' is still matching on the worker when the person has typed 'star': 'bread' must never show."""
+    entered, release = _hold_bread_on_the_worker(monkeypatch)
     shown: list[str] = []
     view.text_search.found.connect(lambda _rows, label: shown.append(label))
     view.search.setText("bread")
@@ -148,16 +154,7 @@ def test_the_folded_texts_are_made_once_per_map(view, qtbot, monkeypatch) -> Non
 
 
 def test_typing_back_to_the_running_search_starts_no_second_one(view, qtbot, monkeypatch) -> None:
-    entered, release = threading.Event(), threading.Event()
-    real_match = TextIndex.match
-
-    def slow_for_bread(index, pattern, regex, cancelled=lambda: False):
-        if pattern == "bread":
-            entered.set()
-            release.wait(10)
-        return real_match(index, pattern, regex, cancelled)
-
-    monkeypatch.setattr(TextIndex, "match", slow_for_bread)
+    entered, release = _hold_bread_on_the_worker(monkeypatch)
     started = _search_started(view)
     view.search.setText("bread")
     qtbot.waitUntil(entered.is_set, timeout=10_000)
