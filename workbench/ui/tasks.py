@@ -28,16 +28,17 @@ TaskFn = Callable[[ProgressFn, CancelledFn], Any]
 _PROGRESS_INTERVAL_S = 0.05
 
 
-GIL_SWITCH_INTERVAL_S = 0.001
+GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def share_the_gil_often() -> None:
-    """Make a thread running Python hand the GIL over after 1 ms instead of CPython's 5 ms (`sys.setswitchinterval`).
+    """Make a thread running Python hand the GIL over after 0.2 ms instead of CPython's 5 ms (`setswitchinterval`).
 
     Workers that run Python (encoding a million items, reading a workspace) take turns on the GIL with the GUI
-    thread, and with two of them at once the GUI thread often waits out several turns: the worst event-loop stall
-    measured 66 ms with the default interval and 20 ms with 1 ms (two workers encoding a million items each). The
-    workers lose little: a switch costs microseconds.
+    thread, which needs it back for every Python call a repaint makes; with two such workers at once it often
+    waits out several turns. Two workers encoding a million items each: worst event-loop stall 66 ms at 5 ms, 20 ms
+    at 1 ms; a million items arriving with their layout (bench/responsiveness.py): 117-123 ms at 1 ms, 30-67 ms
+    at 0.2 ms. The workers lose nothing measurable (the two encodings: 0.43-0.48 s at 5 ms, 0.39-0.40 s at 0.2 ms).
     """
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
 
