@@ -114,3 +114,17 @@ def test_unknown_local_model_is_a_clear_input_error() -> None:
 
     with pytest.raises(InputError, match="no-such-model-xyz"):
         _ = LocalEmbedder("no-such-model-xyz").dim
+
+
+def test_texts_are_sent_longest_first_so_a_batch_holds_texts_of_about_one_length() -> None:
+    """A local model pads every text of a batch to its longest: input order cost a quarter of the speed."""
+    texts = ["a", "a much longer text than the rest", "mid length", "bb", "a fairly long text here", "ccc", "dd"]
+    items = [Item.create(t) for t in texts]
+    embedder = CountingEmbedder()
+    embedder.max_concurrency = 1  # one batch at a time: the calls are in the order they were sent
+    result = embed_items(items, embedder)
+    sent = [text for _, batch in embedder.calls for text in batch]
+    assert sent == sorted(texts, key=len, reverse=True)
+    assert result.texts == texts  # the vectors come back in the items' order
+    again = CountingEmbedder()
+    assert np.allclose(result.vectors, np.stack(again._vectors(texts)))
