@@ -83,6 +83,16 @@ def test_save_then_open_gives_the_same_state(tmp_path: Path) -> None:
     assert opened.summary() == "5 documents, 1 query; 8-d vectors; 2-D layout; 2 clusters"
 
 
+def test_items_written_and_read_in_batches_give_the_same_state(tmp_path: Path, monkeypatch) -> None:
+    """A million items go through Arrow in batches (the GIL is let go between them): rows must stay in order."""
+    from workbench.core import workspace_archive
+
+    monkeypatch.setattr(workspace_archive, "ROWS_PER_BATCH", 2)  # 7 rows: 4 batches each way
+    original = make_workspace()
+    opened = load_workspace(save_workspace(tmp_path / "w.workbench", original))
+    assert_same(opened, original)
+
+
 def test_no_secret_is_ever_written(tmp_path: Path) -> None:
     path = save_workspace(tmp_path / "w.workbench", make_workspace())
     with zipfile.ZipFile(path) as archive:

@@ -97,18 +97,24 @@ def items_table(corpus: Sequence[Item], embedded: Sequence[Item] | None) -> pa.T
             rows.append(item)  # embedded before an edit: no longer in the corpus, still behind the vectors
             in_corpus.append(False)
             embedded_row.append(row)
-    return pa.table(
-        {
-            "id": pa.array([i.id for i in rows], pa.string()),
-            "text": pa.array([i.text for i in rows], pa.string()),
-            "kind": pa.array([i.kind for i in rows], pa.string()),
-            "metadata": pa.array(
-                [json.dumps(dict(i.metadata), ensure_ascii=False, default=str) for i in rows], pa.string()
-            ),
-            "in_corpus": pa.array(in_corpus, pa.bool_()),
-            "embedded_row": pa.array(embedded_row, pa.int64()),
-        }
-    )
+    # In batches: turning a million Python strings into one Arrow column holds the GIL for a tenth of a second at a
+    # time, and this runs on a worker (autosave too) beside the GUI thread
+    parts = [slice(start, start + ROWS_PER_BATCH) for start in range(0, len(rows), ROWS_PER_BATCH)]
+    batches = [_items_batch(rows[part], in_corpus[part], embedded_row[part]) for part in parts]
+    return pa.Table.from_batches(batches, schema=ITEMS_SCHEMA)
+
+
+ITEMS_SCHEMA = pa.schema(
+    [("id", pa.string()), ("text", pa.string()), ("kind", pa.string()), ("metadata", pa.string()),
+     ("in_corpus", pa.bool_()), ("embedded_row", pa.int64())]
+)  # fmt: skip
+
+
+def _items_batch(rows: list[Item], in_corpus: list[bool], embedded_row: list[int]) -> pa.RecordBatch:
+    metadata = [json.dumps(dict(i.metadata), ensure_ascii=False, default=str) for i in rows]
+    columns = [[i.id for i in rows], [i.text for i in rows], [i.kind for i in rows], metadata, in_corpus, embedded_row]
+    return pa.record_batch([pa.array(values, field.type) for values, field in zip(columns, ITEMS_SCHEMA, strict=True)],
+                           schema=ITEMS_SCHEMA)  # fmt: skip
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
