@@ -93,6 +93,10 @@ def test_search_highlights_the_right_count_and_dims_the_rest(view) -> None:
     assert view.match_count.text() == "2 of 26 match"
     view.search.setText("")
     assert view.match_rows is None
+    assert view.match_count.isHidden()  # no search: its reserved width would push Export onto a line of its own
+    view.search.setText("star")
+    assert not view.match_count.isHidden()
+    view.search.setText("")
 
 
 def test_lasso_over_a_region_selects_the_points_inside(view) -> None:

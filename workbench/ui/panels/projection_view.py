@@ -111,8 +111,10 @@ class ProjectionView(QWidget):
         self.search.setMinimumWidth(150)
         self.regex = QCheckBox("regex")
         self.match_count = QLabel()
-        # As wide as a million-item count, so the buttons after it stay put while "searching…" and counts alternate
+        # As wide as a million-item count, so the buttons after it stay put while "searching…" and counts alternate;
+        # shown only while there is a search, so on a laptop the empty space does not push Export onto a line alone
         self.match_count.setMinimumWidth(self.match_count.fontMetrics().horizontalAdvance("1000000 of 1000000 match"))
+        self.match_count.hide()
         self.modes = QButtonGroup(self)
         mode_buttons = []
         for index, (mode, label, tip) in enumerate(
@@ -205,6 +207,7 @@ class ProjectionView(QWidget):
         self.text_search.found.connect(self._show_matches)
         self.text_search.status.connect(self.match_count.setText)
         self.search.textChanged.connect(self.apply_search)
+        self.search.textChanged.connect(lambda text: self.match_count.setVisible(bool(text)))
         self.regex.toggled.connect(self.apply_search)
         self.modes.idClicked.connect(lambda index: self.scatter.set_mode(self.modes.button(index).property("mode")))
         self.fit.clicked.connect(self.scatter.fit_view)
