@@ -23,15 +23,21 @@ def _result(n: int = 400) -> EmbeddingResult:
     return EmbeddingResult(items, vectors, EmbeddingSpec(provider="test", model="random"), 16, 0, 0)
 
 
-def test_a_new_layout_arrives_with_its_encoding_made_off_the_gui_thread(qtbot, monkeypatch) -> None:
-    threads: list[bool] = []
+def _record_encode_threads(monkeypatch) -> list[bool]:
+    """Each call of encode() from AppState, in order: True where it ran on the GUI (main) thread."""
+    on_gui: list[bool] = []
     real_encode = state_module.encode
 
     def recording_encode(*args, **kwargs):
-        threads.append(threading.current_thread() is threading.main_thread())
+        on_gui.append(threading.current_thread() is threading.main_thread())
         return real_encode(*args, **kwargs)
 
     monkeypatch.setattr(state_module, "encode", recording_encode)
+    return on_gui
+
+
+def test_a_new_layout_arrives_with_its_encoding_made_off_the_gui_thread(qtbot, monkeypatch) -> None:
+    threads = _record_encode_threads(monkeypatch)
     state, runner = AppState(), TaskRunner()
     pipeline = Pipeline(state, runner, EmbeddingCache())
     state.set_view(layout_method="pca", colour_by="meta:topic")
@@ -63,14 +69,7 @@ def test_a_reopened_layout_and_a_new_colouring_of_a_big_map_are_coloured_on_a_wo
     asks the pipeline for it, shows "Colouring…", and draws once it lands. The same when colour-by changes."""
     from workbench.ui.panels.projection_view import ProjectionView
 
-    on_gui: list[bool] = []
-    real_encode = state_module.encode
-
-    def recording_encode(*args, **kwargs):
-        on_gui.append(threading.current_thread() is threading.main_thread())
-        return real_encode(*args, **kwargs)
-
-    monkeypatch.setattr(state_module, "encode", recording_encode)
+    on_gui = _record_encode_threads(monkeypatch)
     monkeypatch.setattr(state_module, "ENCODE_ON_GUI_MAX_ITEMS", 100)  # 400 items count as a big map here
     state, runner = AppState(), TaskRunner()
     view = ProjectionView(state, runner, Pipeline(state, runner, EmbeddingCache()))
