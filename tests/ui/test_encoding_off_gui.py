@@ -94,3 +94,24 @@ def test_a_small_map_is_coloured_at_once_on_the_gui_thread(qtbot) -> None:
     state = AppState()
     state.set_embedding(_result(50), np.zeros((50, 2)), "given")
     assert state.encoding_if_ready("meta:topic") is not None  # 50 items: cheaper than a task
+
+
+def test_two_colourings_asked_at_once_both_arrive(qtbot, monkeypatch) -> None:
+    """The map and the cluster table may ask for two colourings of a big map together; keeping the first adds its
+    categories to the remembered colours, so the second was made from colours that changed: it is made again, not
+    dropped (the view that asked would say "Colouring…" for ever)."""
+    monkeypatch.setattr(state_module, "ENCODE_ON_GUI_MAX_ITEMS", 100)
+    state, runner = AppState(), TaskRunner()
+    pipeline = Pipeline(state, runner, EmbeddingCache())
+    items = [Item(f"i{k}", f"text {k}", "document", {"topic": f"t{k % 5}", "lang": f"l{k % 3}"}) for k in range(400)]
+    vectors = l2_normalise(np.random.default_rng(0).normal(size=(400, 16)).astype(np.float32))
+    state.set_embedding(EmbeddingResult(items, vectors, EmbeddingSpec(provider="test", model="random"), 16, 0, 0),
+                        np.zeros((400, 2)), "given")  # fmt: skip
+    ready: list[str] = []
+    state.encoding_ready.connect(ready.append)
+    assert state.encoding_if_ready("meta:topic") is None and state.encoding_if_ready("meta:lang") is None
+    qtbot.waitUntil(lambda: sorted(ready) == ["meta:lang", "meta:topic"] and not runner.running(), timeout=30_000)
+    topic, lang = state.encoding("meta:topic"), state.encoding("meta:lang")
+    assert (len(set(topic.colours)), len(set(lang.colours))) == (5, 3)
+    assert {row[0] for row in state.colours.to_rows()} >= {"meta:topic", "meta:lang"}  # both remembered
+    assert pipeline is not None

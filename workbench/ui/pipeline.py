@@ -292,9 +292,15 @@ class Pipeline(QObject):
             key,
             "Colouring the map",
             lambda progress, cancelled: make_encoding(lambda: colour_by),
-            on_done=self.state.adopt_encoding,
+            on_done=self._encoding_made,
             on_error=lambda message: self._say("layout", "error", message),
         )
+
+    def _encoding_made(self, draft) -> None:
+        """Adopt it; made from colours another colouring changed meanwhile (two views asked at once: its new
+        categories took slots), it is made again, since the view that asked waits for it."""
+        if not self.state.adopt_encoding(draft) and draft.embedding is self.state.embedding:
+            self._make_encoding(draft.colour_by)
 
     def _first_layout_done(self, outcome, embedding: EmbeddingResult) -> None:
         if embedding is not self.state.embedding:

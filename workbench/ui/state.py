@@ -422,14 +422,19 @@ class AppState(QObject):
 
         return make
 
-    def adopt_encoding(self, draft: EncodingDraft, announce: bool = True) -> None:
-        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began.
+    def adopt_encoding(self, draft: EncodingDraft, announce: bool = True) -> bool:
+        """Keep an encoding made on a worker, unless the vectors, clusters or colours changed since it began;
+        True when kept (or one for its colouring is already kept).
 
         `announce=False` when a signal that redraws every view follows at once (a new layout), so a million
         points are not drawn twice."""
-        if (draft.embedding is self.embedding and draft.clusters is self.clusters and draft.colour_by not in
-                self._encodings and self.colours.to_rows() == draft.colour_rows):  # fmt: skip
+        if draft.embedding is self.embedding and draft.colour_by in self._encodings:
+            return True
+        if (draft.embedding is self.embedding and draft.clusters is self.clusters and
+                self.colours.to_rows() == draft.colour_rows):  # fmt: skip
             self.colours = draft.colours  # the same slots, and those the draft handed out to new categories
             self._encodings[draft.colour_by] = draft.encoding
             if announce:
                 self.encoding_ready.emit(draft.colour_by)
+            return True
+        return False
