@@ -102,7 +102,8 @@ class LabPipeline(QObject):
         embedding = state.embedding
         query_id, vector = None, None
         if embedding is not None:
-            query = next((i for i in embedding.items if i.kind == "query" and i.text.strip() == text), None)
+            queries = (embedding.items[row] for row in state.rows_of_kind("query"))  # not every document, in Python
+            query = next((i for i in queries if i.text.strip() == text), None)
             if query is not None:
                 query_id, vector = query.id, embedding.vectors[embedding.row_by_id[query.id]]
         return SearchRequest(text, query_id, vector, settings, state.milvus_target, state.milvus_collection)

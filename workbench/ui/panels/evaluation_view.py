@@ -239,7 +239,7 @@ class EvaluationView(QWidget):
             table.setColumnCount(0)
             return
         modes = evaluation.modes()
-        texts = {item.id: item.text for item in self.state.corpus.items if item.kind == "query"}
+        texts = {item.id: item.text for item in self.state.corpus.queries}
         table.setColumnCount(2 + len(modes))
         table.setHorizontalHeaderLabels(["query", "relevant", *(MODE_NAMES.get(m, m) for m in modes)])
         for column, mode in enumerate(modes, start=2):
